@@ -1,0 +1,45 @@
+/// One video frame in planar I420 (4:2:0, Y then U then V, no row padding).
+///
+/// Frames are immutable and passed by reference: every consumer of a stage sees the same
+/// storage, so fanning one camera out to many viewers or detectors never copies pixels.
+public final class Frame: Sendable {
+    public let width: Int
+    public let height: Int
+    /// Presentation time in microseconds since the start of the stream (Y4M `Xpts`).
+    public let pts: Int64
+    /// Capture wall-clock time, microseconds since the Unix epoch (Y4M `Xts`). Survives every stage
+    /// so that end-to-end latency can be measured anywhere downstream.
+    public let capturedAt: Int64
+    /// Sequence number within its stream, starting at 0.
+    public let index: Int
+    /// Y plane (width*height), then U and V planes (chromaWidth*chromaHeight each).
+    public let data: [UInt8]
+
+    public init(width: Int, height: Int, pts: Int64, capturedAt: Int64, index: Int, data: [UInt8]) {
+        precondition(data.count == Frame.byteCount(width: width, height: height), "I420 buffer size mismatch")
+        self.width = width
+        self.height = height
+        self.pts = pts
+        self.capturedAt = capturedAt
+        self.index = index
+        self.data = data
+    }
+
+    public var chromaWidth: Int { (width + 1) / 2 }
+    public var chromaHeight: Int { (height + 1) / 2 }
+    public var lumaCount: Int { width * height }
+    public var chromaCount: Int { chromaWidth * chromaHeight }
+    public var uOffset: Int { lumaCount }
+    public var vOffset: Int { lumaCount + chromaCount }
+
+    public static func byteCount(width: Int, height: Int) -> Int {
+        width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)
+    }
+
+    /// Same pixels, new timing: used when a stage re-stamps frames without touching pixels.
+    /// (The pixel array is copy-on-write, so this shares storage.)
+    public func retimed(pts: Int64? = nil, capturedAt: Int64? = nil, index: Int? = nil) -> Frame {
+        Frame(width: width, height: height, pts: pts ?? self.pts, capturedAt: capturedAt ?? self.capturedAt,
+              index: index ?? self.index, data: data)
+    }
+}

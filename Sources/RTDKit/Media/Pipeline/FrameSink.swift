@@ -1,0 +1,145 @@
+/// Where frames go: Y4M on a pipe or file, or an encoded recording.
+public protocol FrameSink: AnyObject {
+    func write(_ frame: Frame) throws(MediaError)
+    /// Completes the output (flushes encoders, writes trailers). Safe to call more than once.
+    func finish() throws(MediaError)
+}
+
+extension Y4MWriter: FrameSink {
+    public func finish() throws(MediaError) {}
+}
+
+extension VideoFileWriter: FrameSink {}
+
+public enum FrameSinkFactory {
+    /// `-` is Y4M on stdout; `.y4m` a Y4M file; `.mkv`, `.mp4`, `.mov` an H.264 recording.
+    public static func open(output: String, size: VideoSize, frameRate: FrameRate,
+                            encoder: EncoderOptions) throws(MediaError) -> any FrameSink {
+        if output == "-" {
+            let out = FileDescriptorWriter(fd: 1, name: "stdout")
+            if out.isTerminal {
+                throw MediaError(.badInput, "refusing to write binary Y4M video to a terminal: pipe it into another program "
+                    + "(e.g. | ffplay -, | rtd detect) or write a file with -o clip.mkv")
+            }
+            return Y4MWriter(output: out, frameRate: frameRate)
+        }
+        let lower = output.lowercased()
+        if lower.hasSuffix(".y4m") {
+            return Y4MWriter(output: try FileDescriptorWriter.create(path: output), frameRate: frameRate)
+        }
+        if lower.hasSuffix(".mkv") || lower.hasSuffix(".mp4") || lower.hasSuffix(".mov") {
+            return try VideoFileWriter(path: output, size: size, frameRate: frameRate, options: encoder)
+        }
+        throw MediaError(.badInput, "cannot write '\(output)': use - (Y4M on stdout), a .y4m file, or a .mkv/.mp4 recording")
+    }
+}
+
+/// Where a stage pulls frames from: a live capture's mailbox (newest frame, drops counted) or a
+/// finite source read in full.
+public enum FrameFeed {
+    case live(LiveCapture)
+    case direct(any FrameSource)
+
+    public static func open(_ spec: SourceSpec, options: SourceOptions, logger: Logger) throws(MediaError) -> FrameFeed {
+        if spec.isLive && options.pacing != .fast {
+            return .live(try LiveCapture(spec: spec, options: options, logger: logger))
+        }
+        return .direct(try SourceFactory.open(spec, options: options))
+    }
+
+    public func next() throws(MediaError) -> Frame? {
+        switch self {
+        case .live(let capture): return try capture.mailbox.take()
+        case .direct(let source): return try source.nextFrame()
+        }
+    }
+
+    public var size: VideoSize {
+        switch self {
+        case .live(let c): return c.size
+        case .direct(let s): return s.size
+        }
+    }
+
+    public var frameRate: FrameRate {
+        switch self {
+        case .live(let c): return c.frameRate
+        case .direct(let s): return s.frameRate
+        }
+    }
+
+    public var droppedFrames: Int {
+        switch self {
+        case .live(let c): return c.droppedFrames
+        case .direct(let s): return s.droppedFrames
+        }
+    }
+
+    public var isLive: Bool {
+        if case .live = self { return true }
+        return false
+    }
+
+    public func stop() {
+        if case .live(let c) = self { c.stop() }
+    }
+}
+
+import Logging
+
+/// Moves frames from a feed to a sink until a limit, the end of input, or a stop request.
+public struct FramePump {
+    public struct Limits: Sendable {
+        public var frames: Int?
+        /// Seconds: of wall-clock time for live feeds, of presentation time otherwise.
+        public var duration: Double?
+        public init(frames: Int? = nil, duration: Double? = nil) {
+            self.frames = frames
+            self.duration = duration
+        }
+    }
+
+    public struct Result: Sendable {
+        public var frames = 0
+        public var seconds = 0.0
+        /// True when the downstream reader closed the pipe.
+        public var outputClosed = false
+    }
+
+    public static func run(feed: FrameFeed, sink: any FrameSink, limits: Limits,
+                           shouldStop: () -> Bool, progress: ((Int, Double) -> Void)? = nil) throws(MediaError) -> Result {
+        var result = Result()
+        let start = Clock.monotonicMicros()
+        var firstPts: Int64?
+        var lastProgress = start
+        defer {
+            result.seconds = Double(Clock.monotonicMicros() - start) / 1e6
+        }
+        while !shouldStop() {
+            if let max = limits.frames, result.frames >= max { break }
+            if let d = limits.duration, feed.isLive, Double(Clock.monotonicMicros() - start) / 1e6 >= d { break }
+            guard let frame = try feed.next() else { break }
+            if let d = limits.duration, !feed.isLive {
+                let origin = firstPts ?? frame.pts
+                firstPts = origin
+                if Double(frame.pts - origin) / 1e6 >= d { break }
+            }
+            do {
+                try sink.write(frame)
+            } catch where error.kind == .endOfOutput {
+                result.outputClosed = true
+                break
+            }
+            result.frames += 1
+            let now = Clock.monotonicMicros()
+            if let progress, now - lastProgress > 500_000 {
+                lastProgress = now
+                progress(result.frames, Double(now - start) / 1e6)
+            }
+        }
+        feed.stop()
+        result.seconds = Double(Clock.monotonicMicros() - start) / 1e6
+        try sink.finish()
+        return result
+    }
+}

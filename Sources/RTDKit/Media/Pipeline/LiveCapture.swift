@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+
+/// Runs a live source on its own thread, feeding a latest-wins mailbox, and reopens it with
+/// exponential backoff when it fails or ends. The thread owns the source from open to close.
+public final class LiveCapture: Sendable {
+    public let mailbox = LatestFrameMailbox()
+    private let state = CaptureState()
+    public let spec: SourceSpec
+
+    /// Opens the source once on the caller's thread so that a bad name or a missing device is
+    /// reported at once; later failures are retried in the background.
+    public init(spec: SourceSpec, options: SourceOptions, logger: Logger,
+                initialBackoff: Double = 0.5, maxBackoff: Double = 30) throws(MediaError) {
+        self.spec = spec
+        let first = try SourceFactory.open(spec, options: options)
+        state.setFormat(first.size, first.frameRate)
+        let handoff = SourceHandoff(source: first)
+        let mailbox = self.mailbox, state = self.state
+        let thread = Thread {
+            var source: (any FrameSource)? = handoff.take()
+            var backoff = initialBackoff
+            var frames = 0
+            while !state.stopRequested {
+                do throws(MediaError) {
+                    if source == nil {
+                        source = try SourceFactory.open(spec, options: options)
+                        logger.info("reopened \(spec)")
+                    }
+                    guard let frame = try source!.nextFrame() else {
+                        throw MediaError(.io, "\(spec) ended")
+                    }
+                    backoff = initialBackoff
+                    frames += 1
+                    state.setSourceDrops(source!.droppedFrames)
+                    mailbox.put(frame.retimed(index: frames - 1))
+                } catch {
+                    if let s = source { state.addSourceDrops(s.droppedFrames) }
+                    source = nil
+                    state.recordFailure(error.message)
+                    logger.warning("\(error.message); reopening in \(String(format: "%.1f", backoff)) s")
+                    let until = Date().addingTimeInterval(backoff)
+                    while !state.stopRequested && Date() < until { Thread.sleep(forTimeInterval: 0.05) }
+                    backoff = min(maxBackoff, backoff * 2)
+                }
+            }
+            mailbox.close()
+        }
+        thread.name = "capture \(spec)"
+        thread.start()
+    }
+
+    public var size: VideoSize { state.format.0 }
+    public var frameRate: FrameRate { state.format.1 }
+    /// Frames lost before the consumer saw them: skipped by the source plus replaced in the mailbox.
+    public var droppedFrames: Int { state.sourceDrops + mailbox.droppedFrames }
+    public var failures: Int { state.failureCount }
+    public var lastError: String? { state.lastError }
+
+    public func stop() {
+        state.requestStop()
+    }
+}
+
+/// Moves the first opened source into the capture thread exactly once.
+private final class SourceHandoff: @unchecked Sendable {
+    // Written before the thread starts, taken once by it: no concurrent access.
+    private var source: (any FrameSource)?
+    init(source: any FrameSource) { self.source = source }
+    func take() -> (any FrameSource)? {
+        defer { source = nil }
+        return source
+    }
+}
+
+private final class CaptureState: @unchecked Sendable {
+    // Guarded by `lock`; touched once per frame, so contention is negligible.
+    private let lock = NSLock()
+    private var _stop = false
+    private var _format = (VideoSize(width: 0, height: 0), FrameRate(30))
+    private var _finishedDrops = 0
+    private var _currentDrops = 0
+    private var _failures = 0
+    private var _lastError: String?
+
+    var stopRequested: Bool { lock.withLock { _stop } }
+    func requestStop() { lock.withLock { _stop = true } }
+    var format: (VideoSize, FrameRate) { lock.withLock { _format } }
+    func setFormat(_ s: VideoSize, _ r: FrameRate) { lock.withLock { _format = (s, r) } }
+    var sourceDrops: Int { lock.withLock { _finishedDrops + _currentDrops } }
+    func setSourceDrops(_ n: Int) { lock.withLock { _currentDrops = n } }
+    func addSourceDrops(_ n: Int) { lock.withLock { _finishedDrops += n; _currentDrops = 0 } }
+    func recordFailure(_ message: String) { lock.withLock { _failures += 1; _lastError = message } }
+    var failureCount: Int { lock.withLock { _failures } }
+    var lastError: String? { lock.withLock { _lastError } }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+
+/// Stages not built yet say so and exit 2; they never pretend to work.
+private func notImplemented(_ name: String) -> ExitCode {
+    fail(name, "not implemented yet", code: 2)
+}
+
+struct DetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Run object detection on frames and write one JSON Lines record per frame.",
+        discussion: """
+        Reads Y4M on stdin (or any source) and writes detections as JSON Lines.
+
+        Example:
+          rtd capture testsrc --frames 300 | rtd detect --detector motion > detections.jsonl
+        """)
+
+    @Argument(help: "Source to read (default: - for Y4M on stdin).") var source: String = "-"
+
+    func run() throws { throw notImplemented("detect") }
+}
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve cameras with live detections to browsers over WebRTC.",
+        discussion: """
+        Starts the HTTP + WebRTC server with a browser viewer page. With no camera, serves the
+        built-in test pattern.
+
+        Example:
+          rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0
+        """)
+
+    func run() throws { throw notImplemented("serve") }
+}
+
+struct SignalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signal",
+        abstract: "Connect to an rtd server as a receive-only WebRTC peer.",
+        discussion: """
+        Receives a camera's video and detections from a running `rtd serve`.
+
+        Example:
+          rtd signal http://127.0.0.1:8080 --camera cam0 > detections.jsonl
+        """)
+
+    @Argument(help: "Server URL, e.g. http://127.0.0.1:8080.") var url: String
+
+    func run() throws { throw notImplemented("signal") }
+}
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a recording with its detections, or export an annotated video.",
+        discussion: """
+        Example:
+          rtd replay recording.mkv --detections recording.jsonl --export annotated.mp4
+        """)
+
+    @Argument(help: "Recording to replay (mkv or mp4).") var recording: String
+
+    func run() throws { throw notImplemented("replay") }
+}
