@@ -26,7 +26,8 @@ public struct TestPattern: Sendable {
     /// triangle wave, below the timestamp strip.
     public static func objects(width: Int, height: Int, pts: Int64) -> [Object] {
         let t = Double(pts) / 1_000_000
-        let top = TimestampStrip.stripHeight(width: width) + 4
+        // Tiny frames have no room for the strip; shapes then use the whole frame.
+        let top = min(TimestampStrip.stripHeight(width: width) + 4, height / 4)
         func tri(_ u: Double) -> Double {
             let m = u.truncatingRemainder(dividingBy: 2)
             return m < 1 ? m : 2 - m
@@ -60,7 +61,8 @@ public struct TestPattern: Sendable {
             for o in TestPattern.objects(width: width, height: height, pts: pts) {
                 let (x0, y0, w, h) = (o.box[0], o.box[1], o.box[2], o.box[3])
                 let rx = Double(w) / 2, ry = Double(h) / 2
-                for y in max(0, y0)..<min(height, y0 + h) {
+                let rows = max(0, y0)..<max(max(0, y0), min(height, y0 + h))
+                for y in rows {
                     var span = 0..<w
                     if o.round {
                         let dy = (Double(y - y0) + 0.5 - ry) / ry

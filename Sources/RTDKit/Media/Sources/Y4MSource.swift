@@ -42,11 +42,17 @@ struct FrameRateLimiter {
 
     mutating func admit(pts: Int64) -> Bool {
         let t = Double(pts)
-        if let due = nextDue, t + interval * 0.5 < due {
+        guard let due = nextDue else {
+            nextDue = t + interval
+            return true
+        }
+        // A little slack for timestamp jitter; due times stay on a fixed grid so that e.g.
+        // 30 -> 25 fps keeps 25, and restart from `t` after a gap in the input.
+        if t < due - interval * 0.1 {
             skipped += 1
             return false
         }
-        nextDue = max(nextDue ?? t, t) + interval
+        nextDue = t - due > interval ? t + interval : due + interval
         return true
     }
 }
