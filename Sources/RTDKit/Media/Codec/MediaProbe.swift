@@ -25,7 +25,7 @@ public struct MediaProbeResult: Codable, Sendable, Equatable {
 
 public enum MediaProbe {
     public static func probe(_ url: String) throws(MediaError) -> MediaProbeResult {
-        av_log_set_level(AV_LOG_ERROR)
+        av_log_set_level(AV_LOG_FATAL)
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         var dict: OpaquePointer?
         av_dict_set(&dict, "timeout", "5000000", 0)

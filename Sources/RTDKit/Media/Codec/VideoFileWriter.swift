@@ -36,7 +36,7 @@ public final class VideoFileWriter {
     public init(path: String, size: VideoSize, frameRate: FrameRate, options: EncoderOptions = EncoderOptions()) throws(MediaError) {
         self.path = path
         self.size = size
-        av_log_set_level(AV_LOG_ERROR)
+        av_log_set_level(AV_LOG_FATAL)
         var fmt: UnsafeMutablePointer<AVFormatContext>?
         var r = avformat_alloc_output_context2(&fmt, nil, nil, path)
         guard r >= 0, let fmt else {

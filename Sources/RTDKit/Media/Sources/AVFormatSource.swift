@@ -22,7 +22,7 @@ public final class AVFormatSource: FrameSource {
 
     public init(url: String, live: Bool, options: SourceOptions) throws(MediaError) {
         name = url
-        av_log_set_level(AV_LOG_ERROR)
+        av_log_set_level(AV_LOG_FATAL)
         var dict: OpaquePointer?
         if live {
             // A stalled network must surface as an error (then a reopen), not a hang.

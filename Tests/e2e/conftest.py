@@ -1,0 +1,68 @@
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def rtd_binary():
+    path = os.environ.get("RTD_BIN") or os.path.join(ROOT, ".build", "release", "rtd")
+    if not os.path.exists(path):
+        pytest.exit(f"rtd binary not found at {path}: build it first (swift build -c release) or set RTD_BIN")
+    return path
+
+
+@pytest.fixture(scope="session")
+def rtd():
+    return rtd_binary()
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return tmp_path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("timeout", 120)
+    return subprocess.run(args, **kw)
+
+
+def ffprobe(path, *extra):
+    out = run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+               "stream=codec_name,width,height,r_frame_rate,nb_read_frames", "-of", "json", *extra, str(path)],
+              check=True)
+    import json
+    return json.loads(out.stdout)["streams"][0]
+
+
+def y4m_frames(data: bytes):
+    """Splits a Y4M byte string into (stream header, [(frame header, payload)])."""
+    nl = data.index(b"\n")
+    header = data[:nl].decode()
+    params = dict((p[0], p[1:]) for p in header.split()[1:])
+    w, h = int(params["W"]), int(params["H"])
+    size = w * h + 2 * ((w + 1) // 2) * ((h + 1) // 2)
+    pos = nl + 1
+    frames = []
+    while pos < len(data):
+        e = data.index(b"\n", pos)
+        fh = data[pos:e].decode()
+        assert fh.startswith("FRAME"), fh
+        frames.append((fh, data[e + 1:e + 1 + size]))
+        pos = e + 1 + size
+    return header, frames
+
+
+def frame_params(fh: str):
+    return dict(p.split("=", 1) for p in fh.split()[1:] if "=" in p)
