@@ -248,3 +248,8 @@ def test_version(rtd):
 def test_unbuilt_stages_say_so(rtd, cmd, arg):
     r = run([rtd, cmd, *arg])
     assert r.returncode == 2 and b"not implemented yet" in r.stderr
+
+
+def test_completions_and_man_pages_are_fresh():
+    r = run([os.path.join(ROOT, "scripts", "gen-docs"), "--check"], timeout=900)
+    assert r.returncode == 0, r.stderr.decode() + r.stdout.decode()
