@@ -61,6 +61,8 @@ public final class VideoFileWriter {
         enc.pointee.framerate = AVRational(num: Int32(frameRate.numerator), den: Int32(frameRate.denominator))
         enc.pointee.gop_size = Int32(options.keyframeInterval ?? max(1, Int(frameRate.value * 2)))
         enc.pointee.max_b_frames = 0
+        // libavcodec defaults to one thread; 0 lets the encoder use every core, as the ffmpeg CLI does.
+        enc.pointee.thread_count = 0
         if fmt.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             enc.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
         }
