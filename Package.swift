@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libavformat/libavcodec/libswscale, called directly from Swift; shim.h only re-exposes
@@ -18,11 +20,26 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg"),
         // V4L2: ioctl is variadic and the request codes are function-like macros, so a tiny C shim.
         .target(name: "CV4L2", path: "Sources/CV4L2"),
+        // OpenSSL's HMAC/EVP for STUN integrity (and DTLS through CDTLS).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // OpenCV's API is C++: a small extern "C" shim; no OpenCV type crosses into Swift.
+        .target(
+            name: "COpenCVShim",
+            path: "Sources/COpenCVShim",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-std=c++17"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_video"),
+                .linkedLibrary("opencv_objdetect"), .linkedLibrary("opencv_dnn"),
+            ]
+        ),
         .target(
             name: "RTDKit",
             dependencies: [
-                "CFFmpeg", "CV4L2",
+                "CFFmpeg", "CV4L2", "COpenSSL", "COpenCVShim",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Sources/RTDKit"
         ),

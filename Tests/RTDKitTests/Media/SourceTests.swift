@@ -138,16 +138,21 @@ import Testing
         let capture = try LiveCapture(spec: .testPattern(stamp: false),
                                       options: SourceOptions(size: VideoSize(width: 64, height: 48), frameRate: FrameRate(100)),
                                       logger: Logger(label: "test"))
+        let mailbox = capture.frames.subscribe()
+        let second = capture.frames.subscribe()
         var last = -1
         for _ in 0..<3 {
-            let f = try #require(try capture.mailbox.take())
+            let f = try #require(try mailbox.take())
             #expect(f.index > last)
             last = f.index
             Thread.sleep(forTimeInterval: 0.1)
         }
-        #expect(capture.droppedFrames > 0)
+        #expect(mailbox.droppedFrames > 0)
+        // The other consumer saw the same frames, by reference.
+        let other = try #require(try second.take())
+        #expect(other.index >= last)
         capture.stop()
-        while (try capture.mailbox.take()) != nil {}
-        #expect(capture.mailbox.isClosed)
+        while (try mailbox.take()) != nil {}
+        #expect(mailbox.isClosed)
     }
 }

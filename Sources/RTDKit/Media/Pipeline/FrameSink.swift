@@ -37,40 +37,41 @@ public enum FrameSinkFactory {
 /// Where a stage pulls frames from: a live capture's mailbox (newest frame, drops counted) or a
 /// finite source read in full.
 public enum FrameFeed {
-    case live(LiveCapture)
+    case live(LiveCapture, LatestFrameMailbox)
     case direct(any FrameSource)
 
     public static func open(_ spec: SourceSpec, options: SourceOptions, logger: Logger) throws(MediaError) -> FrameFeed {
         if spec.isLive && options.pacing != .fast {
-            return .live(try LiveCapture(spec: spec, options: options, logger: logger))
+            let capture = try LiveCapture(spec: spec, options: options, logger: logger)
+            return .live(capture, capture.frames.subscribe())
         }
         return .direct(try SourceFactory.open(spec, options: options))
     }
 
     public func next() throws(MediaError) -> Frame? {
         switch self {
-        case .live(let capture): return try capture.mailbox.take()
+        case .live(_, let mailbox): return try mailbox.take()
         case .direct(let source): return try source.nextFrame()
         }
     }
 
     public var size: VideoSize {
         switch self {
-        case .live(let c): return c.size
+        case .live(let c, _): return c.size
         case .direct(let s): return s.size
         }
     }
 
     public var frameRate: FrameRate {
         switch self {
-        case .live(let c): return c.frameRate
+        case .live(let c, _): return c.frameRate
         case .direct(let s): return s.frameRate
         }
     }
 
     public var droppedFrames: Int {
         switch self {
-        case .live(let c): return c.droppedFrames
+        case .live(let c, let m): return c.droppedFrames + m.droppedFrames
         case .direct(let s): return s.droppedFrames
         }
     }
@@ -81,7 +82,7 @@ public enum FrameFeed {
     }
 
     public func stop() {
-        if case .live(let c) = self { c.stop() }
+        if case .live(let c, _) = self { c.stop() }
     }
 }
 

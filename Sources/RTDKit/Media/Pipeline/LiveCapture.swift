@@ -1,22 +1,30 @@
 import Foundation
 import Logging
 
-/// Runs a live source on its own thread, feeding a latest-wins mailbox, and reopens it with
-/// exponential backoff when it fails or ends. The thread owns the source from open to close.
+/// Runs a live source on its own thread, publishing each frame to every subscriber, and reopens
+/// it with exponential backoff when it fails or ends. The thread owns the source from open to close.
 public final class LiveCapture: Sendable {
-    public let mailbox = LatestFrameMailbox()
+    public let frames = FrameBroadcast()
     private let state = CaptureState()
     public let spec: SourceSpec
 
     /// Opens the source once on the caller's thread so that a bad name or a missing device is
-    /// reported at once; later failures are retried in the background.
-    public init(spec: SourceSpec, options: SourceOptions, logger: Logger,
+    /// reported at once (unless `retryFirstOpen`, as a server wants: a camera that is down at
+    /// start is retried like one that fails later); later failures are retried in the background.
+    public init(spec: SourceSpec, options: SourceOptions, logger: Logger, retryFirstOpen: Bool = false,
                 initialBackoff: Double = 0.5, maxBackoff: Double = 30) throws(MediaError) {
         self.spec = spec
-        let first = try SourceFactory.open(spec, options: options)
-        state.setFormat(first.size, first.frameRate)
+        var first: (any FrameSource)?
+        do {
+            first = try SourceFactory.open(spec, options: options)
+            state.setFormat(first!.size, first!.frameRate)
+        } catch where retryFirstOpen && (error.kind == .io || error.kind == .device || error.kind == .notFound) {
+            logger.warning("\(error.message); retrying in the background")
+            state.recordFailure(error.message)
+            state.setFormat(options.size ?? TestPatternSource.defaultSize, options.frameRate ?? TestPatternSource.defaultRate)
+        }
         let handoff = SourceHandoff(source: first)
-        let mailbox = self.mailbox, state = self.state
+        let broadcast = self.frames, state = self.state
         let thread = Thread {
             var source: (any FrameSource)? = handoff.take()
             var backoff = initialBackoff
@@ -32,8 +40,8 @@ public final class LiveCapture: Sendable {
                     }
                     backoff = initialBackoff
                     frames += 1
-                    state.setSourceDrops(source!.droppedFrames)
-                    mailbox.put(frame.retimed(index: frames - 1))
+                    state.frameArrived(source!.size, source!.frameRate, drops: source!.droppedFrames)
+                    broadcast.publish(frame.retimed(index: frames - 1))
                 } catch {
                     if let s = source { state.addSourceDrops(s.droppedFrames) }
                     source = nil
@@ -44,7 +52,7 @@ public final class LiveCapture: Sendable {
                     backoff = min(maxBackoff, backoff * 2)
                 }
             }
-            mailbox.close()
+            broadcast.close()
         }
         thread.name = "capture \(spec)"
         thread.start()
@@ -52,8 +60,10 @@ public final class LiveCapture: Sendable {
 
     public var size: VideoSize { state.format.0 }
     public var frameRate: FrameRate { state.format.1 }
-    /// Frames lost before the consumer saw them: skipped by the source plus replaced in the mailbox.
-    public var droppedFrames: Int { state.sourceDrops + mailbox.droppedFrames }
+    /// Frames the source skipped because it was late (consumers count their own drops).
+    public var droppedFrames: Int { state.sourceDrops }
+    /// False while the source is down and being reopened.
+    public var isStreaming: Bool { state.streaming }
     public var failures: Int { state.failureCount }
     public var lastError: String? { state.lastError }
 
@@ -66,7 +76,7 @@ public final class LiveCapture: Sendable {
 private final class SourceHandoff: @unchecked Sendable {
     // Written before the thread starts, taken once by it: no concurrent access.
     private var source: (any FrameSource)?
-    init(source: any FrameSource) { self.source = source }
+    init(source: (any FrameSource)?) { self.source = source }
     func take() -> (any FrameSource)? {
         defer { source = nil }
         return source
@@ -87,10 +97,12 @@ private final class CaptureState: @unchecked Sendable {
     func requestStop() { lock.withLock { _stop = true } }
     var format: (VideoSize, FrameRate) { lock.withLock { _format } }
     func setFormat(_ s: VideoSize, _ r: FrameRate) { lock.withLock { _format = (s, r) } }
+    func frameArrived(_ s: VideoSize, _ r: FrameRate, drops: Int) { lock.withLock { _format = (s, r); _currentDrops = drops; _streaming = true } }
     var sourceDrops: Int { lock.withLock { _finishedDrops + _currentDrops } }
-    func setSourceDrops(_ n: Int) { lock.withLock { _currentDrops = n } }
     func addSourceDrops(_ n: Int) { lock.withLock { _finishedDrops += n; _currentDrops = 0 } }
-    func recordFailure(_ message: String) { lock.withLock { _failures += 1; _lastError = message } }
+    func recordFailure(_ message: String) { lock.withLock { _failures += 1; _lastError = message; _streaming = false } }
+    private var _streaming = false
+    var streaming: Bool { lock.withLock { _streaming } }
     var failureCount: Int { lock.withLock { _failures } }
     var lastError: String? { lock.withLock { _lastError } }
 }

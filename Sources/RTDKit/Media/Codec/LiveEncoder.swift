@@ -1,0 +1,156 @@
+import CFFmpeg
+
+/// One compressed picture, ready to packetize: Annex-B access unit for H.264, a raw frame for VP8.
+public struct EncodedFrame: Sendable {
+    public let data: [UInt8]
+    public let isKeyframe: Bool
+    /// Timing of the source frame (µs since stream start; unix µs of capture).
+    public let pts: Int64
+    public let capturedAt: Int64
+    public let frameIndex: Int
+    public let width: Int
+    public let height: Int
+}
+
+/// A low-latency encoder for live streaming: one picture in, one out (no B-frames, no
+/// lookahead), keyframes on demand, bitrate adjustable while running. One per camera and
+/// codec serves every viewer.
+public final class LiveEncoder {
+    public enum Codec: String, Sendable, CaseIterable {
+        case h264, vp8
+    }
+
+    public struct Settings: Sendable, Equatable {
+        public var codec: Codec
+        public var bitrateKbps: Int
+        /// Seconds between periodic keyframes (viewers that join get one on request anyway).
+        public var keyframeInterval: Double
+        /// x264 preset; ultrafast keeps encode time (and so latency) lowest.
+        public var preset: String
+
+        public init(codec: Codec, bitrateKbps: Int = 1500, keyframeInterval: Double = 4, preset: String = "ultrafast") {
+            self.codec = codec
+            self.bitrateKbps = bitrateKbps
+            self.keyframeInterval = keyframeInterval
+            self.preset = preset
+        }
+    }
+
+    private var context: UnsafeMutablePointer<AVCodecContext>?
+    private var picture: UnsafeMutablePointer<AVFrame>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    public let settings: Settings
+    public let size: VideoSize
+    public let encoderName: String
+    public private(set) var bitrateKbps: Int
+    private var pending: [Int64: (Int64, Int)] = [:]
+
+    public init(settings: Settings, size: VideoSize, frameRate: FrameRate) throws(MediaError) {
+        self.settings = settings
+        self.size = size
+        bitrateKbps = settings.bitrateKbps
+        av_log_set_level(AV_LOG_FATAL)
+        let names = settings.codec == .h264 ? ["libx264", "libopenh264"] : ["libvpx"]
+        guard let codec = names.lazy.compactMap({ avcodec_find_encoder_by_name($0) }).first else {
+            throw MediaError(.unsupported, "no \(settings.codec.rawValue) encoder in this libavcodec (looked for \(names.joined(separator: ", ")))")
+        }
+        encoderName = String(cString: codec.pointee.name)
+        guard let ctx = avcodec_alloc_context3(codec) else { throw MediaError(.codec, "out of memory") }
+        context = ctx
+        ctx.pointee.width = Int32(size.width)
+        ctx.pointee.height = Int32(size.height)
+        ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        ctx.pointee.time_base = AVRational(num: 1, den: 90_000)
+        ctx.pointee.framerate = AVRational(num: Int32(frameRate.numerator), den: Int32(frameRate.denominator))
+        ctx.pointee.gop_size = Int32(max(1, settings.keyframeInterval * frameRate.value))
+        ctx.pointee.max_b_frames = 0
+        ctx.pointee.thread_count = 0
+        Self.applyBitrate(ctx, kbps: settings.bitrateKbps, fps: frameRate.value)
+        let priv = ctx.pointee.priv_data
+        switch encoderName {
+        case "libx264":
+            av_opt_set(priv, "preset", settings.preset, 0)
+            av_opt_set(priv, "tune", "zerolatency", 0)
+            // Constrained baseline (what every browser decodes), level 3.1 up to 720p30, SPS/PPS
+            // with every IDR so a joining viewer can start at any keyframe.
+            av_opt_set(priv, "profile", "baseline", 0)
+            av_opt_set(priv, "level", size.width * size.height > 1280 * 720 ? "4.0" : "3.1", 0)
+            av_opt_set(priv, "forced-idr", "1", 0)
+            av_opt_set(priv, "x264-params", "repeat-headers=1:annexb=1:aud=0:scenecut=0", 0)
+        case "libopenh264":
+            av_opt_set(priv, "profile", "constrained_baseline", 0)
+        default: // libvpx
+            av_opt_set(priv, "deadline", "realtime", 0)
+            av_opt_set(priv, "cpu-used", "8", 0)
+            av_opt_set(priv, "lag-in-frames", "0", 0)
+            av_opt_set(priv, "auto-alt-ref", "0", 0)
+            av_opt_set(priv, "error-resilient", "1", 0)
+            ctx.pointee.qmin = 4
+            ctx.pointee.qmax = 56
+        }
+        let r = avcodec_open2(ctx, codec, nil)
+        guard r >= 0 else { throw MediaError(.codec, "cannot open \(encoderName) for \(size): \(avErrorString(r))") }
+        picture = av_frame_alloc()
+        packet = av_packet_alloc()
+    }
+
+    deinit {
+        av_frame_free(&picture)
+        av_packet_free(&packet)
+        avcodec_free_context(&context)
+    }
+
+    private static func applyBitrate(_ ctx: UnsafeMutablePointer<AVCodecContext>, kbps: Int, fps: Double) {
+        let bps = Int64(kbps) * 1000
+        ctx.pointee.bit_rate = bps
+        ctx.pointee.rc_max_rate = bps
+        // A VBV of about a quarter second keeps frame sizes even, so no frame waits in a pacer.
+        ctx.pointee.rc_buffer_size = Int32(clamping: bps / 4)
+    }
+
+    /// Changes the target bitrate from the next frame on (libx264 reconfigures in place).
+    public func setBitrate(kbps: Int) {
+        guard kbps != bitrateKbps, let context else { return }
+        bitrateKbps = kbps
+        let fps = Double(context.pointee.framerate.num) / Double(max(1, context.pointee.framerate.den))
+        Self.applyBitrate(context, kbps: kbps, fps: fps)
+    }
+
+    /// Encodes one frame; `keyframe` forces an IDR/keyframe.
+    public func encode(_ frame: Frame, keyframe: Bool) throws(MediaError) -> EncodedFrame? {
+        guard frame.width == size.width, frame.height == size.height else {
+            throw MediaError(.unsupported, "frame is \(frame.width)x\(frame.height), encoder is \(size)")
+        }
+        let pic = picture!
+        let pts = av_rescale_q(frame.pts, AVRational(num: 1, den: 1_000_000), AVRational(num: 1, den: 90_000))
+        pending[pts] = (frame.capturedAt, frame.index)
+        try frame.data.withUnsafeBufferPointer { (p) throws(MediaError) in
+            let base = UnsafeMutablePointer(mutating: p.baseAddress!)
+            // Lent for this call only: libavcodec copies a picture without reference-counted buffers.
+            pic.pointee.data.0 = base
+            pic.pointee.data.1 = base + frame.uOffset
+            pic.pointee.data.2 = base + frame.vOffset
+            pic.pointee.linesize.0 = Int32(frame.width)
+            pic.pointee.linesize.1 = Int32(frame.chromaWidth)
+            pic.pointee.linesize.2 = Int32(frame.chromaWidth)
+            pic.pointee.width = Int32(frame.width)
+            pic.pointee.height = Int32(frame.height)
+            pic.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+            pic.pointee.pts = pts
+            pic.pointee.pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+            let r = avcodec_send_frame(context, pic)
+            pic.pointee.data.0 = nil; pic.pointee.data.1 = nil; pic.pointee.data.2 = nil
+            guard r >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(r))") }
+        }
+        let r = avcodec_receive_packet(context, packet)
+        if r == rtd_averror_eagain() { return nil }
+        guard r >= 0, let pkt = packet else { throw MediaError(.codec, "\(encoderName) failed: \(avErrorString(r))") }
+        defer { av_packet_unref(pkt) }
+        let meta = pending.removeValue(forKey: pkt.pointee.pts) ?? (frame.capturedAt, frame.index)
+        if pending.count > 64 { pending.removeAll() }
+        let data = Array(UnsafeBufferPointer(start: pkt.pointee.data, count: Int(pkt.pointee.size)))
+        return EncodedFrame(data: data, isKeyframe: pkt.pointee.flags & AV_PKT_FLAG_KEY != 0,
+                            pts: av_rescale_q(pkt.pointee.pts, AVRational(num: 1, den: 90_000), AVRational(num: 1, den: 1_000_000)),
+                            capturedAt: meta.0, frameIndex: meta.1, width: size.width, height: size.height)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+
+/// One encoded picture, packetized once for every viewer: payloads with their marker bits and
+/// the 90 kHz RTP timestamp shared by all peers (so a detection record's `rtp_timestamp` means the
+/// same frame to every viewer).
+public struct RTPVideoBatch: Sendable {
+    public let packets: [RTPOutboundPacket]
+    public let rtpTimestamp: UInt32
+    public let isKeyframe: Bool
+    public let capturedAt: Int64
+    public let frameIndex: Int
+    public let encodeMicros: Int
+}
+
+/// The encoder of one camera for one codec: takes the newest frame, encodes and packetizes it
+/// once, and hands the same packets to every subscriber. Encodes only while someone watches.
+public final class VideoTrack: @unchecked Sendable {
+    public typealias Subscriber = @Sendable (RTPVideoBatch) -> Void
+
+    public let codec: VideoCodecKind
+    private let mailbox: LatestFrameMailbox
+    private let broadcast: FrameBroadcast
+    private let settings: LiveEncoder.Settings
+    private let frameRate: FrameRate
+    private let logger: Logger
+    // Guarded by `lock`: touched by the encoder thread and by peers (subscribe, keyframe requests).
+    private let lock = NSLock()
+    private var subscribers: [UInt64: Subscriber] = [:]
+    private var nextID: UInt64 = 0
+    private var keyframeWanted = false
+    private var lastForcedKeyframe: Int64 = 0
+    private var targetKbps: Int
+    private var stopped = false
+    private var stats = Stats()
+
+    public struct Stats: Sendable {
+        public var framesEncoded = 0
+        public var keyframes = 0
+        public var bytes = 0
+        public var encodeMicrosTotal = 0
+        public var bitrateKbps = 0
+    }
+
+    /// Forced keyframes are at most this often, so many joiners do not flood the encoder.
+    static let keyframeMinInterval: Int64 = 150_000
+
+    init(codec: VideoCodecKind, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings, logger: Logger) {
+        self.codec = codec
+        self.frameRate = frameRate
+        self.broadcast = broadcast
+        self.mailbox = broadcast.subscribe()
+        self.settings = settings
+        self.targetKbps = settings.bitrateKbps
+        self.logger = logger
+        let thread = Thread { [self] in run() }
+        thread.name = "encode \(codec.rawValue)"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 {
+        lock.withLock {
+            nextID += 1
+            subscribers[nextID] = subscriber
+            keyframeWanted = true
+            return nextID
+        }
+    }
+
+    public func unsubscribe(_ id: UInt64) {
+        lock.withLock { _ = subscribers.removeValue(forKey: id) }
+    }
+
+    /// A viewer joined or lost a picture (PLI/FIR): the next frame is a keyframe, rate-limited.
+    public func requestKeyframe() {
+        lock.withLock { keyframeWanted = true }
+    }
+
+    /// The bitrate controller's decision; applied before the next frame.
+    public func setTargetBitrate(kbps: Int) {
+        lock.withLock { targetKbps = kbps }
+    }
+
+    public var subscriberCount: Int { lock.withLock { subscribers.count } }
+    public var currentStats: Stats { lock.withLock { stats } }
+
+    func stop() {
+        lock.withLock { stopped = true }
+        broadcast.unsubscribe(mailbox)
+    }
+
+    private func run() {
+        var encoder: LiveEncoder?
+        var h264 = H264Packetizer()
+        var vp8 = VP8Packetizer()
+        var rtpOrigin: Int64?
+        while true {
+            let frame: Frame?
+            do { frame = try mailbox.take() } catch { frame = nil }
+            guard let frame else { break }
+            let (targets, forceKey, kbps, isStopped): ([Subscriber], Bool, Int, Bool) = lock.withLock {
+                let now = Clock.monotonicMicros()
+                var force = false
+                if keyframeWanted && now - lastForcedKeyframe >= Self.keyframeMinInterval {
+                    force = true
+                    keyframeWanted = false
+                    lastForcedKeyframe = now
+                }
+                return (Array(subscribers.values), force, targetKbps, stopped)
+            }
+            if isStopped { break }
+            guard !targets.isEmpty else { continue }
+            do {
+                if encoder == nil || encoder!.size != VideoSize(width: frame.width, height: frame.height) {
+                    encoder = try LiveEncoder(settings: settings, size: VideoSize(width: frame.width, height: frame.height),
+                                              frameRate: frameRate)
+                }
+                encoder!.setBitrate(kbps: kbps)
+                let start = Clock.monotonicMicros()
+                guard let encoded = try encoder!.encode(frame, keyframe: forceKey) else { continue }
+                let encodeMicros = Int(Clock.monotonicMicros() - start)
+                // 90 kHz from capture time, shared by every viewer of this camera.
+                let origin = rtpOrigin ?? encoded.capturedAt
+                rtpOrigin = origin
+                let ts = UInt32(truncatingIfNeeded: (encoded.capturedAt - origin) * 9 / 100)
+                let fragments = codec == .h264 ? h264.packetize(accessUnit: encoded.data) : vp8.packetize(frame: encoded.data)
+                let packets = fragments.map {
+                    RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: $0.marker, payload: $0.payload)
+                }
+                let batch = RTPVideoBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe,
+                                          capturedAt: encoded.capturedAt, frameIndex: encoded.frameIndex, encodeMicros: encodeMicros)
+                lock.withLock {
+                    stats.framesEncoded += 1
+                    if encoded.isKeyframe { stats.keyframes += 1 }
+                    stats.bytes += encoded.data.count
+                    stats.encodeMicrosTotal += encodeMicros
+                    stats.bitrateKbps = kbps
+                }
+                for deliver in targets { deliver(batch) }
+            } catch {
+                logger.error("\(codec.rawValue) encoder: \(error.message)")
+                encoder = nil
+            }
+        }
+    }
+}
