@@ -5,22 +5,6 @@ private func notImplemented(_ name: String) -> ExitCode {
     fail(name, "not implemented yet", code: 2)
 }
 
-struct DetectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "detect",
-        abstract: "Run object detection on frames and write one JSON Lines record per frame.",
-        discussion: """
-        Reads Y4M on stdin (or any source) and writes detections as JSON Lines.
-
-        Example:
-          rtd capture testsrc --frames 300 | rtd detect --detector motion > detections.jsonl
-        """)
-
-    @Argument(help: "Source to read (default: - for Y4M on stdin).") var source: String = "-"
-
-    func run() throws { throw notImplemented("detect") }
-}
-
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",

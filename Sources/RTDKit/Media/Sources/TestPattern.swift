@@ -33,14 +33,17 @@ public struct TestPattern: Sendable {
             return m < 1 ? m : 2 - m
         }
         func even(_ v: Double) -> Int { Int(v) & ~1 }
+        // Every shape wanders in two dimensions with unrelated periods, so no pixel is covered
+        // often enough for a background model (MOG2) to absorb a shape's colour, as happens when
+        // a shape runs back and forth along one line.
         let side = even(Double(height) / 5)
         let sx = even(tri(t * 0.35) * Double(width - side))
-        let sy = top + even(Double(height) * 0.08)
+        let sy = even(Double(top) + tri(t * 0.13 + 0.2) * Double(height - top - side))
         let dia = even(Double(height) / 4.5)
         let cx = even(tri(t * 0.23 + 0.5) * Double(width - dia))
         let cy = even(Double(top) + tri(t * 0.31) * Double(height - top - dia))
         let bw = even(Double(width) / 12), bh = even(Double(height) / 3)
-        let bx = even(Double(width) * 0.72)
+        let bx = even(tri(t * 0.11 + 1.4) * Double(width - bw))
         let by = even(Double(top) + tri(t * 0.4 + 1.2) * Double(height - top - bh))
         return [
             Object(label: "square", box: [sx, sy, side, side], y: 210, u: 90, v: 200, round: false),
