@@ -236,10 +236,91 @@ _rtd_capture() {
 
 _rtd_detect() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--annotate --quiet -q --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --output -o --frames-out --every --max-fps --camera --frames --duration --size --fps --pace --log-level)
     __rtd_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--detector')
+        return
+        ;;
+    '--min-area')
+        return
+        ;;
+    '--sensitivity')
+        return
+        ;;
+    '--hog-stride')
+        return
+        ;;
+    '--scale')
+        return
+        ;;
+    '--hit-threshold')
+        return
+        ;;
+    '--label')
+        return
+        ;;
+    '--min-neighbors')
+        return
+        ;;
+    '--min-size')
+        return
+        ;;
+    '--labels')
+        return
+        ;;
+    '--input-size')
+        return
+        ;;
+    '--confidence')
+        return
+        ;;
+    '--nms')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    '--output'|'-o')
+        return
+        ;;
+    '--frames-out')
+        return
+        ;;
+    '--every')
+        return
+        ;;
+    '--max-fps')
+        return
+        ;;
+    '--camera')
+        return
+        ;;
+    '--frames')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--size')
+        return
+        ;;
+    '--fps')
+        return
+        ;;
+    '--pace')
+        __rtd_add_completions -W 'auto'$'\n''realtime'$'\n''fast'
+        return
+        ;;
+    '--log-level')
+        __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    esac
 }
 
 _rtd_serve() {
