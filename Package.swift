@@ -22,6 +22,11 @@ let package = Package(
         .target(name: "CV4L2", path: "Sources/CV4L2"),
         // OpenSSL's HMAC/EVP for STUN integrity (and DTLS through CDTLS).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // DTLS over OpenSSL 3 needs macros, callbacks and a custom BIO: a small C shim whose header
+        // has no OpenSSL type.
+        .target(name: "CDTLS", path: "Sources/CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // libsrtp2, called directly from Swift.
+        .systemLibrary(name: "CSRTP", path: "Sources/CSRTP"),
         // OpenCV's API is C++: a small extern "C" shim; no OpenCV type crosses into Swift.
         .target(
             name: "COpenCVShim",
@@ -35,7 +40,7 @@ let package = Package(
         .target(
             name: "RTDKit",
             dependencies: [
-                "CFFmpeg", "CV4L2", "COpenSSL", "COpenCVShim",
+                "CFFmpeg", "CV4L2", "COpenSSL", "COpenCVShim", "CDTLS", "CSRTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

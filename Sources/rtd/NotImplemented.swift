@@ -5,21 +5,6 @@ private func notImplemented(_ name: String) -> ExitCode {
     fail(name, "not implemented yet", code: 2)
 }
 
-struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve",
-        abstract: "Serve cameras with live detections to browsers over WebRTC.",
-        discussion: """
-        Starts the HTTP + WebRTC server with a browser viewer page. With no camera, serves the
-        built-in test pattern.
-
-        Example:
-          rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0
-        """)
-
-    func run() throws { throw notImplemented("serve") }
-}
-
 struct SignalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signal",

@@ -45,7 +45,12 @@ public final class VideoTrack: @unchecked Sendable {
     /// Forced keyframes are at most this often, so many joiners do not flood the encoder.
     static let keyframeMinInterval: Int64 = 150_000
 
-    init(codec: VideoCodecKind, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings, logger: Logger) {
+    private let bitrateRange: ClosedRange<Int>
+    private var estimates: [String: Int] = [:]
+
+    init(codec: VideoCodecKind, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings,
+         bitrateRange: ClosedRange<Int>, logger: Logger) {
+        self.bitrateRange = bitrateRange
         self.codec = codec
         self.frameRate = frameRate
         self.broadcast = broadcast
@@ -77,9 +82,25 @@ public final class VideoTrack: @unchecked Sendable {
         lock.withLock { keyframeWanted = true }
     }
 
-    /// The bitrate controller's decision; applied before the next frame.
-    public func setTargetBitrate(kbps: Int) {
-        lock.withLock { targetKbps = kbps }
+    /// A viewer's bandwidth estimate (REMB, or loss-based from RTCP). One encoder serves every
+    /// viewer, so it follows the lowest estimate, within the configured range.
+    public func updateEstimate(peer: String, kbps: Int) {
+        lock.withLock {
+            estimates[peer] = kbps
+            retarget()
+        }
+    }
+
+    public func removeEstimate(peer: String) {
+        lock.withLock {
+            estimates.removeValue(forKey: peer)
+            retarget()
+        }
+    }
+
+    private func retarget() {
+        let lowest = estimates.values.min() ?? settings.bitrateKbps
+        targetKbps = min(bitrateRange.upperBound, max(bitrateRange.lowerBound, lowest))
     }
 
     public var subscriberCount: Int { lock.withLock { subscribers.count } }

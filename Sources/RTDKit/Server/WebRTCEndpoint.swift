@@ -1,0 +1,318 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The server's WebRTC side: ONE UDP socket for every peer (ICE-lite), demultiplexed by STUN
+/// username for checks and by remote address for DTLS/SRTCP. All peer state lives on the
+/// socket's event loop; other threads reach it only through `eventLoop.execute`/`submit`.
+public final class WebRTCEndpoint: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var host = "0.0.0.0"
+        public var udpPort = 0
+        public var publicIP: String?
+        public var maxPeers = 64
+        public var maxPeersPerCamera = 64
+        public var codecs: [VideoCodecKind] = [.vp8, .h264]
+        public var forcedCodec: VideoCodecKind?
+        public init() {}
+    }
+
+    public let eventLoop: any EventLoop
+    public let localPort: Int
+    public let candidates: [ICECandidate]
+    private let channel: any Channel
+    private let settings: Settings
+    private let certificate: DTLSCertificate
+    private let logger: Logger
+    private let hub: CameraHub
+    // Event-loop confined state.
+    private var byUfrag: [String: PeerEntry] = [:]
+    private var byAddress: [SocketAddress: PeerEntry] = [:]
+    private var bySession: [String: PeerEntry] = [:]
+
+    final class PeerEntry {
+        let peer: PeerConnection
+        let camera: Camera
+        let track: VideoTrack
+        var subscription: UInt64 = 0
+        var address: SocketAddress?
+        init(peer: PeerConnection, camera: Camera, track: VideoTrack) {
+            self.peer = peer
+            self.camera = camera
+            self.track = track
+        }
+    }
+
+    public static func start(settings: Settings, hub: CameraHub, group: any EventLoopGroup, logger: Logger) async throws -> WebRTCEndpoint {
+        let certificate = try DTLSCertificate.generate()
+        let holder = HandlerHolder()
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .channelInitializer { ch in ch.pipeline.addHandler(holder.handler) }
+            .bind(host: settings.host, port: settings.udpPort).get()
+        let port = channel.localAddress?.port ?? settings.udpPort
+        let endpoint = WebRTCEndpoint(channel: channel, port: port, settings: settings, certificate: certificate,
+                                      hub: hub, logger: logger)
+        holder.handler.endpoint = endpoint
+        endpoint.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
+            endpoint.tick()
+        }
+        return endpoint
+    }
+
+    private init(channel: any Channel, port: Int, settings: Settings, certificate: DTLSCertificate, hub: CameraHub, logger: Logger) {
+        self.channel = channel
+        self.eventLoop = channel.eventLoop
+        self.localPort = port
+        self.settings = settings
+        self.certificate = certificate
+        self.hub = hub
+        self.logger = logger
+        self.candidates = Self.hostCandidates(host: settings.host, port: port, publicIP: settings.publicIP)
+    }
+
+    /// Host candidates for the addresses we serve on (127.0.0.1 included on loopback), plus the
+    /// announced public address; highest priority first.
+    static func hostCandidates(host: String, port: Int, publicIP: String?) -> [ICECandidate] {
+        var addresses: [String] = []
+        if let publicIP { addresses.append(publicIP) }
+        if host == "0.0.0.0" {
+            let devices = (try? System.enumerateDevices()) ?? []
+            for d in devices {
+                if let ip = d.address?.ipAddress, d.address?.protocol == .inet, !addresses.contains(ip) { addresses.append(ip) }
+            }
+        } else if !addresses.contains(host) {
+            addresses.append(host)
+        }
+        // Non-loopback first: browsers pair those with their own host candidates fastest.
+        addresses.sort { ($0.hasPrefix("127.") ? 1 : 0) < ($1.hasPrefix("127.") ? 1 : 0) }
+        return addresses.enumerated().map { i, ip in
+            ICECandidate(foundation: "\(i + 1)", priority: UInt32((126 << 24) | ((65535 - i) << 8) | 255),
+                         address: ip, port: port, type: .host)
+        }
+    }
+
+    // MARK: Signaling (any thread)
+
+    public func answer(offer sdp: String, cameraName: String, codec: VideoCodecKind?) async throws(SignalingError) -> (sdp: String, sessionID: String) {
+        guard let camera = hub.camera(named: cameraName) else {
+            throw .notFound("no camera '\(cameraName)' (cameras: \(hub.names.joined(separator: ", ")))")
+        }
+        let offer: SessionDescription
+        do {
+            offer = try SessionDescription.parse(sdp)
+        } catch {
+            throw .badRequest("invalid SDP: \(error)")
+        }
+        let result: Result<(String, String), SignalingError>
+        do {
+            result = try await eventLoop.submit { () -> Result<(String, String), SignalingError> in
+                do throws(SignalingError) {
+                    return .success(try self.createSession(offer: offer, camera: camera, codec: codec))
+                } catch {
+                    return .failure(error)
+                }
+            }.get()
+        } catch {
+            throw SignalingError(500, "server shutting down")
+        }
+        return try result.get()
+    }
+
+    public func close(sessionID: String) async throws(SignalingError) {
+        let found = (try? await eventLoop.submit { () -> Bool in
+            guard let entry = self.bySession[sessionID] else { return false }
+            self.send(entry.peer.close(reason: "bye"), to: entry.address)
+            self.remove(entry)
+            return true
+        }.get()) ?? false
+        if !found { throw .notFound("no session '\(sessionID)'") }
+    }
+
+    public func hasSession(_ id: String) async -> Bool {
+        (try? await eventLoop.submit { self.bySession[id] != nil }.get()) ?? false
+    }
+
+    public var peerCount: Int {
+        get async { (try? await eventLoop.submit { self.bySession.count }.get()) ?? 0 }
+    }
+
+    /// Per-peer statistics snapshot, for /api and metrics.
+    public func peerStats() async -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
+        (try? await eventLoop.submit {
+            self.bySession.values.map { ($0.peer.sessionID, $0.camera.name, $0.peer.video.codec.rawValue, $0.peer.stats) }
+        }.get()) ?? []
+    }
+
+    private func createSession(offer: SessionDescription, camera: Camera, codec: VideoCodecKind?) throws(SignalingError) -> (String, String) {
+        eventLoop.preconditionInEventLoop()
+        guard bySession.count < settings.maxPeers else { throw .unavailable("peer limit reached (\(settings.maxPeers))") }
+        guard bySession.values.filter({ $0.camera === camera }).count < settings.maxPeersPerCamera else {
+            throw .unavailable("peer limit for camera '\(camera.name)' reached (\(settings.maxPeersPerCamera))")
+        }
+        let ufrag = Self.randomICEString(8), pwd = Self.randomICEString(24)
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let sessionID = UUID().uuidString.lowercased()
+        let fp = certificate.fingerprint
+        let config = SDPAnswerConfig(
+            iceUfrag: ufrag, icePwd: pwd,
+            fingerprint: SDPFingerprint(hashFunction: fp.algorithm.rawValue, value: fp.hex),
+            candidates: candidates, videoSSRC: ssrc, cname: "rtd-\(camera.name)", streamID: "rtd-\(camera.name)",
+            trackID: "video", codecs: settings.codecs, forcedCodec: codec ?? settings.forcedCodec,
+            dataChannelsSupported: false)
+        let answer: SessionDescription
+        let negotiated: NegotiatedSession
+        do {
+            (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: config)
+        } catch {
+            throw .badRequest("cannot answer the offer: \(error)")
+        }
+        let peer = try PeerConnection(sessionID: sessionID, negotiated: negotiated, localUfrag: ufrag, localPassword: pwd,
+                                      certificate: certificate, ssrc: ssrc, cname: config.cname,
+                                      logger: logger)
+        let track = camera.track(for: peer.video.codec)
+        let entry = PeerEntry(peer: peer, camera: camera, track: track)
+        peer.events.keyframeNeeded = { track.requestKeyframe() }
+        peer.events.bitrateEstimate = { kbps in track.updateEstimate(peer: sessionID, kbps: kbps) }
+        peer.events.stateChanged = { [unowned self] state in
+            if case .closed = state { self.eventLoop.execute { self.remove(entry) } }
+        }
+        let loop = eventLoop
+        entry.subscription = track.subscribe { [weak self] batch in
+            loop.execute { self?.deliver(batch, to: sessionID) }
+        }
+        byUfrag[ufrag] = entry
+        bySession[sessionID] = entry
+        logger.info("\(sessionID): new peer for \(camera.name), \(peer.video.codec.rawValue) pt \(peer.video.payloadType)")
+        return (answer.serialized(), sessionID)
+    }
+
+    private func remove(_ entry: PeerEntry) {
+        eventLoop.preconditionInEventLoop()
+        guard bySession.removeValue(forKey: entry.peer.sessionID) != nil else { return }
+        byUfrag.removeValue(forKey: entry.peer.localUfrag)
+        if let a = entry.address { byAddress.removeValue(forKey: a) }
+        entry.track.unsubscribe(entry.subscription)
+        entry.track.removeEstimate(peer: entry.peer.sessionID)
+    }
+
+    static func randomICEString(_ n: Int) -> String {
+        let chars = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/")
+        return String((0..<n).map { _ in chars[Int.random(in: 0..<chars.count)] })
+    }
+
+    // MARK: Event loop
+
+    private func deliver(_ batch: RTPVideoBatch, to sessionID: String) {
+        guard let entry = bySession[sessionID], let address = entry.address else { return }
+        send(entry.peer.send(batch), to: address)
+    }
+
+    private func tick() {
+        for entry in Array(bySession.values) {
+            send(entry.peer.tick(), to: entry.address)
+        }
+    }
+
+    private func send(_ datagrams: [[UInt8]], to address: SocketAddress?) {
+        guard let address, !datagrams.isEmpty else { return }
+        for d in datagrams {
+            let buffer = channel.allocator.buffer(bytes: d)
+            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        }
+        channel.flush()
+    }
+
+    fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        var buffer = envelope.data
+        guard let bytes = buffer.readBytes(length: buffer.readableBytes), let first = bytes.first else { return }
+        let from = envelope.remoteAddress
+        switch first {
+        case 0...3:
+            handleSTUN(bytes, from: from)
+        case 20...63:
+            guard let entry = byAddress[from] else { return }
+            send(entry.peer.receiveDTLS(bytes), to: from)
+        case 128...191:
+            guard let entry = byAddress[from] else { return }
+            // Only RTCP is expected from a receive-only viewer (payload type 192-223 per RFC 5761).
+            if bytes.count >= 2, (192...223).contains(bytes[1]) {
+                send(entry.peer.receiveRTCP(bytes), to: from)
+            }
+        default:
+            logger.debug("dropped a datagram of unknown kind (first byte \(first)) from \(from)")
+        }
+    }
+
+    private func handleSTUN(_ bytes: [UInt8], from: SocketAddress) {
+        // The username's first half is our ufrag: find the peer before checking integrity.
+        guard let message = try? STUNMessage.parse(bytes), let username = message.username,
+              let ufrag = username.split(separator: ":", maxSplits: 1).first.map(String.init),
+              let entry = byUfrag[ufrag] else {
+            logger.debug("dropped a STUN message for no known session from \(from)")
+            return
+        }
+        switch STUNMessage.validateICERequest(bytes, localUfrag: entry.peer.localUfrag, localPassword: entry.peer.localPassword) {
+        case .valid(let request):
+            guard let mapped = Self.stunAddress(from) else { return }
+            let response = entry.peer.receiveBindingRequest(request, from: mapped)
+            if entry.address != from {
+                if let old = entry.address { byAddress.removeValue(forKey: old) }
+                entry.address = from
+                byAddress[from] = entry
+            }
+            send([response], to: from)
+        case .reject(let request, let code, let reason):
+            send([STUNMessage.errorResponse(to: request, code: code, reason: reason)], to: from)
+        case .discard(let reason):
+            logger.debug("dropped STUN from \(from): \(reason)")
+        }
+    }
+
+    static func stunAddress(_ address: SocketAddress) -> STUNAddress? {
+        guard let ip = address.ipAddress, let port = address.port else { return nil }
+        var bytes: [UInt8]
+        if address.protocol == .inet {
+            var a = in_addr()
+            guard inet_pton(AF_INET, ip, &a) == 1 else { return nil }
+            bytes = withUnsafeBytes(of: a) { Array($0) }
+        } else {
+            var a = in6_addr()
+            guard inet_pton(AF_INET6, ip, &a) == 1 else { return nil }
+            bytes = withUnsafeBytes(of: a) { Array($0) }
+        }
+        return STUNAddress(ip: bytes, port: UInt16(port))
+    }
+
+    public func shutdown() async {
+        _ = try? await eventLoop.submit {
+            for entry in Array(self.bySession.values) {
+                self.send(entry.peer.close(reason: "server shutting down"), to: entry.address)
+                self.remove(entry)
+            }
+        }.get()
+        try? await channel.close()
+    }
+}
+
+/// Lets the bootstrap's initializer install a handler before the endpoint exists.
+private final class HandlerHolder: @unchecked Sendable {
+    let handler = DatagramHandler()
+}
+
+private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    // Set once right after bind, before any datagram can be processed on the loop.
+    weak var endpoint: WebRTCEndpoint?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        endpoint?.receive(unwrapInboundIn(data))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable from a vanished peer surfaces here; it must not close the socket.
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import Logging
+
+/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
+/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
+/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
+public final class PeerConnection {
+    public enum State: Equatable, Sendable {
+        case new, connecting, connected
+        case closed(String)
+    }
+
+    /// What the peer asks of the stream it watches.
+    public struct Events {
+        public var keyframeNeeded: () -> Void = {}
+        public var bitrateEstimate: (Int) -> Void = { _ in }
+        public var stateChanged: (State) -> Void = { _ in }
+        public init() {}
+    }
+
+    public let sessionID: String
+    public let localUfrag: String
+    public let localPassword: String
+    public let negotiated: NegotiatedSession
+    public let video: NegotiatedVideo
+    public let ssrc: UInt32
+    public let cname: String
+    public private(set) var state: State = .new
+    /// The address ICE nominated (the last one with a valid check, as an ICE-lite agent must).
+    public private(set) var remoteAddress: STUNAddress?
+    public var events = Events()
+    public private(set) var stats = Stats()
+
+    private let dtls: DTLSTransport
+    private var srtp: SRTPContext?
+    private var srtcpIn: SRTPContext?
+    private var waitingForKeyframe = true
+    private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
+    private var transportSequence: UInt16 = 0
+    private var history = RetransmissionHistory(capacity: 1024)
+    private var lastConsent: Int64
+    private var lastSenderReport: Int64 = 0
+    private var lastRTP: (timestamp: UInt32, at: Int64)?
+    private var lastKeyframeAsk: Int64 = 0
+    private var lossEstimate = LossBasedEstimate()
+    private let logger: Logger
+    private let created: Int64
+
+    public struct Stats: Sendable {
+        public var packetsSent = 0
+        public var bytesSent = 0
+        public var framesSent = 0
+        public var nacks = 0
+        public var retransmissions = 0
+        public var pli = 0
+        public var fir = 0
+        public var fractionLost = 0.0
+        public var jitter: UInt32 = 0
+        public var rttMillis: Double?
+        public var rembKbps: Int?
+        public var connectedAfterMicros: Int64?
+        public var firstFrameAfterMicros: Int64?
+    }
+
+    /// A peer that never completes ICE+DTLS, or stops answering consent checks, is dropped (RFC 7675).
+    public static let consentTimeout: Int64 = 30_000_000
+    static let senderReportInterval: Int64 = 1_000_000
+
+    public init(sessionID: String, negotiated: NegotiatedSession, localUfrag: String, localPassword: String,
+                certificate: DTLSCertificate, ssrc: UInt32, cname: String, logger: Logger) throws(SignalingError) {
+        guard let video = negotiated.video else { throw .badRequest("the offer has no video section rtd can send to") }
+        guard let fp = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
+            throw .badRequest("the offer's a=fingerprint is not a valid certificate fingerprint")
+        }
+        do {
+            dtls = try DTLSTransport(role: .server, certificate: certificate, remoteFingerprint: fp)
+        } catch {
+            throw .badRequest("cannot set up DTLS: \(error)")
+        }
+        self.sessionID = sessionID
+        self.negotiated = negotiated
+        self.video = video
+        self.localUfrag = localUfrag
+        self.localPassword = localPassword
+        self.ssrc = ssrc
+        self.cname = cname
+        self.logger = logger
+        created = Clock.monotonicMicros()
+        lastConsent = created
+    }
+
+    private func set(_ s: State) {
+        guard s != state else { return }
+        state = s
+        events.stateChanged(s)
+    }
+
+    // MARK: ICE
+
+    /// A connectivity check that already passed integrity: answer it and remember the address.
+    public func receiveBindingRequest(_ request: STUNMessage, from address: STUNAddress) -> [UInt8] {
+        lastConsent = Clock.monotonicMicros()
+        if remoteAddress != address {
+            // ICE-lite: the controlling agent's latest valid check decides where media goes.
+            if remoteAddress != nil { logger.debug("\(sessionID): path moved to \(address)") }
+            remoteAddress = address
+        }
+        if state == .new { set(.connecting) }
+        return STUNMessage.bindingSuccessResponse(to: request, mappedAddress: address, password: localPassword)
+    }
+
+    // MARK: DTLS
+
+    public func receiveDTLS(_ datagram: [UInt8]) -> [[UInt8]] {
+        let out = dtls.feed(datagram)
+        checkDTLS()
+        return out.datagrams
+    }
+
+    private func checkDTLS() {
+        switch dtls.state {
+        case .connected where srtp == nil:
+            guard let keys = dtls.srtpKeys else {
+                close(reason: "the peer negotiated no SRTP profile")
+                return
+            }
+            do {
+                srtp = try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound)
+                srtcpIn = try SRTPContext(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
+            } catch {
+                close(reason: "SRTP setup failed: \(error)")
+                return
+            }
+            stats.connectedAfterMicros = Clock.monotonicMicros() - created
+            set(.connected)
+            events.keyframeNeeded()
+        case .failed(let error):
+            close(reason: "DTLS failed: \(error)")
+        case .closed:
+            close(reason: "the peer closed DTLS")
+        default:
+            break
+        }
+    }
+
+    // MARK: Media out
+
+    /// Protects and returns one frame's packets for this peer; nothing until it is connected and
+    /// until its first keyframe (a decoder cannot start on a delta frame).
+    public func send(_ batch: RTPVideoBatch) -> [[UInt8]] {
+        guard state == .connected, let srtp else { return [] }
+        if waitingForKeyframe {
+            guard batch.isKeyframe else {
+                askKeyframe()
+                return []
+            }
+            waitingForKeyframe = false
+            stats.firstFrameAfterMicros = Clock.monotonicMicros() - created
+        }
+        let now = Clock.monotonicMicros()
+        let absSendTime = AbsSendTime.value(seconds: Double(Clock.nowMicros()) / 1e6)
+        var out: [[UInt8]] = []
+        out.reserveCapacity(batch.packets.count)
+        for packet in batch.packets {
+            var p = packet
+            p.setHeader(payloadType: video.payloadType, sequenceNumber: sequence, timestamp: batch.rtpTimestamp, ssrc: ssrc)
+            p.setAbsSendTime(id: video.absSendTimeID, value: absSendTime)
+            p.setTransportSequenceNumber(id: video.transportCCID, value: transportSequence)
+            var bytes = p.bytes
+            bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
+            do {
+                try srtp.protect(&bytes)
+            } catch {
+                logger.warning("\(sessionID): SRTP protect failed: \(error)")
+                continue
+            }
+            history.store(sequence: sequence, packet: bytes)
+            stats.packetsSent += 1
+            stats.bytesSent += bytes.count
+            out.append(bytes)
+            sequence &+= 1
+            transportSequence &+= 1
+        }
+        stats.framesSent += 1
+        lastRTP = (batch.rtpTimestamp, now)
+        return out
+    }
+
+    private func askKeyframe() {
+        let now = Clock.monotonicMicros()
+        if now - lastKeyframeAsk > 300_000 {
+            lastKeyframeAsk = now
+            events.keyframeNeeded()
+        }
+    }
+
+    // MARK: RTCP in
+
+    public func receiveRTCP(_ datagram: [UInt8]) -> [[UInt8]] {
+        guard let srtcpIn else { return [] }
+        var bytes = datagram
+        do {
+            try srtcpIn.unprotectRTCP(&bytes)
+        } catch {
+            logger.debug("\(sessionID): dropped SRTCP: \(error)")
+            return []
+        }
+        let packets: [RTCPPacket]
+        do {
+            packets = try RTCPPacket.parseCompound(bytes)
+        } catch {
+            logger.debug("\(sessionID): dropped malformed RTCP: \(error)")
+            return []
+        }
+        var out: [[UInt8]] = []
+        for packet in packets {
+            switch packet {
+            case .receiverReport(let rr):
+                readReports(rr.reports)
+            case .senderReport(let sr):
+                readReports(sr.reports)
+            case .nack(let nack) where nack.mediaSSRC == ssrc:
+                stats.nacks += 1
+                for seq in nack.lostSequenceNumbers {
+                    if let p = history.packet(sequence: seq) {
+                        out.append(p)
+                        stats.retransmissions += 1
+                    }
+                }
+            case .pictureLossIndication:
+                stats.pli += 1
+                askKeyframe()
+            case .fullIntraRequest:
+                stats.fir += 1
+                askKeyframe()
+            case .remb(let remb):
+                let kbps = Int(remb.bitrate / 1000)
+                stats.rembKbps = kbps
+                events.bitrateEstimate(kbps)
+            case .transportFeedback(let fb):
+                let results = fb.packets
+                let lost = results.filter { $0.receiveDelta == nil }.count
+                if let kbps = lossEstimate.update(lossFraction: results.isEmpty ? 0 : Double(lost) / Double(results.count)) {
+                    events.bitrateEstimate(kbps)
+                }
+            default:
+                break
+            }
+        }
+        return out
+    }
+
+    private func readReports(_ blocks: [RTCPReportBlock]) {
+        for block in blocks where block.ssrc == ssrc {
+            stats.fractionLost = Double(block.fractionLost) / 256
+            stats.jitter = block.jitter
+            if let rtt = block.roundTripTime(arrival: NTPTimestamp(date: Date())) { stats.rttMillis = rtt * 1000 }
+            if let kbps = lossEstimate.update(lossFraction: stats.fractionLost) { events.bitrateEstimate(kbps) }
+        }
+    }
+
+    // MARK: Timers
+
+    /// Called every few tens of milliseconds: DTLS retransmissions, sender reports, consent.
+    public func tick() -> [[UInt8]] {
+        let now = Clock.monotonicMicros()
+        if case .closed = state { return [] }
+        if now - lastConsent > Self.consentTimeout {
+            close(reason: state == .connected ? "consent expired (no ICE check for 30 s)" : "never connected")
+            return []
+        }
+        var out: [[UInt8]] = []
+        if let timeout = dtls.nextTimeout, timeout <= .zero {
+            out += dtls.handleTimeout()
+            checkDTLS()
+        }
+        if state == .connected, now - lastSenderReport >= Self.senderReportInterval, let srtp, let last = lastRTP {
+            lastSenderReport = now
+            let rtpNow = last.timestamp &+ UInt32(truncatingIfNeeded: (now - last.at) * 9 / 100)
+            let sr = RTCPSenderReport(ssrc: ssrc, ntpTimestamp: NTPTimestamp(date: Date()), rtpTimestamp: rtpNow,
+                                      packetCount: UInt32(truncatingIfNeeded: stats.packetsSent),
+                                      octetCount: UInt32(truncatingIfNeeded: stats.bytesSent))
+            var bytes = RTCPPacket.serializeCompound([.senderReport(sr), .sourceDescription(RTCPSourceDescription(ssrc: ssrc, cname: cname))])
+            bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
+            if (try? srtp.protectRTCP(&bytes)) != nil { out.append(bytes) }
+        }
+        return out
+    }
+
+    /// Ends the peer: a close_notify if DTLS is up; the caller stops routing to it.
+    @discardableResult
+    public func close(reason: String) -> [[UInt8]] {
+        if case .closed = state { return [] }
+        let out = dtls.state == .connected ? dtls.close() : []
+        logger.info("\(sessionID): closed: \(reason)")
+        set(.closed(reason))
+        return out
+    }
+}
+
+/// The last N protected packets by sequence number, resent as they are on NACK.
+struct RetransmissionHistory {
+    private var slots: [(UInt16, [UInt8])?]
+    init(capacity: Int) { slots = Array(repeating: nil, count: capacity) }
+
+    mutating func store(sequence: UInt16, packet: [UInt8]) {
+        slots[Int(sequence) % slots.count] = (sequence, packet)
+    }
+
+    func packet(sequence: UInt16) -> [UInt8]? {
+        guard let (s, p) = slots[Int(sequence) % slots.count], s == sequence else { return nil }
+        return p
+    }
+}
+
+/// The loss-based half of Google congestion control: back off on loss above 10%, probe up
+/// slowly below 2%. Its output is an estimate in kbit/s for the encoder's controller.
+struct LossBasedEstimate {
+    var kbps = 2500
+    private var lastChange: Int64 = 0
+
+    mutating func update(lossFraction: Double) -> Int? {
+        let now = Clock.monotonicMicros()
+        guard now - lastChange >= 200_000 else { return nil }
+        if lossFraction > 0.10 {
+            kbps = max(100, Int(Double(kbps) * (1 - 0.5 * lossFraction)))
+        } else if lossFraction < 0.02 {
+            kbps = min(20_000, Int(Double(kbps) * 1.08) + 10)
+        } else {
+            return nil
+        }
+        lastChange = now
+        return kbps
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import NIOPosix
+import RTDKit
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve cameras to browsers and WebRTC peers, with a viewer page.",
+        discussion: """
+        Starts an HTTP server (signaling, camera list, health, viewer page) and a WebRTC endpoint
+        on ONE UDP port for every peer (ICE-lite, DTLS-SRTP, H.264 or VP8). Each camera is captured
+        once and encoded once per codec, however many viewers watch. With no --camera, serves the
+        built-in test pattern as cam0.
+
+        Signaling: POST /api/webrtc/signal with {"type":"offer","sdp":"...","camera":"cam0"}
+        answers {"type":"answer","sdp":"...","session_id":"..."}; {"type":"bye","session_id":"..."} ends it.
+
+        Examples:
+          rtd serve
+          rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0 --port 8080
+          rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
+        """)
+
+    @Option(name: .customLong("camera"), help: ArgumentHelp("A camera, NAME=SOURCE (repeatable). Default: cam0=testsrc.", valueName: "name=source"))
+    var cameras: [String] = []
+
+    @OptionGroup(title: "Sources") var sourceArguments: SourceArguments
+
+    @Option(help: "Address to serve on (0.0.0.0: every interface).")
+    var host: String = "0.0.0.0"
+
+    @Option(help: "HTTP port.")
+    var port: Int = 8080
+
+    @Option(help: ArgumentHelp("The one UDP port all WebRTC peers share (0: any free port).", valueName: "port"))
+    var udpPort: Int = 0
+
+    @Option(help: ArgumentHelp("Address to announce as an extra ICE candidate (a 1:1 NAT's public address).", valueName: "ip"))
+    var publicIP: String?
+
+    @Option(help: ArgumentHelp("Only offer this codec: h264 or vp8 (default: whichever the viewer prefers).", valueName: "codec"))
+    var codec: String?
+
+    @Option(help: ArgumentHelp("Starting video bitrate in kbit/s.", valueName: "kbps"))
+    var bitrate: Int = 1500
+
+    @Option(help: ArgumentHelp("Lowest bitrate congestion control may choose, kbit/s.", valueName: "kbps"))
+    var minBitrate: Int = 150
+
+    @Option(help: ArgumentHelp("Highest bitrate congestion control may choose, kbit/s.", valueName: "kbps"))
+    var maxBitrate: Int = 6000
+
+    @Option(help: ArgumentHelp("Seconds between periodic keyframes (viewers that join get one at once).", valueName: "seconds"))
+    var keyint: Double = 4
+
+    @Option(help: "Most peers at once (more get 503).")
+    var maxPeers: Int = 64
+
+    @OptionGroup var logging: LoggingArguments
+
+    func validate() throws {
+        if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
+        if !(minBitrate...maxBitrate).contains(bitrate) { throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate") }
+        for c in cameras where !c.contains("=") { throw ValidationError("--camera '\(c)' must be NAME=SOURCE, e.g. cam0=testsrc") }
+    }
+
+    func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "rtd.serve")
+        var list: [(name: String, source: SourceSpec)] = []
+        do {
+            for c in cameras.isEmpty ? ["cam0=testsrc"] : cameras {
+                let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts[0].range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
+                    throw MediaError(.badInput, "camera name '\(parts[0])' may use only letters, digits, - and _")
+                }
+                guard !list.contains(where: { $0.name == parts[0] }) else {
+                    throw MediaError(.badInput, "camera '\(parts[0])' is given twice")
+                }
+                list.append((parts[0], try SourceSpec.parse(parts[1])))
+            }
+        } catch let error as MediaError {
+            throw fail("serve", error.message)
+        }
+        var encoder = LiveEncoder.Settings(codec: .h264, bitrateKbps: bitrate, keyframeInterval: keyint)
+        encoder.preset = "ultrafast"
+        let hub: CameraHub
+        do {
+            hub = try CameraHub(cameras: list, options: sourceArguments.options, encoder: encoder,
+                                bitrateRange: minBitrate...maxBitrate, logger: logger)
+        } catch {
+            throw fail("serve", error.message)
+        }
+        var rtc = WebRTCEndpoint.Settings()
+        rtc.host = host
+        rtc.udpPort = udpPort
+        rtc.publicIP = publicIP
+        rtc.maxPeers = maxPeers
+        rtc.forcedCodec = codec.flatMap(VideoCodecKind.init(rawValue:))
+        let endpoint: WebRTCEndpoint
+        do {
+            endpoint = try await WebRTCEndpoint.start(settings: rtc, hub: hub, group: MultiThreadedEventLoopGroup(numberOfThreads: 1),
+                                                      logger: logger)
+        } catch {
+            throw fail("serve", "cannot open UDP port \(udpPort) on \(host): \(error)")
+        }
+        var http = HTTPServer.Settings()
+        http.host = host
+        http.port = port
+        http.defaultCamera = list[0].name
+        let udp = endpoint.localPort
+        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
+        let summary = list.map { "\($0.name)=\($0.source)" }.joined(separator: ", ")
+        let app = HTTPServer.makeApplication(settings: http, hub: hub, endpoint: endpoint, logger: logger) { boundPort in
+            // One line a person (or a test) can act on: where to point the browser.
+            FileHandle.standardOutput.write(Data("rtd serve: http://\(shownHost):\(boundPort)/ (WebRTC on UDP \(udp); cameras: \(summary))\n".utf8))
+        }
+        do {
+            try await app.runService()
+        } catch {
+            await endpoint.shutdown()
+            hub.stop()
+            throw fail("serve", "HTTP server on \(host):\(port) failed: \(error)")
+        }
+        await endpoint.shutdown()
+        hub.stop()
+    }
+}
