@@ -74,7 +74,7 @@ public enum SDPAnswerer {
                 sections.append(section)
                 acceptedIndices.append(index)
             } else {
-                sections.append(rejected(offered))
+                sections.append(rejected(offered, config: config))
                 if let mid = offered.mid { rejectedMids.append(mid) }
             }
         }
@@ -200,8 +200,11 @@ public enum SDPAnswerer {
     }
 
     /// JSEP §5.3.1: a rejected section keeps media and proto, gets port 0 and mirrors the mid.
-    private static func rejected(_ offered: MediaDescription) -> MediaDescription {
-        var attributes: [SDPAttribute] = []
+    /// It still carries our ICE credentials and fingerprint: some peers (aiortc) refuse an answer
+    /// with any section lacking them, and browsers ignore them on a rejected section.
+    private static func rejected(_ offered: MediaDescription, config: SDPAnswerConfig) -> MediaDescription {
+        var attributes: [SDPAttribute] = [.iceUfrag(config.iceUfrag), .icePwd(config.icePwd),
+                                          .fingerprint(config.fingerprint), .setup(.passive)]
         if let mid = offered.mid { attributes.append(.mid(mid)) }
         if offered.proto.uppercased().contains("RTP") { attributes.append(.direction(.inactive)) }
         return MediaDescription(media: offered.media, port: 0, proto: offered.proto,

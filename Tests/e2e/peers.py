@@ -1,0 +1,118 @@
+"""Real WebRTC peers for tests: an aiortc receive-only client, and the testsrc:stamp decoder."""
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+
+def decode_stamp(gray):
+    """Reads rtd's timestamp strip (TimestampStrip in RTDKit) from a 2-D luma array; ms or None."""
+    h, w = gray.shape
+    cw = w // 64
+    sh = max(16, (cw * 2 + 1) & ~1)
+    if cw < 4 or h < sh:
+        return None
+    bits = []
+    for i in range(2 + 48 + 8):
+        cell = gray[sh // 4: sh * 3 // 4, i * cw + cw // 4: i * cw + cw - cw // 4]
+        bits.append(int(cell.mean()) > 128)
+    if not bits[0] or bits[1]:
+        return None
+    ms = 0
+    for b in bits[2:50]:
+        ms = ms << 1 | b
+    crc = 0
+    for b in bits[50:58]:
+        crc = crc << 1 | b
+    c = 0
+    for i in range(5, -1, -1):
+        c ^= (ms >> (i * 8)) & 0xFF
+        for _ in range(8):
+            c = ((c << 1) ^ 0x07) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+    return ms if c == crc else None
+
+
+def post_json(url, body, timeout=10):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+class Viewer:
+    """An aiortc peer that watches one camera and records every decoded frame's stamp latency."""
+
+    def __init__(self, base, camera="cam0", codec=None, data_channel=True, tamper=None):
+        self.base, self.camera, self.codec, self.data_channel, self.tamper = base, camera, codec, data_channel, tamper
+        self.pc = RTCPeerConnection()
+        self.frames = 0
+        self.latencies_ms = []
+        self.session_id = None
+        self.offer_at = None
+        self.first_frame_at = None
+        self.codec_seen = None
+        self.sizes = set()
+
+    async def start(self):
+        self.pc.addTransceiver("video", direction="recvonly")
+        if self.data_channel:
+            self.pc.createDataChannel("rtd")
+        done = asyncio.get_running_loop().create_future()
+
+        @self.pc.on("track")
+        def on_track(track):
+            asyncio.ensure_future(self._consume(track))
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        sdp = self.pc.localDescription.sdp
+        if self.tamper:
+            sdp = self.tamper(sdp)
+        body = {"type": "offer", "sdp": sdp, "camera": self.camera}
+        if self.codec:
+            body["codec"] = self.codec
+        self.offer_at = time.monotonic()
+        status, answer = await asyncio.get_running_loop().run_in_executor(
+            None, post_json, self.base + "/api/webrtc/signal", body)
+        if status != 200:
+            raise RuntimeError(f"signal failed: {status} {answer}")
+        self.session_id = answer["session_id"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+        for t in self.pc.getTransceivers():
+            if t.receiver and t.receiver.track and t.receiver.track.kind == "video":
+                pass
+        return answer
+
+    async def _consume(self, track):
+        while True:
+            try:
+                frame = await track.recv()
+            except Exception:
+                return
+            now_ms = time.time() * 1000
+            if self.first_frame_at is None:
+                self.first_frame_at = time.monotonic()
+            self.frames += 1
+            self.sizes.add((frame.width, frame.height))
+            gray = frame.to_ndarray(format="gray")
+            stamp = decode_stamp(gray)
+            if stamp is not None:
+                self.latencies_ms.append(now_ms - stamp)
+
+    async def wait_frames(self, n, timeout=20):
+        deadline = time.monotonic() + timeout
+        while self.frames < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.frames
+
+    async def bye(self):
+        status, _ = await asyncio.get_running_loop().run_in_executor(
+            None, post_json, self.base + "/api/webrtc/signal", {"type": "bye", "session_id": self.session_id})
+        return status
+
+    async def close(self):
+        await self.pc.close()

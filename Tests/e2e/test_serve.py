@@ -1,0 +1,192 @@
+"""End-to-end tests of `rtd serve` with real WebRTC peers: aiortc (Python) and headless Chromium."""
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+from conftest import free_port
+from peers import Viewer, post_json
+
+
+def start_server(rtd, *args):
+    port = free_port()
+    p = subprocess.Popen([rtd, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if "rtd serve: http://" not in line:
+        p.kill()
+        raise RuntimeError("server did not start: " + line + p.stderr.read())
+    udp = int(line.split("UDP ")[1].split(";")[0])
+    return p, f"http://127.0.0.1:{port}", udp
+
+
+@pytest.fixture(scope="module")
+def server(rtd):
+    p, base, udp = start_server(rtd, "--camera", "cam0=testsrc:stamp", "--camera", "cam1=testsrc", "--size", "640x480")
+    yield base, udp
+    p.terminate()
+    p.wait(timeout=10)
+
+
+def health(base):
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_aiortc_decodes_stamped_video(server, codec):
+    base, _ = server
+
+    async def go():
+        v = Viewer(base, codec=codec)
+        await v.start()
+        got = await v.wait_frames(60)
+        before = health(base)["peers"]
+        assert await v.bye() == 200
+        await asyncio.sleep(0.3)
+        after = health(base)["peers"]
+        await v.close()
+        return v, got, before, after
+
+    v, got, before, after = asyncio.run(go())
+    assert got >= 60
+    assert v.sizes == {(640, 480)}
+    assert len(v.latencies_ms) >= 50, "the stamp must survive the codec"
+    p50 = statistics.median(v.latencies_ms)
+    assert 0 <= p50 < 500, v.latencies_ms[:20]
+    assert before >= 1 and after == before - 1
+
+
+def test_bad_input_never_stops_a_good_peer(server, tmp_path):
+    base, udp = server
+
+    async def go():
+        good = Viewer(base, codec="vp8")
+        await good.start()
+        assert await good.wait_frames(15) >= 15
+        loop = asyncio.get_running_loop()
+        results = {}
+
+        def signal(body):
+            return post_json(base + "/api/webrtc/signal", body)
+
+        status, body = await loop.run_in_executor(None, lambda: post_json(base + "/api/webrtc/signal", None))
+        results["null"] = status
+        req = urllib.request.Request(base + "/api/webrtc/signal", data=b"{not json", headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=5)
+        except urllib.error.HTTPError as e:
+            results["garbage"] = (e.code, json.loads(e.read()))
+        # An offer from a real peer, mutilated in ways a server must refuse.
+        probe = Viewer(base)
+        probe.pc.addTransceiver("video", direction="recvonly")
+        await probe.pc.setLocalDescription(await probe.pc.createOffer())
+        sdp = probe.pc.localDescription.sdp
+        await probe.close()
+        no_ufrag = "\r\n".join(l for l in sdp.split("\r\n") if not l.startswith("a=ice-ufrag"))
+        no_fp = "\r\n".join(l for l in sdp.split("\r\n") if not l.startswith("a=fingerprint"))
+        only_bad = sdp.replace("VP8/90000", "XYZ/90000").replace("H264/90000", "ABC/90000")
+        for name, s in [("no_ufrag", no_ufrag), ("no_fp", no_fp), ("codecs", only_bad)]:
+            results[name] = await loop.run_in_executor(None, signal, {"type": "offer", "sdp": s})
+        results["camera"] = await loop.run_in_executor(None, signal, {"type": "offer", "sdp": sdp, "camera": "nope"})
+        results["session"] = await loop.run_in_executor(None, signal, {"type": "bye", "session_id": "nope"})
+        results["type"] = await loop.run_in_executor(None, signal, {"type": "dance"})
+
+        # A peer whose offer carries the wrong DTLS fingerprint is refused at the DTLS handshake.
+        def wrong_fp(s):
+            out = []
+            for l in s.split("\r\n"):
+                if l.startswith("a=fingerprint:sha-256 "):
+                    l = "a=fingerprint:sha-256 " + ":".join(["AB"] * 32)
+                out.append(l)
+            return "\r\n".join(out)
+        impostor = Viewer(base, tamper=wrong_fp)
+        await impostor.start()
+        # UDP garbage: random bytes, a STUN request with a wrong password, truncated RTCP.
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for payload in [os.urandom(n) for n in (1, 7, 100, 1500)] + [b"\x80\xc9\x00", b"\x16\xfe\xfd" + os.urandom(40)]:
+            s.sendto(payload, ("127.0.0.1", udp))
+        stun = bytearray(b"\x00\x01\x00\x00\x21\x12\xa4\x42" + os.urandom(12))
+        user = f"{good.pc.remoteDescription.sdp.split('a=ice-ufrag:')[1].split()[0]}:x".encode()
+        attr = b"\x00\x06" + len(user).to_bytes(2, "big") + user + b"\x00" * ((4 - len(user) % 4) % 4)
+        mi = b"\x00\x08\x00\x14" + os.urandom(20)
+        body = attr + mi
+        stun[2:4] = len(body).to_bytes(2, "big")
+        s.sendto(bytes(stun) + body, ("127.0.0.1", udp))
+        s.close()
+        before = good.frames
+        await asyncio.sleep(2.0)
+        after = good.frames
+        impostor_frames = impostor.frames
+        await impostor.close()
+        await good.bye()
+        await good.close()
+        return results, before, after, impostor_frames
+
+    results, before, after, impostor_frames = asyncio.run(go())
+    assert results["null"] == 400
+    assert results["garbage"][0] == 400 and "invalid JSON" in results["garbage"][1]["error"]
+    assert results["no_ufrag"][0] == 400 and "ufrag" in results["no_ufrag"][1]["error"], results["no_ufrag"]
+    assert results["no_fp"][0] == 400 and "fingerprint" in results["no_fp"][1]["error"], results["no_fp"]
+    assert results["codecs"][0] == 400, results["codecs"]
+    assert results["camera"][0] == 404 and results["session"][0] == 404
+    assert results["type"][0] == 400
+    assert impostor_frames == 0
+    assert after - before >= 45, (before, after)
+
+
+CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=800,700",
+                "--autoplay-policy=no-user-gesture-required", "--disable-features=WebRtcHideLocalIpsWithMdns",
+                "--disable-dev-shm-usage"]
+
+
+def chromium():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for f in CHROME_FLAGS + [f"--user-data-dir={tempfile.mkdtemp()}"]:
+        opts.add_argument(f)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def wait_stats(drv, cond, timeout=15):
+    deadline = time.monotonic() + timeout
+    st = None
+    while time.monotonic() < deadline:
+        st = drv.execute_script("return window.rtdStats && JSON.parse(JSON.stringify(window.rtdStats))")
+        if st and cond(st):
+            return st
+        time.sleep(0.1)
+    return st
+
+
+@pytest.mark.parametrize("codec,mime", [("vp8", "video/VP8"), ("h264", "video/H264")])
+def test_chromium_decodes(server, codec, mime, tmp_path):
+    base, _ = server
+    drv = chromium()
+    try:
+        drv.get(f"{base}/?codec={codec}")
+        st = wait_stats(drv, lambda s: s["framesDecoded"] > 30)
+        assert st and st["connected"] and st["framesDecoded"] > 30, st
+        assert st["codec"] == mime
+        playing = drv.execute_script("const v = document.getElementById('video'); return !v.paused && v.videoWidth")
+        assert playing == 640
+        # Pixels change between two moments: live video is on screen, not a frozen frame.
+        grab = ("const v=document.getElementById('video'),c=document.createElement('canvas');c.width=v.videoWidth;"
+                "c.height=v.videoHeight;const x=c.getContext('2d');x.drawImage(v,0,0);"
+                "return Array.from(x.getImageData(0,0,c.width,c.height).data.filter((_, i) => i % 97 == 0))")
+        a = drv.execute_script(grab)
+        time.sleep(0.5)
+        b = drv.execute_script(grab)
+        assert a != b and max(a) > 200
+        drv.save_screenshot(str(tmp_path / f"chromium-{codec}.png"))
+    finally:
+        drv.quit()
