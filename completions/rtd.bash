@@ -326,9 +326,60 @@ _rtd_detect() {
 _rtd_serve() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=()
+    repeating_options=(--camera)
+    non_repeating_options=(--size --fps --pace --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --log-level)
     __rtd_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--camera')
+        return
+        ;;
+    '--size')
+        return
+        ;;
+    '--fps')
+        return
+        ;;
+    '--pace')
+        __rtd_add_completions -W 'auto'$'\n''realtime'$'\n''fast'
+        return
+        ;;
+    '--host')
+        return
+        ;;
+    '--port')
+        return
+        ;;
+    '--udp-port')
+        return
+        ;;
+    '--public-ip')
+        return
+        ;;
+    '--codec')
+        return
+        ;;
+    '--bitrate')
+        return
+        ;;
+    '--min-bitrate')
+        return
+        ;;
+    '--max-bitrate')
+        return
+        ;;
+    '--keyint')
+        return
+        ;;
+    '--max-peers')
+        return
+        ;;
+    '--log-level')
+        __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    esac
 }
 
 _rtd_signal() {

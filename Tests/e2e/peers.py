@@ -116,3 +116,33 @@ class Viewer:
 
     async def close(self):
         await self.pc.close()
+
+
+def release_frames_at_marker():
+    """aiortc's video jitter buffer emits a frame only when the next frame's first packet arrives,
+    which adds one frame interval to every measurement. This makes it emit at the frame's last
+    packet (RTP marker bit), as browsers do, so latency figures are fair to any server."""
+    from aiortc import jitterbuffer
+
+    def _remove_frame(self, sequence_number):
+        if not self._is_video:
+            return original(self, sequence_number)
+        packets = []
+        for count in range(self.capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                return None
+            if packets and packet.timestamp != packets[0].timestamp:
+                # The marker packet was lost: the old rule, the frame ended when the next began.
+                frame = jitterbuffer.JitterFrame(data=b"".join(p._data for p in packets), timestamp=packets[0].timestamp)
+                self.remove(count)
+                return frame
+            packets.append(packet)
+            if packet.marker:
+                frame = jitterbuffer.JitterFrame(data=b"".join(p._data for p in packets), timestamp=packet.timestamp)
+                self.remove(count + 1)
+                return frame
+        return None
+
+    original = jitterbuffer.JitterBuffer._remove_frame
+    jitterbuffer.JitterBuffer._remove_frame = _remove_frame

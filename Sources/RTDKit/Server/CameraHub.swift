@@ -22,6 +22,11 @@ public final class Camera: @unchecked Sendable {
         capture = try LiveCapture(spec: spec, options: options, logger: logger, retryFirstOpen: true)
     }
 
+    /// Starts the encoders viewers are expected to ask for, ahead of the first viewer.
+    func prepare(_ codecs: [VideoCodecKind]) {
+        for c in codecs { _ = track(for: c) }
+    }
+
     let bitrateRange: ClosedRange<Int>
 
     public func track(for codec: VideoCodecKind) -> VideoTrack {

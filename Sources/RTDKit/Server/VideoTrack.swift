@@ -10,6 +10,9 @@ public struct RTPVideoBatch: Sendable {
     public let isKeyframe: Bool
     public let capturedAt: Int64
     public let frameIndex: Int
+    /// Increases by one per encoded picture of this track (a re-encoded keyframe of the same
+    /// frame gets a new one), so a receiver can tell a picture it already has.
+    public let sequence: Int
     public let encodeMicros: Int
 }
 
@@ -33,6 +36,12 @@ public final class VideoTrack: @unchecked Sendable {
     private var targetKbps: Int
     private var stopped = false
     private var stats = Stats()
+    /// The keyframe just sent and every frame since: a viewer that connects soon after a
+    /// keyframe starts from these at once instead of waiting for (and forcing) another.
+    private var gop: [RTPVideoBatch] = []
+    private var gopStarted: Int64 = 0
+    static let gopBurstMaxAge: Int64 = 400_000
+    static let gopMaxFrames = 16
 
     public struct Stats: Sendable {
         public var framesEncoded = 0
@@ -43,7 +52,7 @@ public final class VideoTrack: @unchecked Sendable {
     }
 
     /// Forced keyframes are at most this often, so many joiners do not flood the encoder.
-    static let keyframeMinInterval: Int64 = 150_000
+    static let keyframeMinInterval: Int64 = 100_000
 
     private let bitrateRange: ClosedRange<Int>
     private var estimates: [String: Int] = [:]
@@ -67,8 +76,8 @@ public final class VideoTrack: @unchecked Sendable {
     public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 {
         lock.withLock {
             nextID += 1
+            // No keyframe yet: the peer asks for one once DTLS is up and it can actually send.
             subscribers[nextID] = subscriber
-            keyframeWanted = true
             return nextID
         }
     }
@@ -77,9 +86,22 @@ public final class VideoTrack: @unchecked Sendable {
         lock.withLock { _ = subscribers.removeValue(forKey: id) }
     }
 
-    /// A viewer joined or lost a picture (PLI/FIR): the next frame is a keyframe, rate-limited.
+    /// A viewer lost a picture (PLI/FIR) or joined with no recent keyframe to start from: the
+    /// newest frame is encoded again as a keyframe right away (rate-limited), not at the next capture.
     public func requestKeyframe() {
         lock.withLock { keyframeWanted = true }
+        if let latest = broadcast.latest { mailbox.put(latest) }
+    }
+
+    /// What a viewer that just connected should be sent first: the frames since a recent
+    /// keyframe, or nothing (and a keyframe is requested).
+    public func joinBurst() -> [RTPVideoBatch] {
+        let burst: [RTPVideoBatch] = lock.withLock {
+            guard !gop.isEmpty, Clock.monotonicMicros() - gopStarted <= Self.gopBurstMaxAge else { return [] }
+            return gop
+        }
+        if burst.isEmpty { requestKeyframe() }
+        return burst
     }
 
     /// A viewer's bandwidth estimate (REMB, or loss-based from RTCP). One encoder serves every
@@ -116,10 +138,13 @@ public final class VideoTrack: @unchecked Sendable {
         var h264 = H264Packetizer()
         var vp8 = VP8Packetizer()
         var rtpOrigin: Int64?
+        var lastPts: Int64 = .min
+        var lastCaptured: Int64 = .min
+        var sequence = 0
         while true {
             let frame: Frame?
             do { frame = try mailbox.take() } catch { frame = nil }
-            guard let frame else { break }
+            guard var frame else { break }
             let (targets, forceKey, kbps, isStopped): ([Subscriber], Bool, Int, Bool) = lock.withLock {
                 let now = Clock.monotonicMicros()
                 var force = false
@@ -131,7 +156,20 @@ public final class VideoTrack: @unchecked Sendable {
                 return (Array(subscribers.values), force, targetKbps, stopped)
             }
             if isStopped { break }
+            if encoder == nil {
+                // Made before anyone watches, so the first viewer does not wait for encoder set-up.
+                encoder = try? LiveEncoder(settings: settings, size: VideoSize(width: frame.width, height: frame.height),
+                                           frameRate: frameRate)
+            }
             guard !targets.isEmpty else { continue }
+            if frame.pts <= lastPts {
+                // The same picture again, to make a keyframe now: one 90 kHz tick later, so
+                // timestamps keep increasing for the encoder and for viewers.
+                guard forceKey else { continue }
+                frame = frame.retimed(pts: lastPts + 12, capturedAt: lastCaptured + 12)
+            }
+            lastPts = frame.pts
+            lastCaptured = frame.capturedAt
             do {
                 if encoder == nil || encoder!.size != VideoSize(width: frame.width, height: frame.height) {
                     encoder = try LiveEncoder(settings: settings, size: VideoSize(width: frame.width, height: frame.height),
@@ -150,8 +188,17 @@ public final class VideoTrack: @unchecked Sendable {
                     RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: $0.marker, payload: $0.payload)
                 }
                 let batch = RTPVideoBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe,
-                                          capturedAt: encoded.capturedAt, frameIndex: encoded.frameIndex, encodeMicros: encodeMicros)
+                                          capturedAt: encoded.capturedAt, frameIndex: encoded.frameIndex, sequence: sequence,
+                                          encodeMicros: encodeMicros)
+                sequence += 1
                 lock.withLock {
+                    if encoded.isKeyframe {
+                        gop = [batch]
+                        gopStarted = Clock.monotonicMicros()
+                    } else if !gop.isEmpty {
+                        gop.append(batch)
+                        if gop.count > Self.gopMaxFrames { gop.removeAll() }
+                    }
                     stats.framesEncoded += 1
                     if encoded.isKeyframe { stats.keyframes += 1 }
                     stats.bytes += encoded.data.count

@@ -57,6 +57,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         let endpoint = WebRTCEndpoint(channel: channel, port: port, settings: settings, certificate: certificate,
                                       hub: hub, logger: logger)
         holder.handler.endpoint = endpoint
+        for camera in hub.cameras { camera.prepare(settings.forcedCodec.map { [$0] } ?? settings.codecs) }
         endpoint.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
             endpoint.tick()
         }
@@ -176,6 +177,12 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         let track = camera.track(for: peer.video.codec)
         let entry = PeerEntry(peer: peer, camera: camera, track: track)
         peer.events.keyframeNeeded = { track.requestKeyframe() }
+        peer.events.connected = { [unowned self] in
+            // Deferred: the DTLS flight that completes the handshake must leave before any SRTP.
+            self.eventLoop.execute {
+                for batch in track.joinBurst() { self.send(peer.send(batch), to: entry.address) }
+            }
+        }
         peer.events.bitrateEstimate = { kbps in track.updateEstimate(peer: sessionID, kbps: kbps) }
         peer.events.stateChanged = { [unowned self] state in
             if case .closed = state { self.eventLoop.execute { self.remove(entry) } }

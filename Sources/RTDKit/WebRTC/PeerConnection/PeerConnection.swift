@@ -13,6 +13,8 @@ public final class PeerConnection {
     /// What the peer asks of the stream it watches.
     public struct Events {
         public var keyframeNeeded: () -> Void = {}
+        /// DTLS is up: the peer can be sent media (start it from a keyframe).
+        public var connected: () -> Void = {}
         public var bitrateEstimate: (Int) -> Void = { _ in }
         public var stateChanged: (State) -> Void = { _ in }
         public init() {}
@@ -35,6 +37,7 @@ public final class PeerConnection {
     private var srtp: SRTPContext?
     private var srtcpIn: SRTPContext?
     private var waitingForKeyframe = true
+    private var lastBatch = Int.min
     private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
     private var transportSequence: UInt16 = 0
     private var history = RetransmissionHistory(capacity: 1024)
@@ -105,7 +108,10 @@ public final class PeerConnection {
             if remoteAddress != nil { logger.debug("\(sessionID): path moved to \(address)") }
             remoteAddress = address
         }
-        if state == .new { set(.connecting) }
+        if state == .new {
+            logger.debug("\(sessionID): first ICE check \((Clock.monotonicMicros() - created) / 1000) ms after the offer")
+            set(.connecting)
+        }
         return STUNMessage.bindingSuccessResponse(to: request, mappedAddress: address, password: localPassword)
     }
 
@@ -132,8 +138,9 @@ public final class PeerConnection {
                 return
             }
             stats.connectedAfterMicros = Clock.monotonicMicros() - created
+            logger.debug("\(sessionID): DTLS connected \((stats.connectedAfterMicros ?? 0) / 1000) ms after the offer (\(keys.profile))")
             set(.connected)
-            events.keyframeNeeded()
+            events.connected()
         case .failed(let error):
             close(reason: "DTLS failed: \(error)")
         case .closed:
@@ -149,6 +156,8 @@ public final class PeerConnection {
     /// until its first keyframe (a decoder cannot start on a delta frame).
     public func send(_ batch: RTPVideoBatch) -> [[UInt8]] {
         guard state == .connected, let srtp else { return [] }
+        // A frame may come twice: once in a join burst, once live. Send it once.
+        guard batch.sequence > lastBatch else { return [] }
         if waitingForKeyframe {
             guard batch.isKeyframe else {
                 askKeyframe()
@@ -156,6 +165,7 @@ public final class PeerConnection {
             }
             waitingForKeyframe = false
             stats.firstFrameAfterMicros = Clock.monotonicMicros() - created
+            logger.debug("\(sessionID): first keyframe sent \((stats.firstFrameAfterMicros ?? 0) / 1000) ms after the offer")
         }
         let now = Clock.monotonicMicros()
         let absSendTime = AbsSendTime.value(seconds: Double(Clock.nowMicros()) / 1e6)
@@ -182,6 +192,7 @@ public final class PeerConnection {
             transportSequence &+= 1
         }
         stats.framesSent += 1
+        lastBatch = batch.sequence
         lastRTP = (batch.rtpTimestamp, now)
         return out
     }
