@@ -59,9 +59,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most peers at once (more get 503).")
     var maxPeers: Int = 64
 
+    @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675).", valueName: "seconds"))
+    var consentTimeout: Double = 30
+
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
+        if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if !(minBitrate...maxBitrate).contains(bitrate) { throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate") }
         for c in cameras where !c.contains("=") { throw ValidationError("--camera '\(c)' must be NAME=SOURCE, e.g. cam0=testsrc") }
@@ -99,6 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         rtc.udpPort = udpPort
         rtc.publicIP = publicIP
         rtc.maxPeers = maxPeers
+        rtc.consentTimeout = consentTimeout
         rtc.forcedCodec = codec.flatMap(VideoCodecKind.init(rawValue:))
         let endpoint: WebRTCEndpoint
         do {

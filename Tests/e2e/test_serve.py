@@ -4,6 +4,7 @@ import json
 import os
 import socket
 import statistics
+import sys
 import subprocess
 import tempfile
 import time
@@ -190,3 +191,41 @@ def test_chromium_decodes(server, codec, mime, tmp_path):
         drv.save_screenshot(str(tmp_path / f"chromium-{codec}.png"))
     finally:
         drv.quit()
+
+
+def test_a_vanished_peer_is_dropped_and_freed_a_live_one_kept(rtd):
+    p, base, _ = start_server(rtd, "--consent-timeout", "8")
+    script = ("import asyncio,sys,time\nsys.path.insert(0,%r)\nfrom peers import Viewer\n"
+              "async def go():\n v=Viewer(%r)\n await v.start()\n await v.wait_frames(10)\n print('OK',flush=True)\n"
+              " await asyncio.sleep(60)\nasyncio.run(go())\n") % (os.path.dirname(os.path.abspath(__file__)), base)
+    viewer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+
+    async def live_viewer_outlasts_the_timeout():
+        v = Viewer(base)
+        await v.start()
+        await v.wait_frames(10)
+        assert viewer.stdout.readline().strip() == "OK"
+        assert health(base)["peers"] == 2
+        viewer.kill()  # no bye, no DTLS close: that peer just goes silent
+        viewer.wait()
+        deadline = time.monotonic() + 14
+        while time.monotonic() < deadline and health(base)["peers"] != 1:
+            await asyncio.sleep(0.2)
+        dropped_after = time.monotonic() - (deadline - 14)
+        before = v.frames
+        await asyncio.sleep(2)
+        still_streaming = v.frames - before
+        peers = health(base)["peers"]
+        await v.bye()
+        await v.close()
+        return peers, dropped_after, still_streaming
+
+    try:
+        peers, dropped_after, still_streaming = asyncio.run(live_viewer_outlasts_the_timeout())
+        assert peers == 1, "the silent peer must be dropped, the live one kept"
+        assert 6 <= dropped_after <= 12, dropped_after
+        assert still_streaming >= 20, "the live viewer must still be streaming"
+    finally:
+        viewer.kill()
+        p.terminate()
+        p.wait(timeout=10)

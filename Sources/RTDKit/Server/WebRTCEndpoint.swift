@@ -15,6 +15,8 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         public var maxPeersPerCamera = 64
         public var codecs: [VideoCodecKind] = [.vp8, .h264]
         public var forcedCodec: VideoCodecKind?
+        /// Seconds without an ICE check before a peer is dropped (RFC 7675 consent freshness).
+        public var consentTimeout: Double = 30
         public init() {}
     }
 
@@ -173,7 +175,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         }
         let peer = try PeerConnection(sessionID: sessionID, negotiated: negotiated, localUfrag: ufrag, localPassword: pwd,
                                       certificate: certificate, ssrc: ssrc, cname: config.cname,
-                                      logger: logger)
+                                      consentTimeout: Int64(settings.consentTimeout * 1_000_000), logger: logger)
         let track = camera.track(for: peer.video.codec)
         let entry = PeerEntry(peer: peer, camera: camera, track: track)
         peer.events.keyframeNeeded = { track.requestKeyframe() }
@@ -256,6 +258,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     private func handleSTUN(_ bytes: [UInt8], from: SocketAddress) {
         // The username's first half is our ufrag: find the peer before checking integrity.
+        logger.trace("STUN \(bytes.count) bytes from \(from)")
         guard let message = try? STUNMessage.parse(bytes), let username = message.username,
               let ufrag = username.split(separator: ":", maxSplits: 1).first.map(String.init),
               let entry = byUfrag[ufrag] else {
@@ -264,6 +267,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         }
         switch STUNMessage.validateICERequest(bytes, localUfrag: entry.peer.localUfrag, localPassword: entry.peer.localPassword) {
         case .valid(let request):
+            logger.trace("\(entry.peer.sessionID): ICE check from \(from)")
             guard let mapped = Self.stunAddress(from) else { return }
             let response = entry.peer.receiveBindingRequest(request, from: mapped)
             if entry.address != from {
@@ -276,6 +280,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             send([STUNMessage.errorResponse(to: request, code: code, reason: reason)], to: from)
         case .discard(let reason):
             logger.debug("dropped STUN from \(from): \(reason)")
+            _ = entry
         }
     }
 

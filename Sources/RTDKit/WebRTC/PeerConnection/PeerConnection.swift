@@ -65,12 +65,15 @@ public final class PeerConnection {
         public var firstFrameAfterMicros: Int64?
     }
 
-    /// A peer that never completes ICE+DTLS, or stops answering consent checks, is dropped (RFC 7675).
-    public static let consentTimeout: Int64 = 30_000_000
+    /// A peer that never completes ICE+DTLS, or stops sending consent checks, is dropped (RFC 7675).
+    public static let defaultConsentTimeout: Int64 = 30_000_000
+    private let consentTimeout: Int64
     static let senderReportInterval: Int64 = 1_000_000
 
     public init(sessionID: String, negotiated: NegotiatedSession, localUfrag: String, localPassword: String,
-                certificate: DTLSCertificate, ssrc: UInt32, cname: String, logger: Logger) throws(SignalingError) {
+                certificate: DTLSCertificate, ssrc: UInt32, cname: String,
+                consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, logger: Logger) throws(SignalingError) {
+        self.consentTimeout = consentTimeout
         guard let video = negotiated.video else { throw .badRequest("the offer has no video section rtd can send to") }
         guard let fp = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
             throw .badRequest("the offer's a=fingerprint is not a valid certificate fingerprint")
@@ -276,8 +279,8 @@ public final class PeerConnection {
     public func tick() -> [[UInt8]] {
         let now = Clock.monotonicMicros()
         if case .closed = state { return [] }
-        if now - lastConsent > Self.consentTimeout {
-            close(reason: state == .connected ? "consent expired (no ICE check for 30 s)" : "never connected")
+        if now - lastConsent > consentTimeout {
+            close(reason: state == .connected ? "consent expired (no ICE check for \(consentTimeout / 1_000_000) s)" : "never connected")
             return []
         }
         var out: [[UInt8]] = []

@@ -1,0 +1,142 @@
+import Logging
+import Testing
+@testable import RTDKit
+
+/// The server-side peer, driven without sockets: a real DTLS client (our own, in the client role)
+/// completes the handshake; SRTP contexts made from its exported keys read what the peer sends and
+/// write the RTCP feedback it reacts to.
+@Suite struct PeerConnectionTests {
+    struct Rig {
+        let peer: PeerConnection
+        let client: DTLSTransport
+        let srtpIn: SRTPContext
+        let srtcpOut: SRTPContext
+        let address = STUNAddress(ip: [127, 0, 0, 1], port: 40000)!
+        var keyframeRequests: Int { counter.keyframes }
+        var connects: Int { counter.connects }
+        let counter: Counter
+    }
+
+    final class Counter {
+        var keyframes = 0
+        var connects = 0
+        var estimates: [Int] = []
+    }
+
+    func makeRig() throws -> Rig {
+        let serverCert = try DTLSCertificate.generate(commonName: "server")
+        let clientCert = try DTLSCertificate.generate(commonName: "client")
+        let offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
+            iceUfrag: "cliU", icePwd: "clientpassword0123456789",
+            fingerprint: SDPFingerprint(hashFunction: "sha-256", value: clientCert.fingerprint.hex)))
+        let (_, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: SDPAnswerConfig(
+            iceUfrag: "srvU", icePwd: "serverpassword0123456789",
+            fingerprint: SDPFingerprint(hashFunction: "sha-256", value: serverCert.fingerprint.hex),
+            candidates: [], videoSSRC: 1234, cname: "test", forcedCodec: .vp8, dataChannelsSupported: false))
+        let peer = try PeerConnection(sessionID: "s1", negotiated: negotiated, localUfrag: "srvU",
+                                      localPassword: "serverpassword0123456789", certificate: serverCert, ssrc: 1234,
+                                      cname: "test", logger: Logger(label: "test"))
+        let counter = Counter()
+        peer.events.keyframeNeeded = { counter.keyframes += 1 }
+        peer.events.connected = { counter.connects += 1 }
+        peer.events.bitrateEstimate = { counter.estimates.append($0) }
+        let client = try DTLSTransport(role: .client, certificate: clientCert, remoteFingerprint: serverCert.fingerprint)
+        // ICE first: a valid check picks the path.
+        let check = STUNMessage.iceBindingRequest(remoteUfrag: "srvU", localUfrag: "cliU", remotePassword: "serverpassword0123456789",
+                                                  priority: 100, controllingTiebreaker: 1, useCandidate: true)
+        let response = peer.receiveBindingRequest(check.message, from: STUNAddress(ip: [127, 0, 0, 1], port: 40000)!)
+        #expect(STUNMessage.checkIntegrity(response, password: "serverpassword0123456789") == .valid)
+        var toPeer = client.start()
+        for _ in 0..<10 where !toPeer.isEmpty {
+            var toClient: [[UInt8]] = []
+            for d in toPeer { toClient += peer.receiveDTLS(d) }
+            toPeer = []
+            for d in toClient { toPeer += client.feed(d).datagrams }
+        }
+        #expect(peer.state == .connected && client.state == .connected)
+        let keys = try #require(client.srtpKeys)
+        return Rig(peer: peer, client: client,
+                   srtpIn: try SRTPContext(profile: keys.profile, masterKey: keys.remote, direction: .inbound),
+                   srtcpOut: try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound),
+                   counter: counter)
+    }
+
+    func batch(_ seq: Int, key: Bool, packets: Int = 3) -> RTPVideoBatch {
+        RTPVideoBatch(packets: (0..<packets).map { i in
+            RTPOutboundPacket(payloadType: 0, timestamp: 0, marker: i == packets - 1, payload: [UInt8](repeating: UInt8(seq), count: 100 + i))
+        }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, capturedAt: 0, frameIndex: seq, sequence: seq, encodeMicros: 0)
+    }
+
+    func rtcp(_ rig: Rig, _ packets: [RTCPPacket]) throws -> [[UInt8]] {
+        var bytes = RTCPPacket.serializeCompound(packets)
+        bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
+        try rig.srtcpOut.protectRTCP(&bytes)
+        return rig.peer.receiveRTCP(bytes)
+    }
+
+    @Test func sendsOnlyFromAKeyframeAndStampsItsOwnHeader() throws {
+        let rig = try makeRig()
+        #expect(rig.connects == 1)
+        #expect(rig.peer.send(batch(0, key: false)).isEmpty)
+        #expect(rig.keyframeRequests == 1)
+        let sent = rig.peer.send(batch(1, key: true))
+        #expect(sent.count == 3)
+        var seqs: [UInt16] = []
+        for var p in sent {
+            try rig.srtpIn.unprotect(&p)
+            let rtp = try RTPPacket.parse(p)
+            #expect(rtp.ssrc == 1234 && rtp.payloadType == rig.peer.video.payloadType && rtp.timestamp == 3000)
+            #expect(rtp.payload == [UInt8](repeating: 1, count: rtp.payload.count))
+            seqs.append(rtp.sequenceNumber)
+        }
+        #expect(seqs == [seqs[0], seqs[0] &+ 1, seqs[0] &+ 2])
+        // The same picture again (a join burst overlapping live delivery) is not sent twice.
+        #expect(rig.peer.send(batch(1, key: true)).isEmpty)
+        #expect(rig.peer.send(batch(2, key: false)).count == 3)
+    }
+
+    @Test func nackResendsTheSameProtectedPackets() throws {
+        let rig = try makeRig()
+        let sent = rig.peer.send(batch(1, key: true))
+        var first = sent[1]
+        try rig.srtpIn.unprotect(&first)
+        let lost = try RTPPacket.parse(first).sequenceNumber
+        let resent = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [lost, lost &+ 500]))])
+        #expect(resent == [sent[1]])
+        #expect(rig.peer.stats.retransmissions == 1 && rig.peer.stats.nacks == 1)
+    }
+
+    @Test func pliAndFirAskForAKeyframeAndRembIsReported() throws {
+        let rig = try makeRig()
+        _ = rig.peer.send(batch(1, key: true))
+        let before = rig.keyframeRequests
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        #expect(rig.keyframeRequests == before + 1)
+        #expect(rig.peer.stats.pli == 1)
+        _ = try rtcp(rig, [.remb(RTCPREMB(senderSSRC: 1, bitrate: 800_000, ssrcs: [1234]))])
+        #expect(rig.counter.estimates.last == 800)
+    }
+
+    @Test func forgedOrGarbledRTCPIsDropped() throws {
+        let rig = try makeRig()
+        _ = rig.peer.send(batch(1, key: true))
+        var plain = RTCPPacket.serializeCompound([.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        #expect(rig.peer.receiveRTCP(plain).isEmpty)
+        plain.reserveCapacity(plain.count + SRTPContext.maxTrailerLength)
+        try rig.srtcpOut.protectRTCP(&plain)
+        plain[plain.count - 3] ^= 0xFF
+        let before = rig.keyframeRequests
+        #expect(rig.peer.receiveRTCP(plain).isEmpty)
+        #expect(rig.peer.receiveRTCP([0x80, 0xC9, 0x00]).isEmpty)
+        #expect(rig.keyframeRequests == before)
+    }
+
+    @Test func closeSendsCloseNotify() throws {
+        let rig = try makeRig()
+        let out = rig.peer.close(reason: "bye")
+        #expect(!out.isEmpty)
+        for d in out { _ = rig.client.feed(d) }
+        #expect(rig.client.state == .closed)
+        #expect(rig.peer.send(batch(1, key: true)).isEmpty)
+    }
+}
