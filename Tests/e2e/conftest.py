@@ -66,3 +66,25 @@ def y4m_frames(data: bytes):
 
 def frame_params(fh: str):
     return dict(p.split("=", 1) for p in fh.split()[1:] if "=" in p)
+
+
+def run_on_terminal(argv, stdout_to_devnull=False):
+    """Runs argv with a pseudo-terminal as stderr (and stdout unless told otherwise); returns
+    (exit status, everything it wrote to the terminal)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        if stdout_to_devnull:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        os.execv(argv[0], argv)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status), out

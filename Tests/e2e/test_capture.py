@@ -2,13 +2,12 @@
 GStreamer's RTSP server)."""
 import json
 import os
-import pty
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import ROOT, ffprobe, frame_params, free_port, run, y4m_frames
+from conftest import ROOT, ffprobe, frame_params, free_port, run, run_on_terminal, y4m_frames
 
 
 def test_ffprobe_reads_rtd_y4m(rtd, tmp):
@@ -206,20 +205,8 @@ def test_malformed_size_is_rejected(rtd):
 
 
 def test_refuses_to_write_y4m_to_a_terminal(rtd):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(rtd, [rtd, "capture", "testsrc", "--frames", "3"])
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 1
+    status, out = run_on_terminal([rtd, "capture", "testsrc", "--frames", "3"])
+    assert status == 1
     assert b"refusing to write binary Y4M video to a terminal" in out
     assert b"YUV4MPEG2" not in out
 

@@ -2,12 +2,11 @@
 streams, a real photograph) and tiny ONNX models built here."""
 import json
 import os
-import pty
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, ffprobe, frame_params, run, y4m_frames
+from conftest import ROOT, ffprobe, frame_params, run, run_on_terminal, y4m_frames
 
 SCHEMA = {"type": str, "frame": int, "pts_us": int, "captured_at_us": int, "width": int, "height": int,
           "detector": str, "inference_us": int, "detections": list}
@@ -159,18 +158,5 @@ def test_live_source_is_detected_newest_first_with_drops_counted(rtd):
 def test_progress_bar_on_a_terminal(rtd, tmp):
     clip = tmp / "c.y4m"
     run([rtd, "capture", "testsrc", "--pace", "fast", "--frames", "30", "-o", str(clip), "-q"], check=True)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        os.execv(rtd, [rtd, "detect", str(clip), "--detector", "hog"])
-    out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
+    _, out = run_on_terminal([rtd, "detect", str(clip), "--detector", "hog"], stdout_to_devnull=True)
     assert b"% " in out and b"/30 frames" in out, out[-300:]

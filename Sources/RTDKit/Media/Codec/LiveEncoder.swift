@@ -121,27 +121,10 @@ public final class LiveEncoder {
         guard frame.width == size.width, frame.height == size.height else {
             throw MediaError(.unsupported, "frame is \(frame.width)x\(frame.height), encoder is \(size)")
         }
-        let pic = picture!
         let pts = av_rescale_q(frame.pts, AVRational(num: 1, den: 1_000_000), AVRational(num: 1, den: 90_000))
         pending[pts] = (frame.capturedAt, frame.index)
-        try frame.data.withUnsafeBufferPointer { (p) throws(MediaError) in
-            let base = UnsafeMutablePointer(mutating: p.baseAddress!)
-            // Lent for this call only: libavcodec copies a picture without reference-counted buffers.
-            pic.pointee.data.0 = base
-            pic.pointee.data.1 = base + frame.uOffset
-            pic.pointee.data.2 = base + frame.vOffset
-            pic.pointee.linesize.0 = Int32(frame.width)
-            pic.pointee.linesize.1 = Int32(frame.chromaWidth)
-            pic.pointee.linesize.2 = Int32(frame.chromaWidth)
-            pic.pointee.width = Int32(frame.width)
-            pic.pointee.height = Int32(frame.height)
-            pic.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-            pic.pointee.pts = pts
-            pic.pointee.pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
-            let r = avcodec_send_frame(context, pic)
-            pic.pointee.data.0 = nil; pic.pointee.data.1 = nil; pic.pointee.data.2 = nil
-            guard r >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(r))") }
-        }
+        let sent = sendFrame(frame, to: context, through: picture!, pts: pts, keyframe: keyframe)
+        guard sent >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(sent))") }
         let r = avcodec_receive_packet(context, packet)
         if r == rtd_averror_eagain() { return nil }
         guard r >= 0, let pkt = packet else { throw MediaError(.codec, "\(encoderName) failed: \(avErrorString(r))") }

@@ -71,3 +71,29 @@ func avErrorString(_ code: Int32) -> String {
     av_strerror(code, &buf, buf.count)
     return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
+
+/// Sends a frame to an encoder without copying it first: the planes are lent to `picture` for
+/// this call only (libavcodec copies a picture that has no reference-counted buffers before
+/// avcodec_send_frame returns). Returns avcodec_send_frame's result.
+func sendFrame(_ frame: Frame, to encoder: UnsafeMutablePointer<AVCodecContext>?, through picture: UnsafeMutablePointer<AVFrame>,
+               pts: Int64, keyframe: Bool = false) -> Int32 {
+    frame.data.withUnsafeBufferPointer { p in
+        let base = UnsafeMutablePointer(mutating: p.baseAddress!)
+        picture.pointee.data.0 = base
+        picture.pointee.data.1 = base + frame.uOffset
+        picture.pointee.data.2 = base + frame.vOffset
+        picture.pointee.linesize.0 = Int32(frame.width)
+        picture.pointee.linesize.1 = Int32(frame.chromaWidth)
+        picture.pointee.linesize.2 = Int32(frame.chromaWidth)
+        picture.pointee.width = Int32(frame.width)
+        picture.pointee.height = Int32(frame.height)
+        picture.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        picture.pointee.pts = pts
+        picture.pointee.pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
+        let r = avcodec_send_frame(encoder, picture)
+        picture.pointee.data.0 = nil
+        picture.pointee.data.1 = nil
+        picture.pointee.data.2 = nil
+        return r
+    }
+}

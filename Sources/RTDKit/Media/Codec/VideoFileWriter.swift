@@ -122,25 +122,8 @@ public final class VideoFileWriter {
         var pts = av_rescale_q(frame.pts, AVRational(num: 1, den: 1_000_000), Self.encoderTimeBase)
         if pts <= lastPts { pts = lastPts + 1 }
         lastPts = pts
-        let pic = picture!
-        try frame.data.withUnsafeBufferPointer { (p) throws(MediaError) in
-            let base = UnsafeMutablePointer(mutating: p.baseAddress!)
-            // Our planes are lent only for this call: libavcodec copies a picture that has no
-            // reference-counted buffers before avcodec_send_frame returns.
-            pic.pointee.data.0 = base
-            pic.pointee.data.1 = base + frame.uOffset
-            pic.pointee.data.2 = base + frame.vOffset
-            pic.pointee.linesize.0 = Int32(frame.width)
-            pic.pointee.linesize.1 = Int32(frame.chromaWidth)
-            pic.pointee.linesize.2 = Int32(frame.chromaWidth)
-            pic.pointee.width = Int32(frame.width)
-            pic.pointee.height = Int32(frame.height)
-            pic.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-            pic.pointee.pts = pts
-            let r = avcodec_send_frame(encoder, pic)
-            pic.pointee.data.0 = nil; pic.pointee.data.1 = nil; pic.pointee.data.2 = nil
-            guard r >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(r))") }
-        }
+        let r = sendFrame(frame, to: encoder, through: picture!, pts: pts)
+        guard r >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(r))") }
         try drain()
         framesWritten += 1
     }
