@@ -327,7 +327,7 @@ _rtd_serve() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=(--camera)
-    non_repeating_options=(--size --fps --pace --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --log-level)
+    non_repeating_options=(--size --fps --pace --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --cert --key --log-level)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
@@ -376,6 +376,12 @@ _rtd_serve() {
         return
         ;;
     '--consent-timeout')
+        return
+        ;;
+    '--cert')
+        return
+        ;;
+    '--key')
         return
         ;;
     '--log-level')

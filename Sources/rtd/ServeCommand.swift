@@ -62,9 +62,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675).", valueName: "seconds"))
     var consentTimeout: Double = 30
 
+    @Option(help: ArgumentHelp("DTLS certificate (PEM) to use instead of a fresh self-signed one; its fingerprint goes in every answer.", valueName: "file"))
+    var cert: String?
+
+    @Option(help: ArgumentHelp("Private key (PEM) for --cert.", valueName: "file"))
+    var key: String?
+
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if !(minBitrate...maxBitrate).contains(bitrate) { throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate") }
@@ -104,13 +111,16 @@ struct ServeCommand: AsyncParsableCommand {
         rtc.publicIP = publicIP
         rtc.maxPeers = maxPeers
         rtc.consentTimeout = consentTimeout
+        rtc.certificateFile = cert
+        rtc.keyFile = key
         rtc.forcedCodec = codec.flatMap(VideoCodecKind.init(rawValue:))
         let endpoint: WebRTCEndpoint
         do {
             endpoint = try await WebRTCEndpoint.start(settings: rtc, hub: hub, group: MultiThreadedEventLoopGroup(numberOfThreads: 1),
                                                       logger: logger)
         } catch {
-            throw fail("serve", "cannot open UDP port \(udpPort) on \(host): \(error)")
+            throw fail("serve", cert != nil ? "cannot start WebRTC (certificate \(cert!), UDP port \(udpPort) on \(host)): \(error)"
+                                             : "cannot open UDP port \(udpPort) on \(host): \(error)")
         }
         var http = HTTPServer.Settings()
         http.host = host

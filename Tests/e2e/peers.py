@@ -47,8 +47,9 @@ def post_json(url, body, timeout=10):
 class Viewer:
     """An aiortc peer that watches one camera and records every decoded frame's stamp latency."""
 
-    def __init__(self, base, camera="cam0", codec=None, data_channel=True, tamper=None):
+    def __init__(self, base, camera="cam0", codec=None, data_channel=True, tamper=None, light=False):
         self.base, self.camera, self.codec, self.data_channel, self.tamper = base, camera, codec, data_channel, tamper
+        self.light = light
         self.pc = RTCPeerConnection()
         self.frames = 0
         self.latencies_ms = []
@@ -82,9 +83,9 @@ class Viewer:
             raise RuntimeError(f"signal failed: {status} {answer}")
         self.session_id = answer["session_id"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
-        for t in self.pc.getTransceivers():
-            if t.receiver and t.receiver.track and t.receiver.track.kind == "video":
-                pass
+        if self.light:
+            for r in self.pc.getReceivers():
+                _LIGHT_QUEUES.add(id(r._RTCRtpReceiver__decoder_queue))
         return answer
 
     async def _consume(self, track):
@@ -97,6 +98,8 @@ class Viewer:
             if self.first_frame_at is None:
                 self.first_frame_at = time.monotonic()
             self.frames += 1
+            if frame is LIGHT_FRAME:
+                continue
             self.sizes.add((frame.width, frame.height))
             gray = frame.to_ndarray(format="gray")
             stamp = decode_stamp(gray)
@@ -146,3 +149,34 @@ def release_frames_at_marker():
 
     original = jitterbuffer.JitterBuffer._remove_frame
     jitterbuffer.JitterBuffer._remove_frame = _remove_frame
+
+
+# Receivers whose decoder thread only counts frames (see light_viewers).
+_LIGHT_QUEUES = set()
+LIGHT_FRAME = object()
+
+
+def light_viewers():
+    """Lets a Viewer(light=True) skip decoding: it still does ICE, DTLS, SRTP, RTCP and reassembles
+    every frame, but its decoder thread only counts them. Many such viewers load a server like
+    real ones without one Python decoder each saturating this machine's two cores."""
+    from aiortc import rtcrtpreceiver
+    original = rtcrtpreceiver.decoder_worker
+
+    class Chain:
+        def __init__(self, first, rest):
+            self.first, self.rest = [first], rest
+
+        def get(self):
+            return self.first.pop() if self.first else self.rest.get()
+
+    def worker(loop, input_q, output_q, decode_error):
+        task = input_q.get()
+        if id(input_q) not in _LIGHT_QUEUES:
+            return original(loop, Chain(task, input_q), output_q, decode_error)
+        while task is not None:
+            asyncio.run_coroutine_threadsafe(output_q.put(LIGHT_FRAME), loop)
+            task = input_q.get()
+        asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
+
+    rtcrtpreceiver.decoder_worker = worker

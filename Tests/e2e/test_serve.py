@@ -229,3 +229,32 @@ def test_a_vanished_peer_is_dropped_and_freed_a_live_one_kept(rtd):
         viewer.kill()
         p.terminate()
         p.wait(timeout=10)
+
+
+def test_given_certificate_is_used_and_checked(rtd, tmp_path):
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)], check=True)
+    subprocess.run(["openssl", "req", "-new", "-x509", "-key", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=rtd"],
+                   check=True, capture_output=True)
+    fp = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-fingerprint", "-sha256"], check=True,
+                        capture_output=True, text=True).stdout.strip().split("=")[1]
+    p, base, _ = start_server(rtd, "--cert", str(cert), "--key", str(key))
+    try:
+        async def go():
+            v = Viewer(base)
+            answer = await v.start()
+            got = await v.wait_frames(10)
+            await v.bye()
+            await v.close()
+            return answer, got
+        answer, got = asyncio.run(go())
+        assert f"a=fingerprint:sha-256 {fp}" in answer["sdp"]
+        assert got >= 10
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key")
+    r = subprocess.run([rtd, "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--cert", str(cert), "--key", str(bad)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "bad.pem" in r.stderr, r.stderr

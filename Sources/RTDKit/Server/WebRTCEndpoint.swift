@@ -17,6 +17,9 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         public var forcedCodec: VideoCodecKind?
         /// Seconds without an ICE check before a peer is dropped (RFC 7675 consent freshness).
         public var consentTimeout: Double = 30
+        /// PEM certificate and key for DTLS; a fresh self-signed ECDSA P-256 one when nil.
+        public var certificateFile: String?
+        public var keyFile: String?
         public init() {}
     }
 
@@ -47,7 +50,8 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     }
 
     public static func start(settings: Settings, hub: CameraHub, group: any EventLoopGroup, logger: Logger) async throws -> WebRTCEndpoint {
-        let certificate = try DTLSCertificate.generate()
+        let certificate = try settings.certificateFile.map { try DTLSCertificate.load(certificateFile: $0, privateKeyFile: settings.keyFile ?? $0) }
+            ?? DTLSCertificate.generate()
         let holder = HandlerHolder()
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
