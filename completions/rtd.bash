@@ -327,7 +327,7 @@ _rtd_serve() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=(--camera)
-    non_repeating_options=(--size --fps --pace --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --cert --key --log-level)
+    non_repeating_options=(--size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --cert --key --log-level)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
@@ -343,6 +343,48 @@ _rtd_serve() {
         ;;
     '--pace')
         __rtd_add_completions -W 'auto'$'\n''realtime'$'\n''fast'
+        return
+        ;;
+    '--detector')
+        return
+        ;;
+    '--min-area')
+        return
+        ;;
+    '--sensitivity')
+        return
+        ;;
+    '--hog-stride')
+        return
+        ;;
+    '--scale')
+        return
+        ;;
+    '--hit-threshold')
+        return
+        ;;
+    '--label')
+        return
+        ;;
+    '--min-neighbors')
+        return
+        ;;
+    '--min-size')
+        return
+        ;;
+    '--labels')
+        return
+        ;;
+    '--input-size')
+        return
+        ;;
+    '--confidence')
+        return
+        ;;
+    '--nms')
+        return
+        ;;
+    '--threads')
         return
         ;;
     '--host')

@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Sources") var sourceArguments: SourceArguments
 
+    @OptionGroup(title: "Detection (every camera)") var detectorArguments: DetectorArguments
+
     @Option(help: "Address to serve on (0.0.0.0: every interface).")
     var host: String = "0.0.0.0"
 
@@ -100,9 +102,14 @@ struct ServeCommand: AsyncParsableCommand {
         encoder.preset = "ultrafast"
         let hub: CameraHub
         do {
+            OpenCVThreads.set(detectorArguments.threads)
             hub = try CameraHub(cameras: list, options: sourceArguments.options, encoder: encoder,
-                                bitrateRange: minBitrate...maxBitrate, logger: logger)
-        } catch {
+                                bitrateRange: minBitrate...maxBitrate,
+                                detection: DetectionSettings(spec: detectorArguments.detector, options: detectorArguments.options),
+                                logger: logger)
+        } catch let error as MediaError {
+            throw fail("serve", error.message)
+        } catch let error as DetectionError {
             throw fail("serve", error.message)
         }
         var rtc = WebRTCEndpoint.Settings()

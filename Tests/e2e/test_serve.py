@@ -258,3 +258,17 @@ def test_given_certificate_is_used_and_checked(rtd, tmp_path):
     r = subprocess.run([rtd, "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--cert", str(cert), "--key", str(bad)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "bad.pem" in r.stderr, r.stderr
+
+
+def test_serve_reports_its_detector_and_refuses_a_bad_one(rtd):
+    p, base, _ = start_server(rtd, "--detector", "hog")
+    try:
+        with urllib.request.urlopen(base + "/api/cameras", timeout=5) as r:
+            cams = json.loads(r.read())["cameras"]
+        assert cams[0]["detector"] == "hog" and cams[0]["state"] == "streaming"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    r = subprocess.run([rtd, "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--detector", "yolo:/no/model.onnx"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "/no/model.onnx" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -6,6 +6,7 @@ public final class Camera: @unchecked Sendable {
     public let name: String
     public let spec: SourceSpec
     public let capture: LiveCapture
+    public let detector: CameraDetector
     private let encoder: LiveEncoder.Settings
     private let logger: Logger
     // Guarded by `lock`.
@@ -13,13 +14,15 @@ public final class Camera: @unchecked Sendable {
     private var tracks: [VideoCodecKind: VideoTrack] = [:]
 
     init(name: String, spec: SourceSpec, options: SourceOptions, encoder: LiveEncoder.Settings, bitrateRange: ClosedRange<Int>,
-         logger: Logger) throws(MediaError) {
+         detection: DetectionSettings, logger: Logger) throws {
         self.name = name
         self.spec = spec
         self.encoder = encoder
         self.bitrateRange = bitrateRange
         self.logger = logger
         capture = try LiveCapture(spec: spec, options: options, logger: logger, retryFirstOpen: true)
+        detector = try CameraDetector(camera: name, broadcast: capture.frames, detectorSpec: detection.spec,
+                                      options: detection.options, logger: logger)
     }
 
     /// Starts the encoders viewers are expected to ask for, ahead of the first viewer.
@@ -45,7 +48,18 @@ public final class Camera: @unchecked Sendable {
 
     func stop() {
         capture.stop()
+        detector.stop()
         for t in activeTracks { t.stop() }
+    }
+}
+
+/// Which detector every camera runs, and its tuning.
+public struct DetectionSettings: Sendable {
+    public var spec: String
+    public var options: DetectorOptions
+    public init(spec: String = DetectorFactory.defaultSpec, options: DetectorOptions = DetectorOptions()) {
+        self.spec = spec
+        self.options = options
     }
 }
 
@@ -54,11 +68,11 @@ public final class CameraHub: Sendable {
     public let cameras: [Camera]
 
     public init(cameras: [(name: String, source: SourceSpec)], options: SourceOptions, encoder: LiveEncoder.Settings,
-                bitrateRange: ClosedRange<Int>, logger: Logger) throws(MediaError) {
+                bitrateRange: ClosedRange<Int>, detection: DetectionSettings = DetectionSettings(), logger: Logger) throws {
         var list: [Camera] = []
         for c in cameras {
             list.append(try Camera(name: c.name, spec: c.source, options: options, encoder: encoder, bitrateRange: bitrateRange,
-                                   logger: logger))
+                                   detection: detection, logger: logger))
         }
         self.cameras = list
     }

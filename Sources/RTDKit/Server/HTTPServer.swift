@@ -48,6 +48,7 @@ public struct HTTPServer {
                     "width": cam.capture.size.width, "height": cam.capture.size.height, "fps": cam.capture.frameRate.value,
                     "state": cam.capture.isStreaming ? "streaming" : "reconnecting",
                     "viewers": peers.filter { $0.camera == cam.name }.count,
+                    "detector": cam.detector.detectorName,
                     "last_error": cam.capture.lastError ?? NSNull(),
                 ]
             }

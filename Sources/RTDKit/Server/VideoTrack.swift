@@ -40,6 +40,8 @@ public final class VideoTrack: @unchecked Sendable {
     /// keyframe starts from these at once instead of waiting for (and forcing) another.
     private var gop: [RTPVideoBatch] = []
     private var gopStarted: Int64 = 0
+    /// Capture time that maps to RTP timestamp 0 on this track (set by the first encoded frame).
+    private var rtpOriginCapture: Int64?
     static let gopBurstMaxAge: Int64 = 400_000
     static let gopMaxFrames = 16
 
@@ -126,6 +128,17 @@ public final class VideoTrack: @unchecked Sendable {
     }
 
     public var subscriberCount: Int { lock.withLock { subscribers.count } }
+
+    /// The RTP timestamp this track gives (or gave) the frame captured at `capturedAt`, so a
+    /// detection record can name the exact video frame a viewer of this track sees.
+    public func rtpTimestamp(capturedAt: Int64) -> UInt32? {
+        lock.withLock { rtpOriginCapture.map { Self.rtpTimestamp(capturedAt: capturedAt, origin: $0) } }
+    }
+
+    /// 90 kHz from capture time (µs), relative to the track's first frame.
+    static func rtpTimestamp(capturedAt: Int64, origin: Int64) -> UInt32 {
+        UInt32(truncatingIfNeeded: (capturedAt - origin) * 9 / 100)
+    }
     public var currentStats: Stats { lock.withLock { stats } }
 
     func stop() {
@@ -181,8 +194,9 @@ public final class VideoTrack: @unchecked Sendable {
                 let encodeMicros = Int(Clock.monotonicMicros() - start)
                 // 90 kHz from capture time, shared by every viewer of this camera.
                 let origin = rtpOrigin ?? encoded.capturedAt
+                if rtpOrigin == nil { lock.withLock { rtpOriginCapture = origin } }
                 rtpOrigin = origin
-                let ts = UInt32(truncatingIfNeeded: (encoded.capturedAt - origin) * 9 / 100)
+                let ts = Self.rtpTimestamp(capturedAt: encoded.capturedAt, origin: origin)
                 let fragments = codec == .h264 ? h264.packetize(accessUnit: encoded.data) : vp8.packetize(frame: encoded.data)
                 let packets = fragments.map {
                     RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: $0.marker, payload: $0.payload)

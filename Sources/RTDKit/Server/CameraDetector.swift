@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+
+/// Detection for one camera in a server: its own thread, on the newest frame only (it never
+/// delays video and never builds a queue), one record per processed frame handed to every
+/// subscriber. Runs only while someone subscribes.
+public final class CameraDetector: @unchecked Sendable {
+    public typealias Subscriber = @Sendable (DetectionRecord) -> Void
+
+    public let camera: String
+    public let detectorName: String
+    private let broadcast: FrameBroadcast
+    private let logger: Logger
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var subscribers: [UInt64: Subscriber] = [:]
+    private var nextID: UInt64 = 0
+    private var stopped = false
+    private var processed = 0
+    private var lastInferenceUs: Int64 = 0
+    private let mailbox: LatestFrameMailbox
+
+    public init(camera: String, broadcast: FrameBroadcast, detectorSpec: String, options: DetectorOptions,
+                logger: Logger) throws {
+        let detector = try DetectorFactory.make(spec: detectorSpec, options: options)
+        self.camera = camera
+        self.detectorName = detector.name
+        self.broadcast = broadcast
+        self.logger = logger
+        self.mailbox = broadcast.subscribe()
+        let thread = Thread { [self] in run(detector) }
+        thread.name = "detect \(camera)"
+        thread.start()
+    }
+
+    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 {
+        lock.withLock {
+            nextID += 1
+            subscribers[nextID] = subscriber
+            return nextID
+        }
+    }
+
+    public func unsubscribe(_ id: UInt64) {
+        lock.withLock { _ = subscribers.removeValue(forKey: id) }
+    }
+
+    public var framesProcessed: Int { lock.withLock { processed } }
+    public var lastInferenceMicros: Int64 { lock.withLock { lastInferenceUs } }
+
+    func stop() {
+        lock.withLock { stopped = true }
+        broadcast.unsubscribe(mailbox)
+    }
+
+    private func run(_ detector: any Detector) {
+        var pipeline = DetectionPipeline(detector: detector, camera: camera)
+        while true {
+            let frame: Frame?
+            do { frame = try mailbox.take() } catch { frame = nil }
+            guard let frame else { break }
+            let (targets, isStopped) = lock.withLock { (Array(subscribers.values), stopped) }
+            if isStopped { break }
+            guard !targets.isEmpty else { continue }
+            do {
+                let record = try pipeline.process(frame)
+                lock.withLock {
+                    processed += 1
+                    lastInferenceUs = record.inferenceUs
+                }
+                for deliver in targets { deliver(record) }
+            } catch {
+                logger.error("\(camera): detection failed: \(error)")
+            }
+        }
+    }
+}
