@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CDTLS", path: "Sources/CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // libsrtp2, called directly from Swift.
         .systemLibrary(name: "CSRTP", path: "Sources/CSRTP"),
+        // usrsctp through AF_CONN (our DTLS carries its packets): callbacks and sockaddr_conn need C.
+        .target(name: "CUsrsctp", path: "Sources/CUsrsctp", linkerSettings: [.linkedLibrary("usrsctp")]),
         // OpenCV's API is C++: a small extern "C" shim; no OpenCV type crosses into Swift.
         .target(
             name: "COpenCVShim",
@@ -40,7 +42,7 @@ let package = Package(
         .target(
             name: "RTDKit",
             dependencies: [
-                "CFFmpeg", "CV4L2", "COpenSSL", "COpenCVShim", "CDTLS", "CSRTP",
+                "CFFmpeg", "CV4L2", "COpenSSL", "COpenCVShim", "CDTLS", "CSRTP", "CUsrsctp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -50,6 +50,9 @@ class Viewer:
     def __init__(self, base, camera="cam0", codec=None, data_channel=True, tamper=None, light=False):
         self.base, self.camera, self.codec, self.data_channel, self.tamper = base, camera, codec, data_channel, tamper
         self.light = light
+        self.dc = None
+        self.records = []
+        self.replies = []
         self.pc = RTCPeerConnection()
         self.frames = 0
         self.latencies_ms = []
@@ -58,11 +61,17 @@ class Viewer:
         self.first_frame_at = None
         self.codec_seen = None
         self.sizes = set()
+        self.stamped = []
 
     async def start(self):
         self.pc.addTransceiver("video", direction="recvonly")
         if self.data_channel:
-            self.pc.createDataChannel("rtd")
+            self.dc = self.pc.createDataChannel("rtd")
+
+            @self.dc.on("message")
+            def on_message(message):
+                m = json.loads(message)
+                (self.records if m.get("type") == "detections" else self.replies).append((time.time() * 1000, m))
         done = asyncio.get_running_loop().create_future()
 
         @self.pc.on("track")
@@ -103,6 +112,7 @@ class Viewer:
             self.sizes.add((frame.width, frame.height))
             gray = frame.to_ndarray(format="gray")
             stamp = decode_stamp(gray)
+            self.stamped.append(stamp is not None)
             if stamp is not None:
                 self.latencies_ms.append(now_ms - stamp)
 
@@ -180,3 +190,10 @@ def light_viewers():
         asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
 
     rtcrtpreceiver.decoder_worker = worker
+
+
+async def wait_for(cond, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return cond()

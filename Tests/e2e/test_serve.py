@@ -189,6 +189,15 @@ def test_chromium_decodes(server, codec, mime, tmp_path):
         b = drv.execute_script(grab)
         assert a != b and max(a) > 200
         drv.save_screenshot(str(tmp_path / f"chromium-{codec}.png"))
+        # Detection records on the page's data channel, and subscribe switches camera.
+        st = wait_stats(drv, lambda s: s["dcMessages"] > 10 and s["lastRecord"])
+        assert st["lastRecord"]["camera"] == "cam0" and "rtp_timestamp" in st["lastRecord"], st
+        drv.execute_script("window.rtdChannel.send(JSON.stringify({type: 'subscribe', camera: 'cam1'}))")
+        st = wait_stats(drv, lambda s: s["lastRecord"]["camera"] == "cam1")
+        assert st["lastRecord"]["camera"] == "cam1" and {"type": "subscribed", "camera": "cam1"} in st["replies"], st
+        decoded = st["framesDecoded"]
+        st = wait_stats(drv, lambda s: s["framesDecoded"] > decoded + 15)
+        assert st["framesDecoded"] > decoded + 15, "video goes on after the switch"
     finally:
         drv.quit()
 
@@ -272,3 +281,74 @@ def test_serve_reports_its_detector_and_refuses_a_bad_one(rtd):
     r = subprocess.run([rtd, "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--detector", "yolo:/no/model.onnx"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "/no/model.onnx" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def pattern_boxes(w, h, pts_us):
+    """testsrc's shape positions at pts (TestPattern.objects in RTDKit)."""
+    def tri(u):
+        m = u % 2
+        return m if m < 1 else 2 - m
+
+    def even(v):
+        return int(v) & ~1
+    t = pts_us / 1e6
+    top = min(max(16, ((w // 64) * 2 + 1) & ~1) + 4, h // 4)
+    side, dia, bw, bh = even(h / 5), even(h / 4.5), even(w / 12), even(h / 3)
+    return [(even(tri(t * 0.35) * (w - side)), even(top + tri(t * 0.13 + 0.2) * (h - top - side)), side, side),
+            (even(tri(t * 0.23 + 0.5) * (w - dia)), even(top + tri(t * 0.31) * (h - top - dia)), dia, dia),
+            (even(tri(t * 0.11 + 1.4) * (w - bw)), even(top + tri(t * 0.4 + 1.2) * (h - top - bh)), bw, bh)]
+
+
+def overlaps(a, b):
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def test_detections_ping_and_subscribe_on_the_data_channel(server):
+    base, _ = server
+    from peers import wait_for
+
+    async def go():
+        v = Viewer(base, camera="cam0")
+        await v.start()
+        assert await wait_for(lambda: v.dc.readyState == "open")
+        assert await wait_for(lambda: len(v.records) >= 75), len(v.records)
+        v.dc.send(json.dumps({"type": "ping", "id": 7}))
+        assert await wait_for(lambda: any(m.get("type") == "pong" for _, m in v.replies))
+        for bad in ["{not json", json.dumps({"type": "dance"}), json.dumps({"type": "subscribe", "camera": "nope"})]:
+            v.dc.send(bad)
+        assert await wait_for(lambda: sum(m.get("type") == "error" for _, m in v.replies) >= 3)
+        frames_before = v.frames
+        stamped_before = len(v.stamped)
+        v.dc.send(json.dumps({"type": "subscribe", "camera": "cam1"}))
+        assert await wait_for(lambda: any(m.get("type") == "subscribed" for _, m in v.replies))
+        n = len(v.records)
+        assert await wait_for(lambda: sum(r["camera"] == "cam1" for _, r in v.records[n:]) >= 10)
+        await asyncio.sleep(1.0)
+        after_switch = v.stamped[stamped_before + 15:]
+        records = list(v.records)
+        replies = [m for _, m in v.replies]
+        frames_after = v.frames
+        await v.bye()
+        await v.close()
+        return records, replies, frames_before, frames_after, after_switch
+
+    records, replies, before, after, after_switch = asyncio.run(go())
+    assert {"type": "pong", "id": 7} in replies
+    errors = [m["error"] for m in replies if m["type"] == "error"]
+    assert any("invalid JSON" in e for e in errors) and any("unknown message type 'dance'" in e for e in errors)
+    assert any("no camera 'nope'" in e for e in errors)
+    cam0 = [r for _, r in records if r["camera"] == "cam0"]
+    for r in cam0:
+        assert set(r) >= {"type", "frame", "pts_us", "captured_at_us", "rtp_timestamp", "width", "height", "detector",
+                          "inference_us", "detections"}
+    ts = [r["rtp_timestamp"] for r in cam0]
+    assert ts == sorted(ts) and len(set(ts)) == len(ts)
+    # The detector starts when the channel opens; once its background has settled (the first 40
+    # records), boxes sit on the pattern's shapes.
+    found = [(r, d) for r in cam0[40:] for d in r["detections"]]
+    assert len(found) >= 20, "motion must be found once the background settles"
+    on_shapes = [any(overlaps(d["box"], b) for b in pattern_boxes(r["width"], r["height"], r["pts_us"])) for r, d in found]
+    assert sum(on_shapes) >= 0.9 * len(on_shapes), [d for (r, d), ok in zip(found, on_shapes) if not ok][:5]
+    # After the switch the picture is cam1's (plain testsrc: no timestamp strip), and video went on.
+    assert after > before + 20
+    assert after_switch and not any(after_switch), "frames after subscribe must come from cam1"

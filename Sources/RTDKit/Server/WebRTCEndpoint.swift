@@ -38,9 +38,10 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     final class PeerEntry {
         let peer: PeerConnection
-        let camera: Camera
-        let track: VideoTrack
+        var camera: Camera
+        var track: VideoTrack
         var subscription: UInt64 = 0
+        var recordSubscription: UInt64?
         var address: SocketAddress?
         init(peer: PeerConnection, camera: Camera, track: VideoTrack) {
             self.peer = peer
@@ -169,7 +170,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             fingerprint: SDPFingerprint(hashFunction: fp.algorithm.rawValue, value: fp.hex),
             candidates: candidates, videoSSRC: ssrc, cname: "rtd-\(camera.name)", streamID: "rtd-\(camera.name)",
             trackID: "video", codecs: settings.codecs, forcedCodec: codec ?? settings.forcedCodec,
-            dataChannelsSupported: false)
+            dataChannelsSupported: true)
         let answer: SessionDescription
         let negotiated: NegotiatedSession
         do {
@@ -182,21 +183,25 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                                       consentTimeout: Int64(settings.consentTimeout * 1_000_000), logger: logger)
         let track = camera.track(for: peer.video.codec)
         let entry = PeerEntry(peer: peer, camera: camera, track: track)
-        peer.events.keyframeNeeded = { track.requestKeyframe() }
+        // Every callback below runs on this event loop and finds the peer by its session id.
+        peer.events.keyframeNeeded = { [unowned self] in self.bySession[sessionID]?.track.requestKeyframe() }
+        peer.events.bitrateEstimate = { [unowned self] kbps in self.bySession[sessionID]?.track.updateEstimate(peer: sessionID, kbps: kbps) }
         peer.events.connected = { [unowned self] in
             // Deferred: the DTLS flight that completes the handshake must leave before any SRTP.
+            self.eventLoop.execute { self.startVideo(sessionID) }
+        }
+        peer.events.stateChanged = { [unowned self] state in
+            if case .closed = state { self.eventLoop.execute { self.removeSession(sessionID) } }
+        }
+        peer.events.channelOpened = { [unowned self] in self.subscribeRecords(sessionID) }
+        peer.events.textMessage = { [unowned self] text, channel in self.control(text, on: channel, session: sessionID) }
+        peer.dataChannelSink = { [unowned self] event in
             self.eventLoop.execute {
-                for batch in track.joinBurst() { self.send(peer.send(batch), to: entry.address) }
+                guard let entry = self.bySession[sessionID] else { return }
+                self.send(entry.peer.handle(event), to: entry.address)
             }
         }
-        peer.events.bitrateEstimate = { kbps in track.updateEstimate(peer: sessionID, kbps: kbps) }
-        peer.events.stateChanged = { [unowned self] state in
-            if case .closed = state { self.eventLoop.execute { self.remove(entry) } }
-        }
-        let loop = eventLoop
-        entry.subscription = track.subscribe { [weak self] batch in
-            loop.execute { self?.deliver(batch, to: sessionID) }
-        }
+        entry.subscription = subscribeVideo(track, session: sessionID)
         byUfrag[ufrag] = entry
         bySession[sessionID] = entry
         logger.info("\(sessionID): new peer for \(camera.name), \(peer.video.codec.rawValue) pt \(peer.video.payloadType)")
@@ -210,6 +215,81 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         if let a = entry.address { byAddress.removeValue(forKey: a) }
         entry.track.unsubscribe(entry.subscription)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
+        if let r = entry.recordSubscription { entry.camera.detector.unsubscribe(r) }
+    }
+
+    private func removeSession(_ id: String) {
+        if let entry = bySession[id] { remove(entry) }
+    }
+
+    private func subscribeVideo(_ track: VideoTrack, session id: String) -> UInt64 {
+        let loop = eventLoop
+        return track.subscribe { [weak self] batch in
+            guard let self else { return }
+            loop.execute { self.deliver(batch, to: id) }
+        }
+    }
+
+    private func startVideo(_ id: String) {
+        guard let entry = bySession[id] else { return }
+        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.address) }
+    }
+
+    /// Detection records of the peer's camera, each stamped with the RTP timestamp its track gave
+    /// that frame, so the viewer can draw boxes on the exact picture they belong to.
+    private func subscribeRecords(_ id: String) {
+        guard let entry = bySession[id], entry.recordSubscription == nil else { return }
+        let loop = eventLoop
+        entry.recordSubscription = entry.camera.detector.subscribe { [weak self] record in
+            guard let self else { return }
+            loop.execute { self.deliver(record, to: id) }
+        }
+    }
+
+    private func deliver(_ record: DetectionRecord, to id: String) {
+        guard let entry = bySession[id], record.camera == entry.camera.name else { return }
+        var r = record
+        if let captured = r.capturedAtUs { r.rtpTimestamp = entry.track.rtpTimestamp(capturedAt: captured) }
+        entry.peer.sendRecord(r.jsonLine())
+    }
+
+    /// Control messages on a viewer's data channel: ping, and subscribe (switch camera without
+    /// renegotiation). Anything else is answered with an error; the peer stays connected.
+    private func control(_ text: String, on channel: DataChannel, session id: String) {
+        guard let entry = bySession[id] else { return }
+        func reply(_ object: [String: Any]) {
+            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+            entry.peer.send(text: String(decoding: data, as: UTF8.self), on: channel)
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            logger.debug("\(id): invalid JSON on the data channel")
+            return reply(["type": "error", "error": "invalid JSON: control messages are JSON objects"])
+        }
+        switch object["type"] as? String {
+        case "ping":
+            var pong: [String: Any] = ["type": "pong"]
+            pong["id"] = object["id"]
+            reply(pong)
+        case "subscribe":
+            guard let name = object["camera"] as? String, let camera = hub.camera(named: name) else {
+                return reply(["type": "error", "error": "no camera '\(object["camera"] ?? "")' (cameras: \(hub.names.joined(separator: ", ")))"])
+            }
+            guard camera !== entry.camera else { return reply(["type": "subscribed", "camera": name]) }
+            entry.track.unsubscribe(entry.subscription)
+            entry.track.removeEstimate(peer: id)
+            if let r = entry.recordSubscription { entry.camera.detector.unsubscribe(r) }
+            entry.recordSubscription = nil
+            entry.camera = camera
+            entry.track = camera.track(for: entry.peer.video.codec)
+            entry.peer.restartVideo()
+            entry.subscription = subscribeVideo(entry.track, session: id)
+            subscribeRecords(id)
+            startVideo(id)
+            reply(["type": "subscribed", "camera": name])
+        case let other:
+            logger.debug("\(id): unknown control message \(other ?? "without a type")")
+            reply(["type": "error", "error": other.map { "unknown message type '\($0)'" } ?? "message without 'type'"])
+        }
     }
 
     static func randomICEString(_ n: Int) -> String {

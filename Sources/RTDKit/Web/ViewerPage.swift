@@ -24,13 +24,21 @@ const params = new URLSearchParams(location.search);
 const camera = params.get("camera") || "cam0";
 const codec = params.get("codec");
 const S = window.rtdStats = { connected: false, framesDecoded: 0, dcMessages: 0, codec: null, rvfcFrames: 0,
-                              offerSentAt: null, answerAt: null, connectedAt: null, firstFrameAt: null, error: null };
+                              offerSentAt: null, answerAt: null, connectedAt: null, firstFrameAt: null, error: null,
+                              lastRecord: null, replies: [] };
 const stateEl = document.getElementById("state"), statsEl = document.getElementById("stats");
 const video = document.getElementById("video");
 
 async function connect() {
   const pc = new RTCPeerConnection();
   pc.addTransceiver("video", { direction: "recvonly" });
+  // Detection records arrive on this channel; it also carries control messages (subscribe, ping).
+  const dc = window.rtdChannel = pc.createDataChannel("rtd");
+  dc.onmessage = (e) => {
+    S.dcMessages++;
+    const m = JSON.parse(e.data);
+    if (m.type === "detections") S.lastRecord = m; else S.replies.push(m);
+  };
   pc.ontrack = (e) => { video.srcObject = e.streams[0] || new MediaStream([e.track]); };
   pc.onconnectionstatechange = () => {
     stateEl.textContent = pc.connectionState;

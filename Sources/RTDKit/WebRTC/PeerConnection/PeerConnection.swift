@@ -17,6 +17,10 @@ public final class PeerConnection {
         public var connected: () -> Void = {}
         public var bitrateEstimate: (Int) -> Void = { _ in }
         public var stateChanged: (State) -> Void = { _ in }
+        /// A text message from the viewer on a data channel (control messages).
+        public var textMessage: (String, DataChannel) -> Void = { _, _ in }
+        /// The viewer's first data channel is open: detection records can flow.
+        public var channelOpened: () -> Void = {}
         public init() {}
     }
 
@@ -36,6 +40,14 @@ public final class PeerConnection {
     private let dtls: DTLSTransport
     private var srtp: SRTPContext?
     private var srtcpIn: SRTPContext?
+    /// Where data-channel events go; called on usrsctp's queue, so the owner hops to its loop
+    /// and hands them back through `handle(_:)`.
+    public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
+    private var dataChannels: DataChannelTransport?
+    /// The channel detection records go on: the first one the viewer opens.
+    public private(set) var recordChannel: DataChannel?
+    /// A viewer whose channel has this much queued loses records instead of growing memory.
+    static let maxBufferedRecordBytes = 64 * 1024
     private var waitingForKeyframe = true
     private var lastBatch = Int.min
     private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
@@ -62,6 +74,8 @@ public final class PeerConnection {
         public var rttMillis: Double?
         public var rembKbps: Int?
         public var connectedAfterMicros: Int64?
+        public var recordsSent = 0
+        public var recordsDropped = 0
         public var firstFrameAfterMicros: Int64?
     }
 
@@ -123,7 +137,80 @@ public final class PeerConnection {
     public func receiveDTLS(_ datagram: [UInt8]) -> [[UInt8]] {
         let out = dtls.feed(datagram)
         checkDTLS()
+        for data in out.applicationData { dataChannels?.receive(data) }
         return out.datagrams
+    }
+
+    /// SCTP over DTLS (RFC 8261), once DTLS is up and the offer had an application section.
+    private func startDataChannels() {
+        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, dataChannels == nil else { return }
+        let configuration = SCTPAssociation.Configuration(
+            localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
+            remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
+            mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
+        do {
+            let transport = try DataChannelTransport(role: .server, configuration: configuration, sink: sink)
+            dataChannels = transport
+            transport.start()
+        } catch {
+            logger.warning("\(sessionID): data channels unavailable: \(error)")
+        }
+    }
+
+    /// A data-channel event, on the owner's loop; returns datagrams to send.
+    public func handle(_ event: DataChannelEvent) -> [[UInt8]] {
+        switch event {
+        case .outgoingPacket(let packet):
+            guard dtls.state == .connected else { return [] }
+            do {
+                return try dtls.write(packet)
+            } catch {
+                logger.debug("\(sessionID): SCTP packet not sent: \(error)")
+                return []
+            }
+        case .channelOpened(let channel):
+            if recordChannel == nil {
+                recordChannel = channel
+                events.channelOpened()
+            }
+        case .message(let channel, .text(let text)):
+            events.textMessage(text, channel)
+        case .message(let channel, .binary):
+            send(text: #"{"type":"error","error":"binary messages are not understood; control messages are JSON text"}"#, on: channel)
+        case .channelClosed(let channel):
+            if recordChannel === channel { recordChannel = nil }
+        case .protocolError(let error):
+            logger.info("\(sessionID): data channel protocol error: \(error)")
+        default:
+            break
+        }
+        return []
+    }
+
+    public func send(text: String, on channel: DataChannel) {
+        do {
+            try channel.send(text)
+        } catch {
+            logger.debug("\(sessionID): data channel send failed: \(error)")
+        }
+    }
+
+    /// One detection record for this viewer; dropped (and counted) when its channel is backed up.
+    public func sendRecord(_ json: String) {
+        guard let channel = recordChannel, channel.state == .open else { return }
+        if channel.bufferedAmount > Self.maxBufferedRecordBytes {
+            stats.recordsDropped += 1
+            return
+        }
+        send(text: json, on: channel)
+        stats.recordsSent += 1
+    }
+
+    /// The viewer switched camera: its next picture must be a keyframe of the new stream.
+    public func restartVideo() {
+        waitingForKeyframe = true
+        // The new track numbers its pictures from its own start.
+        lastBatch = Int.min
     }
 
     private func checkDTLS() {
@@ -143,6 +230,7 @@ public final class PeerConnection {
             stats.connectedAfterMicros = Clock.monotonicMicros() - created
             logger.debug("\(sessionID): DTLS connected \((stats.connectedAfterMicros ?? 0) / 1000) ms after the offer (\(keys.profile))")
             set(.connected)
+            startDataChannels()
             events.connected()
         case .failed(let error):
             close(reason: "DTLS failed: \(error)")
@@ -305,6 +393,7 @@ public final class PeerConnection {
     @discardableResult
     public func close(reason: String) -> [[UInt8]] {
         if case .closed = state { return [] }
+        dataChannels?.close()
         let out = dtls.state == .connected ? dtls.close() : []
         logger.info("\(sessionID): closed: \(reason)")
         set(.closed(reason))
