@@ -347,7 +347,12 @@ def test_detections_ping_and_subscribe_on_the_data_channel(server):
     # records), boxes sit on the pattern's shapes.
     found = [(r, d) for r in cam0[40:] for d in r["detections"]]
     assert len(found) >= 20, "motion must be found once the background settles"
-    on_shapes = [any(overlaps(d["box"], b) for b in pattern_boxes(r["width"], r["height"], r["pts_us"])) for r, d in found]
+    # cam0 is testsrc:stamp: its timestamp strip (the top rows) changes every frame, so motion
+    # there is right too.
+    def strip_height(w):
+        return max(16, ((w // 64) * 2 + 1) & ~1)
+    on_shapes = [any(overlaps(d["box"], b) for b in pattern_boxes(r["width"], r["height"], r["pts_us"]))
+                 or d["box"][1] + d["box"][3] <= strip_height(r["width"]) + 2 for r, d in found]
     assert sum(on_shapes) >= 0.9 * len(on_shapes), [d for (r, d), ok in zip(found, on_shapes) if not ok][:5]
     # After the switch the picture is cam1's (plain testsrc: no timestamp strip), and video went on.
     assert after > before + 20
