@@ -72,10 +72,7 @@ struct CaptureCommand: ParsableCommand {
         encoder.keyframeInterval = keyint
         do {
             let spec = try SourceSpec.parse(source)
-            // Fail on a terminal before opening a camera.
-            if output == "-" && isatty(1) == 1 {
-                _ = try FrameSinkFactory.open(output: "-", size: VideoSize(width: 2, height: 2), frameRate: FrameRate(30), encoder: encoder)
-            }
+            try FrameSinkFactory.refuseTerminal(output)
             let feed = try FrameFeed.open(spec, options: sourceArguments.options, logger: logger)
             let sink = try FrameSinkFactory.open(output: output, size: feed.size, frameRate: feed.frameRate, encoder: encoder)
             Interrupt.install()

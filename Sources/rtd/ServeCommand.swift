@@ -98,8 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as MediaError {
             throw fail("serve", error.message)
         }
-        var encoder = LiveEncoder.Settings(codec: .h264, bitrateKbps: bitrate, keyframeInterval: keyint)
-        encoder.preset = "ultrafast"
+        let encoder = LiveEncoder.Settings(bitrateKbps: bitrate, keyframeInterval: keyint, preset: "ultrafast")
         let hub: CameraHub
         do {
             OpenCVThreads.set(detectorArguments.threads)

@@ -40,21 +40,12 @@ public struct DetectRun {
         var pipeline = DetectionPipeline(detector: detector, camera: settings.camera)
         var summary = Summary()
         summary.detector = detector.name
-        let start = Clock.monotonicMicros()
+        var input = LimitedFeed(feed: feed, limits: settings.limits)
         var lastDetections: [Detection] = []
         var nextDuePts: Int64?
-        var firstPts: Int64?
-        var lastProgress = start
+        var lastProgress = input.start
         defer { feed.stop() }
-        loop: while !shouldStop() {
-            if let max = settings.limits.frames, summary.framesIn >= max { break }
-            if let d = settings.limits.duration, feed.isLive, Double(Clock.monotonicMicros() - start) / 1e6 >= d { break }
-            guard let frame = try feed.next() else { break }
-            if let d = settings.limits.duration, !feed.isLive {
-                let origin = firstPts ?? frame.pts
-                firstPts = origin
-                if Double(frame.pts - origin) / 1e6 >= d { break }
-            }
+        loop: while !shouldStop(), let frame = try input.next() {
             summary.framesIn += 1
             var process = (summary.framesIn - 1) % max(1, settings.every) == 0
             if process, let fps = settings.maxFPS {
@@ -67,14 +58,14 @@ public struct DetectRun {
                 let record = try pipeline.process(frame)
                 summary.framesProcessed += 1
                 lastDetections = record.detections
-                if try !delivered({ () throws(MediaError) in try records.write(Array((record.jsonLine() + "\n").utf8)) }) {
+                if try !writeUnlessClosed({ () throws(MediaError) in try records.write(Array((record.jsonLine() + "\n").utf8)) }) {
                     summary.outputClosed = true
                     break loop
                 }
             }
             if let frames {
                 if settings.annotate && !lastDetections.isEmpty { out = try Annotator.annotate(frame, with: lastDetections) }
-                if try !delivered({ () throws(MediaError) in try frames.write(out) }) {
+                if try !writeUnlessClosed({ () throws(MediaError) in try frames.write(out) }) {
                     summary.outputClosed = true
                     break
                 }
@@ -87,20 +78,9 @@ public struct DetectRun {
         }
         summary.framesDropped = feed.droppedFrames
         summary.stats = pipeline.stats
-        summary.seconds = Double(Clock.monotonicMicros() - start) / 1e6
+        summary.seconds = Double(Clock.monotonicMicros() - input.start) / 1e6
         try frames?.finish()
         return summary
-    }
-
-    /// Runs a write; false when the reader closed the pipe (a normal end of a pipeline).
-    private static func delivered(_ write: () throws(MediaError) -> Void) throws(MediaError) -> Bool {
-        do {
-            try write()
-            return true
-        } catch {
-            if error.kind == .endOfOutput { return false }
-            throw error
-        }
     }
 
     /// Best guess of a finite input's frame count, for a progress bar (nil when unknown).

@@ -11,13 +11,11 @@ public final class CameraDetector: @unchecked Sendable {
     public let detectorName: String
     private let broadcast: FrameBroadcast
     private let logger: Logger
+    private let subscribers = SubscriberList<Subscriber>()
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var subscribers: [UInt64: Subscriber] = [:]
-    private var nextID: UInt64 = 0
     private var stopped = false
     private var processed = 0
-    private var lastInferenceUs: Int64 = 0
     private let mailbox: LatestFrameMailbox
 
     public init(camera: String, broadcast: FrameBroadcast, detectorSpec: String, options: DetectorOptions,
@@ -33,20 +31,11 @@ public final class CameraDetector: @unchecked Sendable {
         thread.start()
     }
 
-    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 {
-        lock.withLock {
-            nextID += 1
-            subscribers[nextID] = subscriber
-            return nextID
-        }
-    }
+    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 { subscribers.add(subscriber) }
 
-    public func unsubscribe(_ id: UInt64) {
-        lock.withLock { _ = subscribers.removeValue(forKey: id) }
-    }
+    public func unsubscribe(_ id: UInt64) { subscribers.remove(id) }
 
     public var framesProcessed: Int { lock.withLock { processed } }
-    public var lastInferenceMicros: Int64 { lock.withLock { lastInferenceUs } }
 
     func stop() {
         lock.withLock { stopped = true }
@@ -59,15 +48,12 @@ public final class CameraDetector: @unchecked Sendable {
             let frame: Frame?
             do { frame = try mailbox.take() } catch { frame = nil }
             guard let frame else { break }
-            let (targets, isStopped) = lock.withLock { (Array(subscribers.values), stopped) }
-            if isStopped { break }
+            if lock.withLock({ stopped }) { break }
+            let targets = subscribers.snapshot
             guard !targets.isEmpty else { continue }
             do {
                 let record = try pipeline.process(frame)
-                lock.withLock {
-                    processed += 1
-                    lastInferenceUs = record.inferenceUs
-                }
+                lock.withLock { processed += 1 }
                 for deliver in targets { deliver(record) }
             } catch {
                 logger.error("\(camera): detection failed: \(error)")

@@ -35,9 +35,7 @@ public final class Camera: @unchecked Sendable {
     public func track(for codec: VideoCodecKind) -> VideoTrack {
         lock.withLock {
             if let t = tracks[codec] { return t }
-            var s = encoder
-            s.codec = codec == .h264 ? .h264 : .vp8
-            let t = VideoTrack(codec: codec, broadcast: capture.frames, frameRate: capture.frameRate, settings: s,
+            let t = VideoTrack(codec: codec, broadcast: capture.frames, frameRate: capture.frameRate, settings: encoder,
                                bitrateRange: bitrateRange, logger: logger)
             tracks[codec] = t
             return t

@@ -14,8 +14,7 @@ public struct HTTPServer {
 
     struct Backend: SignalingBackend {
         let endpoint: WebRTCEndpoint
-        let codec: VideoCodecKind?
-        func answer(offer sdp: String, camera: String) async throws(SignalingError) -> (sdp: String, sessionID: String) {
+        func answer(offer sdp: String, camera: String, codec: VideoCodecKind?) async throws(SignalingError) -> (sdp: String, sessionID: String) {
             try await endpoint.answer(offer: sdp, cameraName: camera, codec: codec)
         }
         func addCandidate(sessionID: String, candidate: String) async throws(SignalingError) {
@@ -32,12 +31,8 @@ public struct HTTPServer {
         let router = Router()
         router.post("/api/webrtc/signal") { request, _ -> Response in
             let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes + 1)
-            let bytes = Array(body.readableBytesView)
-            // The offer may name a codec (an rtd extension), e.g. to test one codec with one server.
-            let codec = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["codec"] as? String
             let (status, json) = await SignalingProtocol.handle(
-                body: bytes, defaultCamera: settings.defaultCamera,
-                backend: Backend(endpoint: endpoint, codec: codec.flatMap(VideoCodecKind.init(rawValue:))))
+                body: Array(body.readableBytesView), defaultCamera: settings.defaultCamera, backend: Backend(endpoint: endpoint))
             return jsonResponse(json, status: status)
         }
         router.get("/api/cameras") { _, _ -> Response in

@@ -17,7 +17,8 @@ public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// What the peer engine offers to signaling: sessions are created from offers and ended by bye.
 public protocol SignalingBackend: Sendable {
-    func answer(offer sdp: String, camera: String) async throws(SignalingError) -> (sdp: String, sessionID: String)
+    /// `codec` (an rtd extension of the offer) restricts the answer to that codec.
+    func answer(offer sdp: String, camera: String, codec: VideoCodecKind?) async throws(SignalingError) -> (sdp: String, sessionID: String)
     func addCandidate(sessionID: String, candidate: String) async throws(SignalingError)
     func close(sessionID: String) async throws(SignalingError)
 }
@@ -29,6 +30,7 @@ public enum SignalingProtocol {
         let type: String?
         let sdp: String?
         let camera: String?
+        let codec: String?
         let session_id: String?
         let candidate: Candidate?
     }
@@ -53,7 +55,9 @@ public enum SignalingProtocol {
             switch request.type {
             case "offer":
                 guard let sdp = request.sdp, !sdp.isEmpty else { throw .badRequest("offer without 'sdp'") }
-                let (answer, id) = try await backend.answer(offer: sdp, camera: request.camera ?? defaultCamera)
+                // An unknown codec name restricts nothing, as before there was a codec field.
+                let (answer, id) = try await backend.answer(offer: sdp, camera: request.camera ?? defaultCamera,
+                                                            codec: request.codec.flatMap(VideoCodecKind.init(rawValue:)))
                 return (200, ["type": "answer", "sdp": answer, "session_id": id])
             case "candidate":
                 guard let id = request.session_id else { throw .badRequest("candidate without 'session_id'") }

@@ -8,12 +8,9 @@ public struct RTPVideoBatch: Sendable {
     public let packets: [RTPOutboundPacket]
     public let rtpTimestamp: UInt32
     public let isKeyframe: Bool
-    public let capturedAt: Int64
-    public let frameIndex: Int
     /// Increases by one per encoded picture of this track (a re-encoded keyframe of the same
     /// frame gets a new one), so a receiver can tell a picture it already has.
     public let sequence: Int
-    public let encodeMicros: Int
 }
 
 /// The encoder of one camera for one codec: takes the newest frame, encodes and packetizes it
@@ -27,15 +24,13 @@ public final class VideoTrack: @unchecked Sendable {
     private let settings: LiveEncoder.Settings
     private let frameRate: FrameRate
     private let logger: Logger
-    // Guarded by `lock`: touched by the encoder thread and by peers (subscribe, keyframe requests).
+    private let subscribers = SubscriberList<Subscriber>()
+    // Guarded by `lock`: touched by the encoder thread and by peers (keyframe requests, estimates).
     private let lock = NSLock()
-    private var subscribers: [UInt64: Subscriber] = [:]
-    private var nextID: UInt64 = 0
     private var keyframeWanted = false
     private var lastForcedKeyframe: Int64 = 0
     private var targetKbps: Int
     private var stopped = false
-    private var stats = Stats()
     /// The keyframe just sent and every frame since: a viewer that connects soon after a
     /// keyframe starts from these at once instead of waiting for (and forcing) another.
     private var gop: [RTPVideoBatch] = []
@@ -44,14 +39,6 @@ public final class VideoTrack: @unchecked Sendable {
     private var rtpOriginCapture: Int64?
     static let gopBurstMaxAge: Int64 = 400_000
     static let gopMaxFrames = 16
-
-    public struct Stats: Sendable {
-        public var framesEncoded = 0
-        public var keyframes = 0
-        public var bytes = 0
-        public var encodeMicrosTotal = 0
-        public var bitrateKbps = 0
-    }
 
     /// Forced keyframes are at most this often, so many joiners do not flood the encoder.
     static let keyframeMinInterval: Int64 = 100_000
@@ -75,18 +62,10 @@ public final class VideoTrack: @unchecked Sendable {
         thread.start()
     }
 
-    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 {
-        lock.withLock {
-            nextID += 1
-            // No keyframe yet: the peer asks for one once DTLS is up and it can actually send.
-            subscribers[nextID] = subscriber
-            return nextID
-        }
-    }
+    /// No keyframe yet: the peer asks for one once DTLS is up and it can actually send.
+    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 { subscribers.add(subscriber) }
 
-    public func unsubscribe(_ id: UInt64) {
-        lock.withLock { _ = subscribers.removeValue(forKey: id) }
-    }
+    public func unsubscribe(_ id: UInt64) { subscribers.remove(id) }
 
     /// A viewer lost a picture (PLI/FIR) or joined with no recent keyframe to start from: the
     /// newest frame is encoded again as a keyframe right away (rate-limited), not at the next capture.
@@ -127,8 +106,6 @@ public final class VideoTrack: @unchecked Sendable {
         targetKbps = min(bitrateRange.upperBound, max(bitrateRange.lowerBound, lowest))
     }
 
-    public var subscriberCount: Int { lock.withLock { subscribers.count } }
-
     /// The RTP timestamp this track gives (or gave) the frame captured at `capturedAt`, so a
     /// detection record can name the exact video frame a viewer of this track sees.
     public func rtpTimestamp(capturedAt: Int64) -> UInt32? {
@@ -139,7 +116,6 @@ public final class VideoTrack: @unchecked Sendable {
     static func rtpTimestamp(capturedAt: Int64, origin: Int64) -> UInt32 {
         UInt32(truncatingIfNeeded: (capturedAt - origin) * 9 / 100)
     }
-    public var currentStats: Stats { lock.withLock { stats } }
 
     func stop() {
         lock.withLock { stopped = true }
@@ -150,15 +126,19 @@ public final class VideoTrack: @unchecked Sendable {
         var encoder: LiveEncoder?
         var h264 = H264Packetizer()
         var vp8 = VP8Packetizer()
-        var rtpOrigin: Int64?
         var lastPts: Int64 = .min
         var lastCaptured: Int64 = .min
         var sequence = 0
+        func encoderFor(_ frame: Frame) throws(MediaError) -> LiveEncoder {
+            let size = VideoSize(width: frame.width, height: frame.height)
+            if let encoder, encoder.size == size { return encoder }
+            return try LiveEncoder(codec: codec, settings: settings, size: size, frameRate: frameRate)
+        }
         while true {
             let frame: Frame?
             do { frame = try mailbox.take() } catch { frame = nil }
             guard var frame else { break }
-            let (targets, forceKey, kbps, isStopped): ([Subscriber], Bool, Int, Bool) = lock.withLock {
+            let (forceKey, kbps, isStopped): (Bool, Int, Bool) = lock.withLock {
                 let now = Clock.monotonicMicros()
                 var force = false
                 if keyframeWanted && now - lastForcedKeyframe >= Self.keyframeMinInterval {
@@ -166,14 +146,12 @@ public final class VideoTrack: @unchecked Sendable {
                     keyframeWanted = false
                     lastForcedKeyframe = now
                 }
-                return (Array(subscribers.values), force, targetKbps, stopped)
+                return (force, targetKbps, stopped)
             }
             if isStopped { break }
-            if encoder == nil {
-                // Made before anyone watches, so the first viewer does not wait for encoder set-up.
-                encoder = try? LiveEncoder(settings: settings, size: VideoSize(width: frame.width, height: frame.height),
-                                           frameRate: frameRate)
-            }
+            // Made before anyone watches, so the first viewer does not wait for encoder set-up.
+            if encoder == nil { encoder = try? encoderFor(frame) }
+            let targets = subscribers.snapshot
             guard !targets.isEmpty else { continue }
             if frame.pts <= lastPts {
                 // The same picture again, to make a keyframe now: one 90 kHz tick later, so
@@ -184,26 +162,21 @@ public final class VideoTrack: @unchecked Sendable {
             lastPts = frame.pts
             lastCaptured = frame.capturedAt
             do {
-                if encoder == nil || encoder!.size != VideoSize(width: frame.width, height: frame.height) {
-                    encoder = try LiveEncoder(settings: settings, size: VideoSize(width: frame.width, height: frame.height),
-                                              frameRate: frameRate)
-                }
-                encoder!.setBitrate(kbps: kbps)
-                let start = Clock.monotonicMicros()
-                guard let encoded = try encoder!.encode(frame, keyframe: forceKey) else { continue }
-                let encodeMicros = Int(Clock.monotonicMicros() - start)
+                let current = try encoderFor(frame)
+                encoder = current
+                current.setBitrate(kbps: kbps)
+                guard let encoded = try current.encode(frame, keyframe: forceKey) else { continue }
                 // 90 kHz from capture time, shared by every viewer of this camera.
-                let origin = rtpOrigin ?? encoded.capturedAt
-                if rtpOrigin == nil { lock.withLock { rtpOriginCapture = origin } }
-                rtpOrigin = origin
+                let origin = lock.withLock {
+                    if rtpOriginCapture == nil { rtpOriginCapture = encoded.capturedAt }
+                    return rtpOriginCapture!
+                }
                 let ts = Self.rtpTimestamp(capturedAt: encoded.capturedAt, origin: origin)
                 let fragments = codec == .h264 ? h264.packetize(accessUnit: encoded.data) : vp8.packetize(frame: encoded.data)
                 let packets = fragments.map {
                     RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: $0.marker, payload: $0.payload)
                 }
-                let batch = RTPVideoBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe,
-                                          capturedAt: encoded.capturedAt, frameIndex: encoded.frameIndex, sequence: sequence,
-                                          encodeMicros: encodeMicros)
+                let batch = RTPVideoBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, sequence: sequence)
                 sequence += 1
                 lock.withLock {
                     if encoded.isKeyframe {
@@ -213,11 +186,6 @@ public final class VideoTrack: @unchecked Sendable {
                         gop.append(batch)
                         if gop.count > Self.gopMaxFrames { gop.removeAll() }
                     }
-                    stats.framesEncoded += 1
-                    if encoded.isKeyframe { stats.keyframes += 1 }
-                    stats.bytes += encoded.data.count
-                    stats.encodeMicrosTotal += encodeMicros
-                    stats.bitrateKbps = kbps
                 }
                 for deliver in targets { deliver(batch) }
             } catch {

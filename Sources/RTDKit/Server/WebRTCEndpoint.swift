@@ -349,7 +349,8 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             logger.debug("dropped a STUN message for no known session from \(from)")
             return
         }
-        switch STUNMessage.validateICERequest(bytes, localUfrag: entry.peer.localUfrag, localPassword: entry.peer.localPassword) {
+        switch STUNMessage.validateICERequest(message, bytes: bytes, localUfrag: entry.peer.localUfrag,
+                                              localPassword: entry.peer.localPassword) {
         case .valid(let request):
             logger.trace("\(entry.peer.sessionID): ICE check from \(from)")
             guard let mapped = Self.stunAddress(from) else { return }
@@ -364,7 +365,6 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             send([STUNMessage.errorResponse(to: request, code: code, reason: reason)], to: from)
         case .discard(let reason):
             logger.debug("dropped STUN from \(from): \(reason)")
-            _ = entry
         }
     }
 

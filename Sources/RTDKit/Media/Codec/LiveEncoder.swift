@@ -7,29 +7,20 @@ public struct EncodedFrame: Sendable {
     /// Timing of the source frame (µs since stream start; unix µs of capture).
     public let pts: Int64
     public let capturedAt: Int64
-    public let frameIndex: Int
-    public let width: Int
-    public let height: Int
 }
 
 /// A low-latency encoder for live streaming: one picture in, one out (no B-frames, no
 /// lookahead), keyframes on demand, bitrate adjustable while running. One per camera and
 /// codec serves every viewer.
 public final class LiveEncoder {
-    public enum Codec: String, Sendable, CaseIterable {
-        case h264, vp8
-    }
-
     public struct Settings: Sendable, Equatable {
-        public var codec: Codec
         public var bitrateKbps: Int
         /// Seconds between periodic keyframes (viewers that join get one on request anyway).
         public var keyframeInterval: Double
         /// x264 preset; ultrafast keeps encode time (and so latency) lowest.
         public var preset: String
 
-        public init(codec: Codec, bitrateKbps: Int = 1500, keyframeInterval: Double = 4, preset: String = "ultrafast") {
-            self.codec = codec
+        public init(bitrateKbps: Int = 1500, keyframeInterval: Double = 4, preset: String = "ultrafast") {
             self.bitrateKbps = bitrateKbps
             self.keyframeInterval = keyframeInterval
             self.preset = preset
@@ -43,16 +34,17 @@ public final class LiveEncoder {
     public let size: VideoSize
     public let encoderName: String
     public private(set) var bitrateKbps: Int
-    private var pending: [Int64: (Int64, Int)] = [:]
+    /// Capture time of each picture in the encoder, by pts (the packet tells only its pts).
+    private var pending: [Int64: Int64] = [:]
 
-    public init(settings: Settings, size: VideoSize, frameRate: FrameRate) throws(MediaError) {
+    public init(codec: VideoCodecKind, settings: Settings, size: VideoSize, frameRate: FrameRate) throws(MediaError) {
         self.settings = settings
         self.size = size
         bitrateKbps = settings.bitrateKbps
         av_log_set_level(AV_LOG_FATAL)
-        let names = settings.codec == .h264 ? ["libx264", "libopenh264"] : ["libvpx"]
+        let names = codec == .h264 ? ["libx264", "libopenh264"] : ["libvpx"]
         guard let codec = names.lazy.compactMap({ avcodec_find_encoder_by_name($0) }).first else {
-            throw MediaError(.unsupported, "no \(settings.codec.rawValue) encoder in this libavcodec (looked for \(names.joined(separator: ", ")))")
+            throw MediaError(.unsupported, "no \(codec.rawValue) encoder in this libavcodec (looked for \(names.joined(separator: ", ")))")
         }
         encoderName = String(cString: codec.pointee.name)
         guard let ctx = avcodec_alloc_context3(codec) else { throw MediaError(.codec, "out of memory") }
@@ -122,18 +114,18 @@ public final class LiveEncoder {
             throw MediaError(.unsupported, "frame is \(frame.width)x\(frame.height), encoder is \(size)")
         }
         let pts = av_rescale_q(frame.pts, AVRational(num: 1, den: 1_000_000), AVRational(num: 1, den: 90_000))
-        pending[pts] = (frame.capturedAt, frame.index)
+        pending[pts] = frame.capturedAt
         let sent = sendFrame(frame, to: context, through: picture!, pts: pts, keyframe: keyframe)
         guard sent >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(sent))") }
         let r = avcodec_receive_packet(context, packet)
         if r == rtd_averror_eagain() { return nil }
         guard r >= 0, let pkt = packet else { throw MediaError(.codec, "\(encoderName) failed: \(avErrorString(r))") }
         defer { av_packet_unref(pkt) }
-        let meta = pending.removeValue(forKey: pkt.pointee.pts) ?? (frame.capturedAt, frame.index)
+        let capturedAt = pending.removeValue(forKey: pkt.pointee.pts) ?? frame.capturedAt
         if pending.count > 64 { pending.removeAll() }
         let data = Array(UnsafeBufferPointer(start: pkt.pointee.data, count: Int(pkt.pointee.size)))
         return EncodedFrame(data: data, isKeyframe: pkt.pointee.flags & AV_PKT_FLAG_KEY != 0,
                             pts: av_rescale_q(pkt.pointee.pts, AVRational(num: 1, den: 90_000), AVRational(num: 1, den: 1_000_000)),
-                            capturedAt: meta.0, frameIndex: meta.1, width: size.width, height: size.height)
+                            capturedAt: capturedAt)
     }
 }

@@ -49,5 +49,4 @@ public final class FrameBroadcast: @unchecked Sendable {
     }
 
     public var latest: Frame? { lock.withLock { latestFrame } }
-    public var subscriberCount: Int { lock.withLock { mailboxes.count } }
 }

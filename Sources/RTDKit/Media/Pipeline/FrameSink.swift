@@ -12,16 +12,20 @@ extension Y4MWriter: FrameSink {
 extension VideoFileWriter: FrameSink {}
 
 public enum FrameSinkFactory {
+    /// Y4M on stdout is binary video: refuse it when stdout is a terminal. Callable before a
+    /// source is opened, so a camera is not started for nothing.
+    public static func refuseTerminal(_ output: String) throws(MediaError) {
+        guard output == "-", FileDescriptorWriter(fd: 1, name: "stdout").isTerminal else { return }
+        throw MediaError(.badInput, "refusing to write binary Y4M video to a terminal: pipe it into another program "
+            + "(e.g. | ffplay -, | rtd detect) or write a file with -o clip.mkv")
+    }
+
     /// `-` is Y4M on stdout; `.y4m` a Y4M file; `.mkv`, `.mp4`, `.mov` an H.264 recording.
     public static func open(output: String, size: VideoSize, frameRate: FrameRate,
                             encoder: EncoderOptions) throws(MediaError) -> any FrameSink {
         if output == "-" {
-            let out = FileDescriptorWriter(fd: 1, name: "stdout")
-            if out.isTerminal {
-                throw MediaError(.badInput, "refusing to write binary Y4M video to a terminal: pipe it into another program "
-                    + "(e.g. | ffplay -, | rtd detect) or write a file with -o clip.mkv")
-            }
-            return Y4MWriter(output: out, frameRate: frameRate)
+            try refuseTerminal(output)
+            return Y4MWriter(output: FileDescriptorWriter(fd: 1, name: "stdout"), frameRate: frameRate)
         }
         let lower = output.lowercased()
         if lower.hasSuffix(".y4m") {
@@ -110,24 +114,10 @@ public struct FramePump {
     public static func run(feed: FrameFeed, sink: any FrameSink, limits: Limits,
                            shouldStop: () -> Bool, progress: ((Int, Double) -> Void)? = nil) throws(MediaError) -> Result {
         var result = Result()
-        let start = Clock.monotonicMicros()
-        var firstPts: Int64?
-        var lastProgress = start
-        defer {
-            result.seconds = Double(Clock.monotonicMicros() - start) / 1e6
-        }
-        while !shouldStop() {
-            if let max = limits.frames, result.frames >= max { break }
-            if let d = limits.duration, feed.isLive, Double(Clock.monotonicMicros() - start) / 1e6 >= d { break }
-            guard let frame = try feed.next() else { break }
-            if let d = limits.duration, !feed.isLive {
-                let origin = firstPts ?? frame.pts
-                firstPts = origin
-                if Double(frame.pts - origin) / 1e6 >= d { break }
-            }
-            do {
-                try sink.write(frame)
-            } catch where error.kind == .endOfOutput {
+        var input = LimitedFeed(feed: feed, limits: limits)
+        var lastProgress = input.start
+        while !shouldStop(), let frame = try input.next() {
+            guard try writeUnlessClosed({ () throws(MediaError) in try sink.write(frame) }) else {
                 result.outputClosed = true
                 break
             }
@@ -135,12 +125,52 @@ public struct FramePump {
             let now = Clock.monotonicMicros()
             if let progress, now - lastProgress > 500_000 {
                 lastProgress = now
-                progress(result.frames, Double(now - start) / 1e6)
+                progress(result.frames, Double(now - input.start) / 1e6)
             }
         }
         feed.stop()
-        result.seconds = Double(Clock.monotonicMicros() - start) / 1e6
+        result.seconds = Double(Clock.monotonicMicros() - input.start) / 1e6
         try sink.finish()
         return result
+    }
+}
+
+/// A feed read within limits: a frame count, and a duration that is wall-clock time for a live
+/// feed and presentation time otherwise.
+struct LimitedFeed {
+    let feed: FrameFeed
+    let limits: FramePump.Limits
+    let start = Clock.monotonicMicros()
+    private var firstPts: Int64?
+    private(set) var taken = 0
+
+    init(feed: FrameFeed, limits: FramePump.Limits) {
+        self.feed = feed
+        self.limits = limits
+    }
+
+    /// The next frame, or nil once a limit is reached or the input ends.
+    mutating func next() throws(MediaError) -> Frame? {
+        if let max = limits.frames, taken >= max { return nil }
+        if let d = limits.duration, feed.isLive, Double(Clock.monotonicMicros() - start) / 1e6 >= d { return nil }
+        guard let frame = try feed.next() else { return nil }
+        if let d = limits.duration, !feed.isLive {
+            let origin = firstPts ?? frame.pts
+            firstPts = origin
+            if Double(frame.pts - origin) / 1e6 >= d { return nil }
+        }
+        taken += 1
+        return frame
+    }
+}
+
+/// Runs a write; false when the reader closed the pipe (a normal end of a pipeline).
+func writeUnlessClosed(_ write: () throws(MediaError) -> Void) throws(MediaError) -> Bool {
+    do {
+        try write()
+        return true
+    } catch {
+        if error.kind == .endOfOutput { return false }
+        throw error
     }
 }

@@ -64,7 +64,6 @@ public final class LiveCapture: Sendable {
     public var droppedFrames: Int { state.sourceDrops }
     /// False while the source is down and being reopened.
     public var isStreaming: Bool { state.streaming }
-    public var failures: Int { state.failureCount }
     public var lastError: String? { state.lastError }
 
     public func stop() {
@@ -90,7 +89,6 @@ private final class CaptureState: @unchecked Sendable {
     private var _format = (VideoSize(width: 0, height: 0), FrameRate(30))
     private var _finishedDrops = 0
     private var _currentDrops = 0
-    private var _failures = 0
     private var _lastError: String?
 
     var stopRequested: Bool { lock.withLock { _stop } }
@@ -100,9 +98,8 @@ private final class CaptureState: @unchecked Sendable {
     func frameArrived(_ s: VideoSize, _ r: FrameRate, drops: Int) { lock.withLock { _format = (s, r); _currentDrops = drops; _streaming = true } }
     var sourceDrops: Int { lock.withLock { _finishedDrops + _currentDrops } }
     func addSourceDrops(_ n: Int) { lock.withLock { _finishedDrops += n; _currentDrops = 0 } }
-    func recordFailure(_ message: String) { lock.withLock { _failures += 1; _lastError = message; _streaming = false } }
+    func recordFailure(_ message: String) { lock.withLock { _lastError = message; _streaming = false } }
     private var _streaming = false
     var streaming: Bool { lock.withLock { _streaming } }
-    var failureCount: Int { lock.withLock { _failures } }
     var lastError: String? { lock.withLock { _lastError } }
 }

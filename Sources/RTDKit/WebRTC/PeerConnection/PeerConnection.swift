@@ -263,12 +263,10 @@ public final class PeerConnection {
         var out: [[UInt8]] = []
         out.reserveCapacity(batch.packets.count)
         for packet in batch.packets {
-            var p = packet
-            p.setHeader(payloadType: video.payloadType, sequenceNumber: sequence, timestamp: batch.rtpTimestamp, ssrc: ssrc)
-            p.setAbsSendTime(id: video.absSendTimeID, value: absSendTime)
-            p.setTransportSequenceNumber(id: video.transportCCID, value: transportSequence)
-            var bytes = p.bytes
-            bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
+            var bytes = packet.bytes(payloadType: video.payloadType, sequenceNumber: sequence, timestamp: batch.rtpTimestamp,
+                                     ssrc: ssrc, absSendTimeID: video.absSendTimeID, absSendTime: absSendTime,
+                                     transportSequenceID: video.transportCCID, transportSequence: transportSequence,
+                                     tailroom: SRTPContext.maxTrailerLength)
             do {
                 try srtp.protect(&bytes)
             } catch {

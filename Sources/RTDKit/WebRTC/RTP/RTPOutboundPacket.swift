@@ -32,6 +32,23 @@ public struct RTPOutboundPacket: Sendable, Hashable {
     public var payloadType: UInt8 { bytes[1] & 0x7F }
     public var marker: Bool { bytes[1] & 0x80 != 0 }
 
+    /// This packet as one peer sends it: a new buffer holding its header fields and extension
+    /// values, with `tailroom` spare capacity so SRTP can append its tag in place. The one copy
+    /// each peer needs (SRTP encrypts its own buffer).
+    public func bytes(payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32,
+                      absSendTimeID: UInt8?, absSendTime: UInt32, transportSequenceID: UInt8?, transportSequence: UInt16,
+                      tailroom: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + tailroom)
+        out.append(contentsOf: bytes)
+        RTPPacket.rewriteHeader(&out, payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc)
+        if let offset = absSendTimeOffset { Self.writeElement(&out, at: offset, id: absSendTimeID, data: AbsSendTime.encode(absSendTime)) }
+        if let offset = transportSequenceOffset {
+            Self.writeElement(&out, at: offset, id: transportSequenceID, data: TransportSequenceNumber.encode(transportSequence))
+        }
+        return out
+    }
+
     public mutating func setHeader(payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32) {
         RTPPacket.rewriteHeader(&bytes, payloadType: payloadType, sequenceNumber: sequenceNumber,
                                 timestamp: timestamp, ssrc: ssrc)
@@ -41,15 +58,15 @@ public struct RTPOutboundPacket: Sendable, Hashable {
     /// (zero bytes) when the peer didn't negotiate it (`id` nil or outside 1–14).
     public mutating func setAbsSendTime(id: UInt8?, value: UInt32) {
         guard let offset = absSendTimeOffset else { return }
-        writeElement(at: offset, id: id, data: AbsSendTime.encode(value))
+        Self.writeElement(&bytes, at: offset, id: id, data: AbsSendTime.encode(value))
     }
 
     public mutating func setTransportSequenceNumber(id: UInt8?, value: UInt16) {
         guard let offset = transportSequenceOffset else { return }
-        writeElement(at: offset, id: id, data: TransportSequenceNumber.encode(value))
+        Self.writeElement(&bytes, at: offset, id: id, data: TransportSequenceNumber.encode(value))
     }
 
-    private mutating func writeElement(at offset: Int, id: UInt8?, data: [UInt8]) {
+    private static func writeElement(_ bytes: inout [UInt8], at offset: Int, id: UInt8?, data: [UInt8]) {
         if let id, (1...14).contains(id) {
             bytes[offset] = id << 4 | UInt8(data.count - 1)
             for (i, byte) in data.enumerated() { bytes[offset + 1 + i] = byte }

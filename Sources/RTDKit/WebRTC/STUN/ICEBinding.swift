@@ -62,6 +62,13 @@ extension STUNMessage {
         } catch {
             return .discard(reason: error.description)
         }
+        return validateICERequest(message, bytes: bytes, localUfrag: localUfrag, localPassword: localPassword)
+    }
+
+    /// The same checks for a request the caller has already parsed from `bytes` (a server parses
+    /// it once to find the session by USERNAME).
+    public static func validateICERequest(_ message: STUNMessage, bytes: [UInt8], localUfrag: String,
+                                          localPassword: String) -> ICERequestValidation {
         guard message.type == .bindingRequest else {
             return .discard(reason: "not a Binding request")
         }

@@ -64,7 +64,7 @@ import Testing
     func batch(_ seq: Int, key: Bool, packets: Int = 3) -> RTPVideoBatch {
         RTPVideoBatch(packets: (0..<packets).map { i in
             RTPOutboundPacket(payloadType: 0, timestamp: 0, marker: i == packets - 1, payload: [UInt8](repeating: UInt8(seq), count: 100 + i))
-        }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, capturedAt: 0, frameIndex: seq, sequence: seq, encodeMicros: 0)
+        }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, sequence: seq)
     }
 
     func rtcp(_ rig: Rig, _ packets: [RTCPPacket]) throws -> [[UInt8]] {

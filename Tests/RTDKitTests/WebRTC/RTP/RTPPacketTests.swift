@@ -129,3 +129,22 @@ import Testing
         }
     }
 }
+
+@Suite struct RTPOutboundPacketPerPeerTests {
+    @Test func perPeerBytesEqualTheMutatingSettersAndLeaveTailroom() {
+        let shared = RTPOutboundPacket(payloadType: 0, timestamp: 9, marker: true, payload: [1, 2, 3, 4, 5])
+        for (absID, twccID): (UInt8?, UInt8?) in [(3, 5), (nil, 7), (2, nil), (nil, nil)] {
+            var viaSetters = shared
+            viaSetters.setHeader(payloadType: 96, sequenceNumber: 4242, timestamp: 123_456, ssrc: 0xDEAD_BEEF)
+            viaSetters.setAbsSendTime(id: absID, value: 0x12_3456)
+            viaSetters.setTransportSequenceNumber(id: twccID, value: 777)
+            let once = shared.bytes(payloadType: 96, sequenceNumber: 4242, timestamp: 123_456, ssrc: 0xDEAD_BEEF,
+                                    absSendTimeID: absID, absSendTime: 0x12_3456, transportSequenceID: twccID,
+                                    transportSequence: 777, tailroom: 148)
+            #expect(once == viaSetters.bytes)
+            #expect(once.capacity >= once.count + 148)
+        }
+        // The shared packet itself is untouched, for the next peer.
+        #expect(shared.sequenceNumber == 0 && shared.ssrc == 0 && shared.payloadType == 0)
+    }
+}
