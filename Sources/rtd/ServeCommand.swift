@@ -17,11 +17,14 @@ struct ServeCommand: AsyncParsableCommand {
 
         Signaling: POST /api/webrtc/signal with {"type":"offer","sdp":"...","camera":"cam0"}
         answers {"type":"answer","sdp":"...","session_id":"..."}; {"type":"bye","session_id":"..."} ends it.
+        Browsers without WebRTC (or with --no-webrtc) get JPEG pictures and records over the
+        WebSocket /api/ws?camera=NAME; GET /api/config tells the page which to use.
 
         Examples:
           rtd serve
           rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0 --port 8080
           rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
+          rtd serve --no-webrtc --ws-max-fps 5
         """)
 
     @Option(name: .customLong("camera"), help: ArgumentHelp("A camera, NAME=SOURCE (repeatable). Default: cam0=testsrc.", valueName: "name=source"))
@@ -64,6 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675).", valueName: "seconds"))
     var consentTimeout: Double = 30
 
+    @Flag(help: "Turn WebRTC off: signaling answers 503 and the viewer page uses the WebSocket fallback (/api/ws).")
+    var noWebrtc = false
+
+    @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer.", valueName: "fps"))
+    var wsMaxFps: Double = 10
+
     @Option(help: ArgumentHelp("DTLS certificate (PEM) to use instead of a fresh self-signed one; its fingerprint goes in every answer.", valueName: "file"))
     var cert: String?
 
@@ -74,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
         if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if !(minBitrate...maxBitrate).contains(bitrate) { throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate") }
@@ -132,6 +142,9 @@ struct ServeCommand: AsyncParsableCommand {
         http.host = host
         http.port = port
         http.defaultCamera = list[0].name
+        http.webrtcEnabled = !noWebrtc
+        http.wsMaxFPS = wsMaxFps
+        http.version = RTD.version
         let udp = endpoint.localPort
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
         let summary = list.map { "\($0.name)=\($0.source)" }.joined(separator: ", ")

@@ -12,6 +12,7 @@ public final class Camera: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var tracks: [VideoCodecKind: VideoTrack] = [:]
+    private var jpeg: JPEGFeed?
 
     init(name: String, spec: SourceSpec, options: SourceOptions, encoder: LiveEncoder.Settings, bitrateRange: ClosedRange<Int>,
          detection: DetectionSettings, logger: Logger) throws {
@@ -44,10 +45,21 @@ public final class Camera: @unchecked Sendable {
 
     public var activeTracks: [VideoTrack] { lock.withLock { Array(tracks.values) } }
 
+    /// The JPEG stills for WebSocket viewers, made when the first one asks.
+    public func jpegFeed(maxFPS: Double) -> JPEGFeed {
+        lock.withLock {
+            if let jpeg { return jpeg }
+            let feed = JPEGFeed(camera: name, broadcast: capture.frames, maxFPS: maxFPS, logger: logger)
+            jpeg = feed
+            return feed
+        }
+    }
+
     func stop() {
         capture.stop()
         detector.stop()
         for t in activeTracks { t.stop() }
+        lock.withLock { jpeg }?.stop()
     }
 }
 
