@@ -58,7 +58,7 @@ public struct HTTPServer {
                                        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         // WebSocket-capable context: /api/ws upgrades go through this same router (and so through
         // any middleware on it).
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: ServerRequestContext.self)
         router.post("/api/webrtc/signal") { request, _ -> Response in
             guard settings.webrtcEnabled else {
                 return jsonResponse(["type": "error", "error": "WebRTC is disabled on this server (--no-webrtc)"], status: 503)
@@ -87,11 +87,14 @@ public struct HTTPServer {
                           "ice_servers": settings.iceServers.map(\.json), "ws_max_fps": settings.wsMaxFPS,
                           "version": settings.version], status: 200)
         }
-        router.ws("/api/ws", shouldUpgrade: { request, _ in
+        router.ws("/api/ws", shouldUpgrade: { request, context in
             // A plain GET (no Upgrade header) gets a readable error instead of an empty 200.
             guard request.headers[.upgrade]?.lowercased() == "websocket" else {
                 throw HTTPError(.badRequest, message: "/api/ws is a WebSocket endpoint: connect with a WebSocket client")
             }
+            // A small kernel send buffer: a picture the viewer cannot take yet then waits in our
+            // one-picture outbox (where a newer one replaces it), not in megabytes of socket buffer.
+            try await context.channel.setOption(.socketOption(.so_sndbuf), value: WebSocketViewer.socketSendBuffer).get()
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
             let camera = context.request.uri.queryParameters.get("camera") ?? settings.defaultCamera
@@ -118,6 +121,20 @@ public struct HTTPServer {
                                                                 serverName: "rtd"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
                            logger: logger)
+    }
+
+    /// The request context of every route: WebSocket upgrades, and the connection's channel (to
+    /// tune a WebSocket's socket).
+    public struct ServerRequestContext: RequestContext, WebSocketRequestContext {
+        public var coreContext: CoreRequestContextStorage
+        public let webSocket: WebSocketHandlerReference<Self>
+        public let channel: any Channel
+
+        public init(source: ApplicationRequestContextSource) {
+            coreContext = .init(source: source)
+            webSocket = .init()
+            channel = source.channel
+        }
     }
 
     static func jsonResponse(_ object: Any, status: Int) -> Response {

@@ -46,6 +46,9 @@ final class WebSocketViewer: @unchecked Sendable {
     /// Records waiting beyond this many are stale: the oldest are dropped.
     static let maxQueuedRecords = 8
     static let maxQueuedReplies = 32
+    /// SO_SNDBUF of a WebSocket connection (Linux doubles it): a few pictures, enough for the
+    /// bandwidth-delay product of 10 pictures a second, far from the megabytes autotuning allows.
+    static let socketSendBuffer = 96 << 10
 
     private let hub: CameraHub
     private let maxFPS: Double

@@ -167,11 +167,13 @@ function drawOverlay(canvas, mediaW, mediaH, record) {
     ctx.strokeRect(x, y, bwp, bhp);
     const label = `${d.label}${d.track_id !== undefined && d.track_id !== null ? " #" + d.track_id : ""} ${Number(d.score).toFixed(2)}`;
     const tw = ctx.measureText(label).width + 8, th = font + 6;
+    // The label sits above the box, inside the picture.
     const ty = y - th >= oy ? y - th : y;
+    const tx = Math.max(ox, Math.min(x - ctx.lineWidth / 2, ox + mediaW * scale - tw));
     ctx.fillStyle = color;
-    ctx.fillRect(x - ctx.lineWidth / 2, ty, tw, th);
+    ctx.fillRect(tx, ty, tw, th);
     ctx.fillStyle = "#000";
-    ctx.fillText(label, x + 4 - ctx.lineWidth / 2, ty + 3);
+    ctx.fillText(label, tx + 4, ty + 3);
     drawn.push([bx, by, bw, bh]);
   }
   return drawn;
