@@ -315,6 +315,7 @@ def test_page_websocket_fallback_and_phone_layout(rtd, two_cameras, tmp_path):
                 time.sleep(0.15)
             drawn, on = boxes_on_shapes(samples)
             assert drawn and sum(on) >= 0.9 * len(on), drawn
+            st = wait_stats(drv, lambda s: s["fps"] > 0)
             assert 3 <= st["fps"] <= 11, st["fps"]
         # The picture is on the canvas (not the video element), and it moves.
         grab = "return Array.from(document.getElementById('frame').getContext('2d').getImageData(0,0,640,480).data.filter((_, i) => i % 97 == 0))"

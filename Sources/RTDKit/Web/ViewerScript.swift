@@ -110,10 +110,9 @@ function renderStats() {
   $("s-fps").textContent = fmt(st.fps, "fps", st.fps < 10 ? 1 : 0);
   $("s-bitrate").textContent = st.bitrateKbps >= 1000 ? fmt(st.bitrateKbps / 1000, "Mbit/s", 2) : fmt(st.bitrateKbps, "kbit/s");
   $("s-latency").textContent = fmt(st.latencyMs, "ms");
-  const rtt = [];
-  if (st.rttMs !== null) rtt.push(`${st.rttMs.toFixed(0)} ms ping`);
-  if (st.iceRttMs !== null) rtt.push(`${st.iceRttMs.toFixed(0)} ms ICE`);
-  $("s-rtt").textContent = rtt.join(" · ") || "—";
+  // Ping over the data channel or WebSocket; ICE's own measurement (getStats) in brackets.
+  const ice = st.iceRttMs !== null ? ` (ICE ${st.iceRttMs.toFixed(0)})` : "";
+  $("s-rtt").textContent = st.rttMs !== null ? `${st.rttMs.toFixed(0)} ms${ice}` : (ice ? `ICE ${st.iceRttMs.toFixed(0)} ms` : "—");
   $("s-codec").textContent = st.transport === "ws" ? "JPEG" : (st.codec || "—").replace("video/", "");
   const painted = st.exactMatches + st.nearMatches + st.unmatchedFrames;
   $("s-sync").textContent = painted ? `${Math.round(100 * st.exactMatches / painted)}% exact` : "—";
@@ -189,6 +188,7 @@ class Viewer {
     this.overlay = tile.querySelector("canvas.overlay");
     this.camera = camera;
     this.st = st;
+    if (camera) st.camera = camera;
     this.main = main;
     this.closed = false;
     this.records = new Map();   // rtp_timestamp (WebRTC) or frame (WebSocket) -> record
@@ -199,7 +199,10 @@ class Viewer {
   }
 
   setTransport(t) {
-    this.st.transport = t;
+    // Figures of the previous connection mean nothing for the next one.
+    Object.assign(this.st, { transport: t, fps: 0, bitrateKbps: 0, latencyMs: null, rttMs: null, iceRttMs: null, codec: null,
+                             width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
+    this.shown = null;
     this.tile.dataset.transport = t || "none";
   }
 
@@ -294,9 +297,13 @@ class Viewer {
         timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
         if (why) report(why, st);
         st.connected = false;
-        pc.close();
-        if (sessionID) api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" }, keepalive: true,
-                                                  body: JSON.stringify({ type: "bye", session_id: sessionID }) }).catch(() => {});
+        // A lost server is gone already; otherwise say bye first (closing the peer connection
+        // first would end the session by DTLS alert and make the bye a 404).
+        const bye = sessionID && how !== "lost"
+          ? api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" }, keepalive: true,
+                                       body: JSON.stringify({ type: "bye", session_id: sessionID }) }).catch(() => {})
+          : Promise.resolve();
+        bye.finally(() => pc.close());
         this.session = null;
         resolve(how);
       };
@@ -602,6 +609,8 @@ class Viewer {
     if (this.main) $("demo-banner").hidden = false;
     const c = this.frameCanvas, ctx = c.getContext("2d");
     c.width = 640; c.height = 360;
+    Object.assign(this.st, { width: c.width, height: c.height, codec: "synthetic", detector: "demo" });
+    const top = 64; // below the banner
     const start = performance.now();
     const shapes = [
       { label: "square", track: 1, w: 70, h: 70, fx: 0.35, fy: 0.13, px: 0, py: 0.2, color: "#d8a040" },
@@ -618,7 +627,8 @@ class Viewer {
       for (let x = 0; x < c.width; x += 40) { ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, c.height); ctx.stroke(); }
       for (let y = 0; y < c.height; y += 40) { ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(c.width, y); ctx.stroke(); }
       const detections = shapes.map((s, i) => {
-        const x = Math.round(tri(t * s.fx + s.px) * (c.width - s.w)), y = Math.round(tri(t * s.fy + s.py) * (c.height - s.h));
+        const x = Math.round(tri(t * s.fx + s.px) * (c.width - s.w));
+        const y = top + Math.round(tri(t * s.fy + s.py) * (c.height - top - s.h - 28));
         ctx.fillStyle = s.color;
         if (s.label === "disc") { ctx.beginPath(); ctx.arc(x + s.w / 2, y + s.h / 2, s.w / 2, 0, 2 * Math.PI); ctx.fill(); }
         else ctx.fillRect(x, y, s.w, s.h);
@@ -683,8 +693,8 @@ function showGrid() {
   $("grid-toggle").setAttribute("aria-pressed", "true");
   $("camera").disabled = true;
   S.view = "grid";
-  S.transport = null;
-  S.connected = false;
+  Object.assign(S, { transport: null, connected: false, framesDecoded: 0, rvfcFrames: 0, wsFrames: 0, overlayBoxes: [],
+                     overlayRecord: null });
   setState(S, `grid of ${config.cameras.length} cameras`, "ok");
   const template = $("tile-template");
   gridViewers = config.cameras.map((name) => {
