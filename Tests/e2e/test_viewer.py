@@ -317,6 +317,19 @@ def test_page_websocket_fallback_and_phone_layout(rtd, two_cameras, tmp_path):
             assert drawn and sum(on) >= 0.9 * len(on), drawn
             st = wait_stats(drv, lambda s: s["fps"] > 0)
             assert 3 <= st["fps"] <= 11, st["fps"]
+        # The overlay toggle: no boxes drawn while off, back when on.
+        drv.find_element("id", "overlay-toggle").click()
+        time.sleep(0.5)
+        assert stats(drv)["overlayBoxes"] == [] and drv.execute_script(
+            "const c=document.getElementById('overlay');return c.getContext('2d').getImageData(0,0,c.width,c.height)"
+            ".data.every((v)=>v===0)")
+        drv.find_element("id", "overlay-toggle").click()
+        assert wait_stats(drv, lambda s: s["overlayBoxes"])["overlayBoxes"]
+        # Full screen shows the video with its overlay.
+        drv.find_element("id", "fullscreen").click()
+        time.sleep(0.3)
+        assert drv.execute_script("return document.fullscreenElement && document.fullscreenElement.id") == "stage"
+        drv.execute_script("document.exitFullscreen()")
         # The picture is on the canvas (not the video element), and it moves.
         grab = "return Array.from(document.getElementById('frame').getContext('2d').getImageData(0,0,640,480).data.filter((_, i) => i % 97 == 0))"
         a = drv.execute_script(grab)
@@ -396,3 +409,20 @@ def test_page_without_a_server_shows_the_labelled_offline_demo(rtd, tmp_path):
     finally:
         drv.quit()
         static.shutdown()
+
+
+def test_page_falls_back_to_the_websocket_when_webrtc_cannot_connect(two_cameras, monkeypatch):
+    """Chromium told to use no UDP without a proxy (as some corporate policies do): ICE cannot
+    succeed, so after its timeout the page switches to /api/ws by itself and says why."""
+    import test_serve
+    monkeypatch.setattr(test_serve, "CHROME_FLAGS",
+                        test_serve.CHROME_FLAGS + ["--force-webrtc-ip-handling-policy=disable_non_proxied_udp"])
+    drv = chromium()
+    try:
+        drv.get(two_cameras + "/?webrtc_timeout_ms=3000")
+        st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 5)
+        assert st["transport"] == "ws" and st["wsFrames"] > 5 and st["framesDecoded"] == 0, st
+        assert any("WebRTC did not work" in e and "WebSocket fallback" in e for e in st["errors"]), st["errors"]
+        assert "WebSocket fallback" in drv.find_element("id", "error-text").text
+    finally:
+        drv.quit()

@@ -109,7 +109,9 @@ function renderStats() {
   $("s-res").textContent = st.width ? `${st.width}×${st.height}` : "—";
   $("s-fps").textContent = fmt(st.fps, "fps", st.fps < 10 ? 1 : 0);
   $("s-bitrate").textContent = st.bitrateKbps >= 1000 ? fmt(st.bitrateKbps / 1000, "Mbit/s", 2) : fmt(st.bitrateKbps, "kbit/s");
-  $("s-latency").textContent = fmt(st.latencyMs, "ms");
+  // Capture time is the server's clock: far off means the clocks differ, not that video is late.
+  $("s-latency").textContent = st.latencyMs === null ? "—"
+    : st.latencyMs < -50 || st.latencyMs > 60000 ? "n/a (clocks differ)" : fmt(Math.max(0, st.latencyMs), "ms");
   // Ping over the data channel or WebSocket; ICE's own measurement (getStats) in brackets.
   const ice = st.iceRttMs !== null ? ` (ICE ${st.iceRttMs.toFixed(0)})` : "";
   $("s-rtt").textContent = st.rttMs !== null ? `${st.rttMs.toFixed(0)} ms${ice}` : (ice ? `ICE ${st.iceRttMs.toFixed(0)} ms` : "—");
@@ -345,17 +347,19 @@ class Viewer {
           finish(working ? "lost" : "failed", `WebRTC connection ${s}`);
         }
       };
+      const live = () => {
+        if (working || !st.connected) return;
+        working = true;
+        clearTimeout(timers[0]);
+        clearError();
+        lastPong = performance.now();
+        this.state("live", "ok");
+      };
       const onFrame = (now, meta) => {
         if (done) return;
         st.rvfcFrames++;
         if (st.firstFrameAt === null) st.firstFrameAt = performance.now();
-        if (!working && st.connected) {
-          working = true;
-          clearTimeout(timers[0]);
-          clearError();
-          lastPong = performance.now();
-          this.state("live", "ok");
-        }
+        live();
         this.paintWebRTC(meta);
         this.video.requestVideoFrameCallback(onFrame);
       };
@@ -375,6 +379,8 @@ class Viewer {
         stats.forEach((r) => {
           if (r.type === "inbound-rtp" && r.kind === "video") {
             st.framesDecoded = r.framesDecoded || 0;
+            // Decoding counts as live even where nothing is painted (a hidden tab has no frame callbacks).
+            if (st.framesDecoded > 0) live();
             st.codec = stats.get(r.codecId)?.mimeType || null;
             st.fps = r.framesPerSecond || 0;
             st.width = r.frameWidth || 0;
