@@ -78,7 +78,18 @@ async def viewers_part(base, n, decoding, start_at, window):
     light_viewers()
     await asyncio.sleep(max(0, start_at - time.time()))
     viewers = [Viewer(base, codec=args.codec, data_channel=args.data_channel, light=i >= decoding) for i in range(n)]
-    started = await asyncio.gather(*(asyncio.wait_for(v.start(), args.warmup + args.seconds) for v in viewers),
+    stages = {}  # where each viewer's time to first frame goes: answer applied, ICE+DTLS connected
+
+    def watch(v):
+        v.pc.on("connectionstatechange", lambda: v.pc.connectionState == "connected" and
+                stages.setdefault(("connected", id(v)), time.monotonic()))
+
+    async def start(v):
+        watch(v)
+        await v.start()
+        stages["answer", id(v)] = time.monotonic()
+
+    started = await asyncio.gather(*(asyncio.wait_for(start(v), args.warmup + args.seconds) for v in viewers),
                                    return_exceptions=True)
     await asyncio.sleep(max(0, window[0] - time.time()))
     for v in viewers:
@@ -92,6 +103,8 @@ async def viewers_part(base, n, decoding, start_at, window):
     first = [1000 * (v.first_frame_at - v.offer_at) for v in viewers if v.first_frame_at]
     lat = [x for v in viewers for x in v.latencies_ms]
     failed = sum(isinstance(s, BaseException) for s in started)
+    answer = [1000 * (stages["answer", id(v)] - v.offer_at) for v in viewers if ("answer", id(v)) in stages]
+    connected = [1000 * (stages["connected", id(v)] - v.offer_at) for v in viewers if ("connected", id(v)) in stages]
     for v in viewers:
         if v.session_id:
             try:
@@ -102,7 +115,7 @@ async def viewers_part(base, n, decoding, start_at, window):
             await asyncio.wait_for(v.close(), 5)
         except Exception:
             pass
-    return first, lat, fps, mbps, failed
+    return first, lat, fps, mbps, failed, answer, connected
 
 
 def run_part(part):
@@ -128,7 +141,11 @@ def measure(base, pid, n):
     first = [x for r in results for x in r[0]]
     fps = [x for r in results for x in r[2]]
     return {"first": first, "lat": [x for r in results for x in r[1]], "fps": fps, "mbps": [x for r in results for x in r[3]],
-            "failed": sum(r[4] for r in results), "cpu": 100 * (c1 - c0) / (t1 - t0), "rss": rss}
+            "failed": sum(r[4] for r in results), "answer": [x for r in results for x in r[5]],
+            "connected": [x for r in results for x in r[6]], "cpu": 100 * (c1 - c0) / (t1 - t0),
+            # CPU per frame delivered to a viewer: a server that falls behind uses less CPU % only
+            # because it delivers fewer frames.
+            "us_per_frame": 1e6 * (c1 - c0) / max(1, sum(fps) * (t1 - t0)), "rss": rss}
 
 
 async def warm_up(base):
@@ -161,12 +178,14 @@ def start(server, size, port):
     return p.pid, cap.pid, f"http://127.0.0.1:{port}", [p, cap]
 
 
-def fmt(r, n, idle):
+def fmt(r, n, idle, one):
     first, lat, fps = r["first"], r["lat"], r["fps"]
     missing = f" ({n - len(first)} saw no frame)" if len(first) < n else ""
     missing += f" ({r['failed']} failed to connect)" if r["failed"] else ""
-    return (f"{r['cpu']:7.1f} {r['rss']:8.1f} {(r['rss'] - idle) / n:6.2f} {pct(first, 0.5):7.0f}/{pct(first, 0.95):<6.0f} "
-            f"{pct(lat, 0.5):6.0f}/{pct(lat, 0.95):<6.0f} {min(fps):5.1f}/{statistics.median(fps):<5.1f} "
+    marginal = f"{(r['rss'] - one) / (n - 1):5.2f}" if one is not None and n > 1 else f"{'':5}"
+    return (f"{r['cpu']:6.1f} {r['us_per_frame']:6.0f} {r['rss']:7.1f} {(r['rss'] - idle) / n:6.2f} {marginal} "
+            f"{pct(first, 0.5):6.0f}/{pct(first, 0.95):<5.0f} {pct(r['answer'], 0.5):5.0f}/{pct(r['connected'], 0.5):<5.0f} "
+            f"{pct(lat, 0.5):5.0f}/{pct(lat, 0.95):<5.0f} {min(fps):5.1f}/{statistics.median(fps):<5.1f} "
             f"{statistics.mean(r['mbps']):5.2f}{missing}")
 
 
@@ -199,20 +218,23 @@ def main():
 
     print(f"{args.codec}, 30 fps, testsrc:stamp; aiortc viewers connecting at once ({args.decoding} decoding), "
           f"{args.seconds:g} s window after {args.warmup:g} s; started {started_at}, load average {' '.join(load)}")
-    print(f"{'size':>9} {'server':>16} {'viewers':>7} {'CPU %':>7} {'RSS MB':>8} {'MB/vwr':>6} {'first frame ms':>14} "
-          f"{'latency ms':>13} {'fps min/med':>11} {'Mbit/s':>6}")
-    print(f"{'':>9} {'':>16} {'':>7} {'':>7} {'':>8} {'(-idle)':>6} {'p50/p95':>14} {'p50/p95':>13}")
+    print(f"{'size':>9} {'server':>16} {'viewers':>7} {'CPU %':>6} {'µs CPU':>6} {'RSS MB':>7} {'MB/viewer':>12} "
+          f"{'first frame ms':>12} {'answer/conn':>11} {'latency ms':>11} {'fps':>11} {'Mbit/s':>6}")
+    print(f"{'':>9} {'':>16} {'':>7} {'':>6} {'/frame':>6} {'':>7} {'-idle -1vwr':>12} {'p50/p95':>12} {'ms p50':>11} "
+          f"{'p50/p95':>11} {'min/median':>11} {'/viewer':>6}")
     for size in args.sizes.split(","):
         for n in counts:
             for server in servers:
                 r, idle = results[size, server, n]
-                print(f"{size:>9} {server:>16} {n:7} {fmt(r, n, idle)}")
+                one = results[size, server, 1][0]["rss"] if (size, server, 1) in results else None
+                print(f"{size:>9} {server:>16} {n:7} {fmt(r, n, idle, one)}")
             if "rtd" in servers:
-                rtd_cpu = results[size, "rtd", n][0]["cpu"]
-                ratios = ", ".join(f"{s} / rtd {results[size, s, n][0]['cpu'] / max(rtd_cpu, 0.1):.1f}x"
+                rtd = results[size, "rtd", n][0]
+                ratios = ", ".join(f"{s} / rtd: CPU {results[size, s, n][0]['cpu'] / max(rtd['cpu'], 0.1):.1f}x, "
+                                   f"CPU per delivered frame {results[size, s, n][0]['us_per_frame'] / max(rtd['us_per_frame'], 1):.1f}x"
                                    for s in servers if s != "rtd")
                 if ratios:
-                    print(f"{'':>9} {'CPU ratio':>16} {n:7} {ratios}")
+                    print(f"{'':>9} {'ratios':>16} {n:7} {ratios}")
     for note in notes:
         print(note)
 
