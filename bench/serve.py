@@ -23,9 +23,11 @@ Usage: bench/serve.py [--servers rtd,aiortc,aiortc-ultrafast] [--viewers 1,4,16,
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -45,6 +47,7 @@ ap.add_argument("--codec", default="h264")
 ap.add_argument("--data-channel", action="store_true")
 args = ap.parse_args()
 TICK = os.sysconf("SC_CLK_TCK")
+LOG = tempfile.TemporaryFile()  # rtd's stderr
 PY = os.path.join(HERE, "..", ".venv", "bin", "python")
 
 
@@ -162,9 +165,10 @@ def start(server, size, port):
     """(server pid, feeder pid or None, base URL, [processes to stop])."""
     kbps = "2500" if size != "640x480" else "1200"
     if server == "rtd":
+        # Debug logging: rtd logs each peer's join timeline (see join_timeline), a few lines per peer.
         p = subprocess.Popen([RTD, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc:stamp",
-                              "--size", size, "--fps", "30", "--codec", args.codec, "--bitrate", kbps, "--detector", "motion"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                              "--size", size, "--fps", "30", "--codec", args.codec, "--bitrate", kbps, "--detector", "motion",
+                              "--log-level", "debug"], stdout=subprocess.PIPE, stderr=LOG, text=True)
         p.stdout.readline()
         return p.pid, None, f"http://127.0.0.1:{port}", [p]
     cap = subprocess.Popen([RTD, "capture", "testsrc:stamp", "--size", size, "--fps", "30", "-q"],
@@ -176,6 +180,16 @@ def start(server, size, port):
     cap.stdout.close()
     p.stdout.readline()
     return p.pid, cap.pid, f"http://127.0.0.1:{port}", [p, cap]
+
+
+def join_timeline(since):
+    """rtd's own view of the joins logged after byte `since`: ms from offer to first ICE check, to
+    DTLS connected and to first keyframe sent, per peer. Against the client's time to first frame,
+    this splits what the server takes from what the (Python, shared-CPU) clients add."""
+    LOG.seek(since)
+    text = LOG.read().decode(errors="replace")
+    return {k: [int(x) for x in re.findall(pattern + r" (\d+) ms after the offer", text)]
+            for k, pattern in (("ice", "first ICE check"), ("dtls", "DTLS connected"), ("key", "first keyframe sent"))}
 
 
 def fmt(r, n, idle, one):
@@ -192,7 +206,7 @@ def fmt(r, n, idle, one):
 def main():
     servers = args.servers.split(",")
     counts = [int(x) for x in args.viewers.split(",")]
-    results, notes = {}, []
+    results, notes, timelines = {}, [], {}
     started_at = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load = open("/proc/loadavg").read().split()[:3]
     for size in args.sizes.split(","):
@@ -206,7 +220,10 @@ def main():
                 f0, t0 = (cpu_seconds(feeder), time.monotonic()) if feeder else (0, 0)
                 for n in counts:
                     print(f"{server} {size} {n} viewers...", file=sys.stderr, flush=True)
+                    since = LOG.seek(0, os.SEEK_END)
                     results[size, server, n] = (measure(base, pid, n), idle)
+                    if server == "rtd":
+                        timelines[size, n] = join_timeline(since)
                     time.sleep(1)
                 if feeder:
                     notes.append(f"{server} {size}: `rtd capture` feeding it used {100 * (cpu_seconds(feeder) - f0) / (time.monotonic() - t0):.1f}% CPU (not counted)")
@@ -235,6 +252,11 @@ def main():
                                    for s in servers if s != "rtd")
                 if ratios:
                     print(f"{'':>9} {'ratios':>16} {n:7} {ratios}")
+    if timelines:
+        print("rtd's own join timeline (its debug log), ms after the offer p50/p95: first ICE check, DTLS connected, "
+              "first keyframe sent")
+        for (size, n), t in timelines.items():
+            print(f"{size:>9} {n:4} viewers: " + ", ".join(f"{pct(t[k], 0.5):.0f}/{pct(t[k], 0.95):.0f}" for k in ("ice", "dtls", "key")))
     for note in notes:
         print(note)
 
