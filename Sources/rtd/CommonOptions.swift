@@ -27,15 +27,28 @@ struct SourceArguments: ParsableArguments {
 extension SourceOptions.Pacing: ExpressibleByArgument {}
 
 struct LoggingArguments: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
     @Option(help: ArgumentHelp("Log detail on stderr: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: Logger.Level = .notice
 
+    @Option(help: ArgumentHelp("Log lines as text, or as one JSON object each (for log collectors).", valueName: "format"))
+    var logFormat: Format = .text
+
     func bootstrap() {
         let level = logLevel
+        let format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
     }
 }

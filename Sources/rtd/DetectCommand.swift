@@ -3,71 +3,77 @@ import Foundation
 import Logging
 import RTDKit
 
-/// Detector choice and tuning, shared by `detect` and `serve`.
+/// Detector choice and tuning, shared by `detect` and `serve`. Every option is optional so
+/// `serve` can tell a flag given (it overrides the config file) from a default.
 struct DetectorArguments: ParsableArguments {
     @Option(help: ArgumentHelp("motion (default; MOG2 background subtraction), hog (people), haar[:FILE.xml] (faces by default), yolo:FILE.onnx (YOLOv5/v8 ONNX), or none.", valueName: "detector"))
-    var detector: String = DetectorFactory.defaultSpec
+    var detector: String?
 
     @Option(help: ArgumentHelp("motion: smallest box, in pixels of the frame (default: 0.1% of the frame).", valueName: "pixels"))
     var minArea: Int?
 
-    @Option(help: ArgumentHelp("motion: 0 (only strong changes) ... 1 (every flicker).", valueName: "0-1"))
-    var sensitivity: Double = 0.5
+    @Option(help: ArgumentHelp("motion: 0 (only strong changes) ... 1 (every flicker). Default 0.5.", valueName: "0-1"))
+    var sensitivity: Double?
 
-    @Option(help: ArgumentHelp("hog: window stride in pixels (larger is faster, coarser).", valueName: "pixels"))
-    var hogStride: Int = 8
+    @Option(help: ArgumentHelp("hog: window stride in pixels (larger is faster, coarser). Default 8.", valueName: "pixels"))
+    var hogStride: Int?
 
-    @Option(help: ArgumentHelp("hog/haar: image pyramid scale step.", valueName: "factor"))
+    @Option(help: ArgumentHelp("hog/haar: image pyramid scale step (default: hog 1.05, haar 1.1).", valueName: "factor"))
     var scale: Double?
 
-    @Option(help: ArgumentHelp("hog: SVM decision threshold; raise it to reject weak hits.", valueName: "value"))
-    var hitThreshold: Double = 0
+    @Option(help: ArgumentHelp("hog: SVM decision threshold; raise it to reject weak hits. Default 0.", valueName: "value"))
+    var hitThreshold: Double?
 
     @Option(help: ArgumentHelp("haar: label of the detected objects (default: from the cascade's file name, e.g. face).", valueName: "name"))
     var label: String?
 
-    @Option(help: ArgumentHelp("haar: neighbours a hit needs to count.", valueName: "n"))
-    var minNeighbors: Int = 5
+    @Option(help: ArgumentHelp("haar: neighbours a hit needs to count. Default 5.", valueName: "n"))
+    var minNeighbors: Int?
 
-    @Option(help: ArgumentHelp("haar: smallest object side in pixels.", valueName: "pixels"))
-    var minSize: Int = 30
+    @Option(help: ArgumentHelp("haar: smallest object side in pixels. Default 30.", valueName: "pixels"))
+    var minSize: Int?
 
     @Option(help: ArgumentHelp("yolo: class names, one per line (default: COCO's 80).", valueName: "file"))
     var labels: String?
 
-    @Option(help: ArgumentHelp("yolo: model input size when the model does not fix it.", valueName: "pixels"))
-    var inputSize: Int = 640
+    @Option(help: ArgumentHelp("yolo: model input size when the model does not fix it. Default 640.", valueName: "pixels"))
+    var inputSize: Int?
 
-    @Option(help: ArgumentHelp("yolo: minimum score.", valueName: "0-1"))
-    var confidence: Double = 0.25
+    @Option(help: ArgumentHelp("yolo: minimum score. Default 0.25.", valueName: "0-1"))
+    var confidence: Double?
 
-    @Option(help: ArgumentHelp("yolo: IoU above which overlapping boxes of one class are merged.", valueName: "0-1"))
-    var nms: Double = 0.45
+    @Option(help: ArgumentHelp("yolo: IoU above which overlapping boxes of one class are merged. Default 0.45.", valueName: "0-1"))
+    var nms: Double?
 
     @Option(help: ArgumentHelp("Threads OpenCV may use (detection runs on its own thread either way).", valueName: "n"))
     var threads: Int = 1
 
     func validate() throws {
-        if !(0...1).contains(sensitivity) { throw ValidationError("--sensitivity must be 0...1") }
-        if !(0...1).contains(confidence) { throw ValidationError("--confidence must be 0...1") }
-        if !(0...1).contains(nms) { throw ValidationError("--nms must be 0...1") }
+        if let sensitivity, !(0...1).contains(sensitivity) { throw ValidationError("--sensitivity must be 0...1") }
+        if let confidence, !(0...1).contains(confidence) { throw ValidationError("--confidence must be 0...1") }
+        if let nms, !(0...1).contains(nms) { throw ValidationError("--nms must be 0...1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    var options: DetectorOptions {
-        var o = DetectorOptions()
-        o.motion.sensitivity = sensitivity
-        o.motion.minArea = minArea
-        o.hog.winStride = hogStride
-        o.hog.hitThreshold = hitThreshold
+    var spec: String { detector ?? DetectorFactory.defaultSpec }
+
+    var options: DetectorOptions { apply(to: DetectorOptions()) }
+
+    /// `base` with every option given on the command line set.
+    func apply(to base: DetectorOptions) -> DetectorOptions {
+        var o = base
+        if let sensitivity { o.motion.sensitivity = sensitivity }
+        if let minArea { o.motion.minArea = minArea }
+        if let hogStride { o.hog.winStride = hogStride }
+        if let hitThreshold { o.hog.hitThreshold = hitThreshold }
         if let scale { o.hog.scale = scale; o.haar.scaleFactor = scale }
-        o.haar.label = label
-        o.haar.minNeighbors = minNeighbors
-        o.haar.minSize = minSize
-        o.yolo.labelsFile = labels
-        o.yolo.inputSize = inputSize
-        o.yolo.confidence = confidence
-        o.yolo.nmsIoU = nms
+        if let label { o.haar.label = label }
+        if let minNeighbors { o.haar.minNeighbors = minNeighbors }
+        if let minSize { o.haar.minSize = minSize }
+        if let labels { o.yolo.labelsFile = labels }
+        if let inputSize { o.yolo.inputSize = inputSize }
+        if let confidence { o.yolo.confidence = confidence }
+        if let nms { o.yolo.nmsIoU = nms }
         return o
     }
 }
@@ -150,7 +156,7 @@ struct DetectCommand: ParsableCommand {
                 records = try FileDescriptorWriter.create(path: output)
             }
             var settings = DetectRun.Settings()
-            settings.detectorSpec = detectorArguments.detector
+            settings.detectorSpec = detectorArguments.spec
             settings.detectorOptions = detectorArguments.options
             settings.camera = camera
             settings.every = every

@@ -10,47 +10,73 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve cameras to browsers and WebRTC peers, with a viewer page.",
         discussion: """
-        Starts an HTTP server (signaling, camera list, health, viewer page) and a WebRTC endpoint
-        on ONE UDP port for every peer (ICE-lite, DTLS-SRTP, H.264 or VP8). Each camera is captured
-        once and encoded once per codec, however many viewers watch. With no --camera, serves the
-        built-in test pattern as cam0.
+        Starts an HTTP server (viewer page, signaling, WHEP, camera list, health, metrics) and a
+        WebRTC endpoint on ONE UDP port for every peer (ICE-lite, DTLS-SRTP, H.264 or VP8). Each
+        camera is captured once, detected once and encoded once per codec, however many viewers
+        watch. With no config and no --camera: the first V4L2 camera, else the test pattern (cam0).
 
-        Signaling: POST /api/webrtc/signal with {"type":"offer","sdp":"...","camera":"cam0"}
-        answers {"type":"answer","sdp":"...","session_id":"..."}; {"type":"bye","session_id":"..."} ends it.
-        Browsers without WebRTC (or with --no-webrtc) get JPEG pictures and records over the
-        WebSocket /api/ws?camera=NAME; GET /api/config tells the page which to use.
+        Routes: GET / (viewer), POST /api/webrtc/signal, POST /whep/CAMERA (WHEP),
+        GET /api/cameras, GET /api/config, GET /healthz, GET /metrics (Prometheus), and
+        GET /api/ws?camera=NAME: a WebSocket with JPEG pictures and records, for browsers that
+        cannot use WebRTC (the page falls back to it by itself; --no-webrtc makes it the only way).
+        Signaling: {"type":"offer","sdp":"...","camera":"cam0"} → {"type":"answer","sdp":"...","session_id":"..."};
+        {"type":"bye","session_id":"..."} ends it.
+
+        Flags override the config file: --camera NAME=SOURCE replaces that camera's source (or
+        adds a camera); --size, --fps, --detector, detector options, --annotate, --codec and
+        --bitrate apply to every camera.
+
+        Config file (YAML):
+          token: s3cret
+          server:
+            port: 8080
+            udp_port: 8443
+            ice_servers: [{urls: "stun:stun.example.org:3478"}]
+          cameras:
+            door: {source: "rtsp://10.0.0.7/stream", detector: hog, annotate: true, bitrate: 2500}
+            lab: {source: /dev/video0, size: 1280x720, fps: 30, detector_options: {sensitivity: 0.7}}
 
         Examples:
           rtd serve
           rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0 --port 8080
+          rtd serve --config rtd.yaml --token s3cret --tls-cert cert.pem --tls-key key.pem
           rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
           rtd serve --no-webrtc --ws-max-fps 5
         """)
 
-    @Option(name: .customLong("camera"), help: ArgumentHelp("A camera, NAME=SOURCE (repeatable). Default: cam0=testsrc.", valueName: "name=source"))
+    @Option(help: ArgumentHelp("YAML config file (cameras, server, token); flags override it.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("camera"), help: ArgumentHelp("A camera, NAME=SOURCE (repeatable).", valueName: "name=source"))
     var cameras: [String] = []
 
-    @OptionGroup(title: "Sources") var sourceArguments: SourceArguments
+    @OptionGroup(title: "Sources (every camera)") var sourceArguments: SourceArguments
 
     @OptionGroup(title: "Detection (every camera)") var detectorArguments: DetectorArguments
 
-    @Option(help: "Address to serve on (0.0.0.0: every interface).")
-    var host: String = "0.0.0.0"
+    @Flag(help: "Draw the boxes and labels into the video itself (for WHEP players and recordings), on every camera.")
+    var annotate = false
 
-    @Option(help: "HTTP port.")
-    var port: Int = 8080
+    @Option(help: "Address to serve on (0.0.0.0: every interface). Default 0.0.0.0.")
+    var host: String?
 
-    @Option(help: ArgumentHelp("The one UDP port all WebRTC peers share (0: any free port).", valueName: "port"))
-    var udpPort: Int = 0
+    @Option(help: "HTTP port (0: any free port). Default 8080.")
+    var port: Int?
+
+    @Option(help: ArgumentHelp("The one UDP port all WebRTC peers share (0: any free port). Default 0.", valueName: "port"))
+    var udpPort: Int?
 
     @Option(help: ArgumentHelp("Address to announce as an extra ICE candidate (a 1:1 NAT's public address).", valueName: "ip"))
     var publicIP: String?
 
+    @Option(help: ArgumentHelp("STUN/TURN URL handed to browsers for their side of ICE (repeatable; TURN credentials go in the config file).", valueName: "url"))
+    var iceServer: [String] = []
+
     @Option(help: ArgumentHelp("Only offer this codec: h264 or vp8 (default: whichever the viewer prefers).", valueName: "codec"))
     var codec: String?
 
-    @Option(help: ArgumentHelp("Starting video bitrate in kbit/s.", valueName: "kbps"))
-    var bitrate: Int = 1500
+    @Option(help: ArgumentHelp("Starting video bitrate in kbit/s. Default 1500.", valueName: "kbps"))
+    var bitrate: Int?
 
     @Option(help: ArgumentHelp("Lowest bitrate congestion control may choose, kbit/s.", valueName: "kbps"))
     var minBitrate: Int = 150
@@ -61,8 +87,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between periodic keyframes (viewers that join get one at once).", valueName: "seconds"))
     var keyint: Double = 4
 
-    @Option(help: "Most peers at once (more get 503).")
-    var maxPeers: Int = 64
+    @Option(help: "Most WebRTC peers at once (more get 503). Default 64.")
+    var maxPeers: Int?
+
+    @Option(help: "Most WebRTC peers per camera (more get 503). Default: --max-peers.")
+    var maxPeersPerCamera: Int?
+
+    @Option(help: ArgumentHelp("Offers (signaling and WHEP) allowed per second per client address; more get 429. Default 20.", valueName: "rate"))
+    var signalRate: Double?
 
     @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675).", valueName: "seconds"))
     var consentTimeout: Double = 30
@@ -72,6 +104,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer.", valueName: "fps"))
     var wsMaxFps: Double = 10
+
+    @Option(help: ArgumentHelp("Require this token: Authorization: Bearer TOKEN on the API, ?token=TOKEN on the page and WebSocket.", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("Let pages from this origin call the API (repeatable; * for any). Default: no CORS.", valueName: "origin"))
+    var allowOrigin: [String] = []
+
+    @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM); needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("Private key (PEM) for --tls-cert.", valueName: "file"))
+    var tlsKey: String?
 
     @Option(help: ArgumentHelp("DTLS certificate (PEM) to use instead of a fresh self-signed one; its fingerprint goes in every answer.", valueName: "file"))
     var cert: String?
@@ -84,38 +128,71 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
-        if !(minBitrate...maxBitrate).contains(bitrate) { throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate") }
+        if minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
+        if let bitrate, !(minBitrate...maxBitrate).contains(bitrate) {
+            throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate")
+        }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
+        if let udpPort, !(0...65535).contains(udpPort) { throw ValidationError("--udp-port must be 0...65535") }
+        if let maxPeers, maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
+        if let maxPeersPerCamera, maxPeersPerCamera < 1 { throw ValidationError("--max-peers-per-camera must be at least 1") }
+        if let signalRate, signalRate <= 0 { throw ValidationError("--signal-rate must be above 0") }
+        if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
         for c in cameras where !c.contains("=") { throw ValidationError("--camera '\(c)' must be NAME=SOURCE, e.g. cam0=testsrc") }
+        for u in iceServer where !(u.hasPrefix("stun:") || u.hasPrefix("stuns:") || u.hasPrefix("turn:") || u.hasPrefix("turns:")) {
+            throw ValidationError("--ice-server '\(u)' must be a stun:, stuns:, turn: or turns: URL")
+        }
+    }
+
+    /// The config file with every flag given applied on top.
+    func resolvedConfig() throws -> ServeConfig {
+        var file = ServeConfig()
+        if let config {
+            do { file = try ConfigFile.load(path: config) } catch { throw fail("serve", "config \(error.description)") }
+        }
+        do { try file.applyCameraFlags(cameras) } catch { throw fail("serve", error.message) }
+        file.addDefaultCameraIfNone()
+        for i in file.cameras.indices {
+            if let size = sourceArguments.size { file.cameras[i].size = size }
+            if let fps = sourceArguments.fps { file.cameras[i].frameRate = fps }
+            if let d = detectorArguments.detector { file.cameras[i].detector = d }
+            file.cameras[i].detectorOptions = detectorArguments.apply(to: file.cameras[i].detectorOptions)
+            if annotate { file.cameras[i].annotate = true }
+            if let codec { file.cameras[i].codec = VideoCodecKind(rawValue: codec) }
+            if let bitrate { file.cameras[i].bitrateKbps = bitrate }
+        }
+        var s = file.server
+        s.host = host ?? s.host
+        s.port = port ?? s.port
+        s.udpPort = udpPort ?? s.udpPort
+        s.publicIP = publicIP ?? s.publicIP
+        s.iceServers += iceServer.map { ICEServerConfig(urls: [$0]) }
+        if !allowOrigin.isEmpty { s.allowOrigins = allowOrigin }
+        if let tlsCert, let tlsKey { (s.tlsCert, s.tlsKey) = (tlsCert, tlsKey) }
+        s.maxPeers = maxPeers ?? s.maxPeers
+        s.maxPeersPerCamera = maxPeersPerCamera ?? s.maxPeersPerCamera
+        s.signalRate = signalRate ?? s.signalRate
+        file.server = s
+        file.token = token ?? file.token
+        return file
     }
 
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "rtd.serve")
-        var list: [(name: String, source: SourceSpec)] = []
-        do {
-            for c in cameras.isEmpty ? ["cam0=testsrc"] : cameras {
-                let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts[0].range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
-                    throw MediaError(.badInput, "camera name '\(parts[0])' may use only letters, digits, - and _")
-                }
-                guard !list.contains(where: { $0.name == parts[0] }) else {
-                    throw MediaError(.badInput, "camera '\(parts[0])' is given twice")
-                }
-                list.append((parts[0], try SourceSpec.parse(parts[1])))
-            }
-        } catch let error as MediaError {
-            throw fail("serve", error.message)
-        }
-        let encoder = LiveEncoder.Settings(bitrateKbps: bitrate, keyframeInterval: keyint, preset: "ultrafast")
+        let config = try resolvedConfig()
+        let server = config.server
+        let host = server.host ?? "0.0.0.0"
+        let metrics = ServerMetrics.bootstrap()
+        let encoder = LiveEncoder.Settings(bitrateKbps: 1500, keyframeInterval: keyint, preset: "ultrafast")
         let hub: CameraHub
         do {
             OpenCVThreads.set(detectorArguments.threads)
-            hub = try CameraHub(cameras: list, options: sourceArguments.options, encoder: encoder,
-                                bitrateRange: minBitrate...maxBitrate,
-                                detection: DetectionSettings(spec: detectorArguments.detector, options: detectorArguments.options),
-                                logger: logger)
+            hub = try CameraHub(cameras: config.cameras, pacing: sourceArguments.pace, encoder: encoder,
+                                bitrateRange: minBitrate...maxBitrate, logger: logger)
         } catch let error as MediaError {
             throw fail("serve", error.message)
         } catch let error as DetectionError {
@@ -123,43 +200,63 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var rtc = WebRTCEndpoint.Settings()
         rtc.host = host
-        rtc.udpPort = udpPort
-        rtc.publicIP = publicIP
-        rtc.maxPeers = maxPeers
+        rtc.udpPort = server.udpPort ?? 0
+        rtc.publicIP = server.publicIP
+        rtc.maxPeers = server.maxPeers ?? 64
+        rtc.maxPeersPerCamera = server.maxPeersPerCamera ?? rtc.maxPeers
         rtc.consentTimeout = consentTimeout
         rtc.certificateFile = cert
         rtc.keyFile = key
-        rtc.forcedCodec = codec.flatMap(VideoCodecKind.init(rawValue:))
         let endpoint: WebRTCEndpoint
         do {
             endpoint = try await WebRTCEndpoint.start(settings: rtc, hub: hub, group: MultiThreadedEventLoopGroup(numberOfThreads: 1),
                                                       logger: logger)
         } catch {
-            throw fail("serve", cert != nil ? "cannot start WebRTC (certificate \(cert!), UDP port \(udpPort) on \(host)): \(error)"
-                                             : "cannot open UDP port \(udpPort) on \(host): \(error)")
+            hub.stop()
+            throw fail("serve", cert != nil ? "cannot start WebRTC (certificate \(cert!), UDP port \(rtc.udpPort) on \(host)): \(error)"
+                                             : "cannot open UDP port \(rtc.udpPort) on \(host): \(error)")
         }
         var http = HTTPServer.Settings()
         http.host = host
-        http.port = port
-        http.defaultCamera = list[0].name
+        http.port = server.port ?? 8080
+        http.defaultCamera = config.cameras[0].name
+        http.token = config.token
+        http.allowOrigins = server.allowOrigins
+        http.tlsCertificate = server.tlsCert
+        http.tlsKey = server.tlsKey
+        http.signalRate = server.signalRate ?? 20
+        http.iceServers = server.iceServers
         http.webrtcEnabled = !noWebrtc
         http.wsMaxFPS = wsMaxFps
         http.version = RTD.version
         let udp = endpoint.localPort
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
-        let summary = list.map { "\($0.name)=\($0.source)" }.joined(separator: ", ")
-        let app = HTTPServer.makeApplication(settings: http, hub: hub, endpoint: endpoint, logger: logger) { boundPort in
-            // One line a person (or a test) can act on: where to point the browser.
-            FileHandle.standardOutput.write(Data("rtd serve: http://\(shownHost):\(boundPort)/ (WebRTC on UDP \(udp); cameras: \(summary))\n".utf8))
-        }
+        let scheme = server.tlsCert == nil ? "http" : "https"
+        let query = config.token.map { "?token=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0)" } ?? ""
+        let summary = config.cameras.map { "\($0.name)=\($0.source)" }.joined(separator: ", ")
+        let app: any ApplicationProtocol
         do {
-            try await app.runService()
+            app = try HTTPServer.makeApplication(settings: http, hub: hub, endpoint: endpoint, metrics: metrics, logger: logger) { boundPort in
+                // One line a person (or a test) can act on: where to point the browser.
+                FileHandle.standardOutput.write(Data("rtd serve: \(scheme)://\(shownHost):\(boundPort)/\(query) (WebRTC on UDP \(udp); cameras: \(summary))\n".utf8))
+            }
         } catch {
             await endpoint.shutdown()
             hub.stop()
-            throw fail("serve", "HTTP server on \(host):\(port) failed: \(error)")
+            throw fail("serve", "cannot use the TLS certificate \(server.tlsCert ?? "") / key \(server.tlsKey ?? ""): \(error)")
         }
+        do {
+            // SIGINT/SIGTERM end the HTTP server gracefully; then every peer is closed cleanly
+            // (DTLS close_notify) rather than left to time out.
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            await endpoint.shutdown()
+            hub.stop()
+            throw fail("serve", "HTTP server on \(host):\(http.port) failed: \(error)")
+        }
+        let peers = await endpoint.peerCount
         await endpoint.shutdown()
         hub.stop()
+        logger.notice("stopped: closed \(peers) peer(s)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 
 /// Detection for one camera in a server: its own thread, on the newest frame only (it never
 /// delays video and never builds a queue), one record per processed frame handed to every
@@ -37,12 +38,16 @@ public final class CameraDetector: @unchecked Sendable {
 
     public var framesProcessed: Int { lock.withLock { processed } }
 
+    /// Frames detection skipped because a newer one had arrived.
+    public var droppedFrames: Int { mailbox.droppedFrames }
+
     func stop() {
         lock.withLock { stopped = true }
         broadcast.unsubscribe(mailbox)
     }
 
     private func run(_ detector: any Detector) {
+        let time = Metrics.Timer(label: "rtd_detection_seconds", dimensions: [("camera", camera)], preferredDisplayUnit: .seconds)
         var pipeline = DetectionPipeline(detector: detector, camera: camera)
         while true {
             let frame: Frame?
@@ -54,6 +59,7 @@ public final class CameraDetector: @unchecked Sendable {
             do {
                 let record = try pipeline.process(frame)
                 lock.withLock { processed += 1 }
+                time.recordMicroseconds(record.inferenceUs)
                 for deliver in targets { deliver(record) }
             } catch {
                 logger.error("\(camera): detection failed: \(error)")

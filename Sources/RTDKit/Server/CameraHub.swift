@@ -1,29 +1,53 @@
 import Foundation
 import Logging
 
-/// A named camera: one capture, and one encoder per codec that viewers asked for.
+/// A named camera: one capture, its detector, and one encoder per codec that viewers asked for.
 public final class Camera: @unchecked Sendable {
-    public let name: String
-    public let spec: SourceSpec
+    public let config: CameraConfig
     public let capture: LiveCapture
     public let detector: CameraDetector
+    /// What encoders and snapshots see: the capture itself, or with `annotate` the frames with
+    /// the detections drawn in.
+    public let video: FrameBroadcast
+    private let burnIn: BurnIn?
     private let encoder: LiveEncoder.Settings
+    private let bitrateRange: ClosedRange<Int>
     private let logger: Logger
     // Guarded by `lock`.
     private let lock = NSLock()
     private var tracks: [VideoCodecKind: VideoTrack] = [:]
     private var jpeg: JPEGFeed?
 
-    init(name: String, spec: SourceSpec, options: SourceOptions, encoder: LiveEncoder.Settings, bitrateRange: ClosedRange<Int>,
-         detection: DetectionSettings, logger: Logger) throws {
-        self.name = name
-        self.spec = spec
+    public var name: String { config.name }
+    public var spec: SourceSpec { config.source }
+
+    init(config: CameraConfig, pacing: SourceOptions.Pacing, encoder: LiveEncoder.Settings, bitrateRange: ClosedRange<Int>,
+         logger: Logger) throws {
+        self.config = config
+        var encoder = encoder
+        if let kbps = config.bitrateKbps { encoder.bitrateKbps = kbps }
         self.encoder = encoder
-        self.bitrateRange = bitrateRange
+        self.bitrateRange = min(bitrateRange.lowerBound, encoder.bitrateKbps)...max(bitrateRange.upperBound, encoder.bitrateKbps)
+        var logger = logger
+        logger[metadataKey: "camera"] = "\(config.name)"
         self.logger = logger
-        capture = try LiveCapture(spec: spec, options: options, logger: logger, retryFirstOpen: true)
-        detector = try CameraDetector(camera: name, broadcast: capture.frames, detectorSpec: detection.spec,
-                                      options: detection.options, logger: logger)
+        capture = try LiveCapture(spec: config.source, options: SourceOptions(size: config.size, frameRate: config.frameRate, pacing: pacing),
+                                  logger: logger, retryFirstOpen: true)
+        detector = try CameraDetector(camera: config.name, broadcast: capture.frames, detectorSpec: config.detector,
+                                      options: config.detectorOptions, logger: logger)
+        if config.annotate {
+            let b = BurnIn(input: capture.frames, detector: detector, camera: config.name, logger: logger)
+            burnIn = b
+            video = b.output
+        } else {
+            burnIn = nil
+            video = capture.frames
+        }
+    }
+
+    /// The codecs this camera offers: its own setting, else the server's list.
+    public func codecs(serverDefault: [VideoCodecKind]) -> [VideoCodecKind] {
+        config.codec.map { [$0] } ?? serverDefault
     }
 
     /// Starts the encoders viewers are expected to ask for, ahead of the first viewer.
@@ -31,12 +55,10 @@ public final class Camera: @unchecked Sendable {
         for c in codecs { _ = track(for: c) }
     }
 
-    let bitrateRange: ClosedRange<Int>
-
     public func track(for codec: VideoCodecKind) -> VideoTrack {
         lock.withLock {
             if let t = tracks[codec] { return t }
-            let t = VideoTrack(codec: codec, broadcast: capture.frames, frameRate: capture.frameRate, settings: encoder,
+            let t = VideoTrack(camera: config.name, codec: codec, broadcast: video, frameRate: capture.frameRate, settings: encoder,
                                bitrateRange: bitrateRange, logger: logger)
             tracks[codec] = t
             return t
@@ -45,17 +67,18 @@ public final class Camera: @unchecked Sendable {
 
     public var activeTracks: [VideoTrack] { lock.withLock { Array(tracks.values) } }
 
-    /// The JPEG stills for WebSocket viewers, made when the first one asks.
+    /// The JPEG stills for WebSocket viewers (of `video`, like the encoders), made when the first one asks.
     public func jpegFeed(maxFPS: Double) -> JPEGFeed {
         lock.withLock {
             if let jpeg { return jpeg }
-            let feed = JPEGFeed(camera: name, broadcast: capture.frames, maxFPS: maxFPS, logger: logger)
+            let feed = JPEGFeed(camera: name, broadcast: video, maxFPS: maxFPS, logger: logger)
             jpeg = feed
             return feed
         }
     }
 
     func stop() {
+        burnIn?.stop()
         capture.stop()
         detector.stop()
         for t in activeTracks { t.stop() }
@@ -63,26 +86,16 @@ public final class Camera: @unchecked Sendable {
     }
 }
 
-/// Which detector every camera runs, and its tuning.
-public struct DetectionSettings: Sendable {
-    public var spec: String
-    public var options: DetectorOptions
-    public init(spec: String = DetectorFactory.defaultSpec, options: DetectorOptions = DetectorOptions()) {
-        self.spec = spec
-        self.options = options
-    }
-}
-
 /// Every camera of a server, by name.
 public final class CameraHub: Sendable {
     public let cameras: [Camera]
 
-    public init(cameras: [(name: String, source: SourceSpec)], options: SourceOptions, encoder: LiveEncoder.Settings,
-                bitrateRange: ClosedRange<Int>, detection: DetectionSettings = DetectionSettings(), logger: Logger) throws {
+    /// `encoder` is the default for cameras that set no bitrate of their own.
+    public init(cameras: [CameraConfig], pacing: SourceOptions.Pacing = .auto, encoder: LiveEncoder.Settings,
+                bitrateRange: ClosedRange<Int>, logger: Logger) throws {
         var list: [Camera] = []
         for c in cameras {
-            list.append(try Camera(name: c.name, spec: c.source, options: options, encoder: encoder, bitrateRange: bitrateRange,
-                                   detection: detection, logger: logger))
+            list.append(try Camera(config: c, pacing: pacing, encoder: encoder, bitrateRange: bitrateRange, logger: logger))
         }
         self.cameras = list
     }

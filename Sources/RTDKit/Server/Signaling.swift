@@ -43,7 +43,9 @@ public enum SignalingProtocol {
 
     public static let maxBodyBytes = 64 * 1024
 
-    public static func handle(body: [UInt8], defaultCamera: String, backend: any SignalingBackend) async -> (status: Int, json: [String: String]) {
+    /// `admitOffer` returns why an offer is refused now (rate limit → 429), or nil.
+    public static func handle(body: [UInt8], defaultCamera: String, backend: any SignalingBackend,
+                              admitOffer: @Sendable () async -> String? = { nil }) async -> (status: Int, json: [String: String]) {
         do throws(SignalingError) {
             guard body.count <= maxBodyBytes else { throw .init(413, "request body over \(maxBodyBytes) bytes") }
             let request: Request
@@ -55,6 +57,7 @@ public enum SignalingProtocol {
             switch request.type {
             case "offer":
                 guard let sdp = request.sdp, !sdp.isEmpty else { throw .badRequest("offer without 'sdp'") }
+                if let refusal = await admitOffer() { throw .init(429, refusal) }
                 // An unknown codec name restricts nothing, as before there was a codec field.
                 let (answer, id) = try await backend.answer(offer: sdp, camera: request.camera ?? defaultCamera,
                                                             codec: request.codec.flatMap(VideoCodecKind.init(rawValue:)))

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 
 /// One encoded picture, packetized once for every viewer: payloads with their marker bits and
 /// the 90 kHz RTP timestamp shared by all peers (so a detection record's `rtp_timestamp` means the
@@ -18,6 +19,7 @@ public struct RTPVideoBatch: Sendable {
 public final class VideoTrack: @unchecked Sendable {
     public typealias Subscriber = @Sendable (RTPVideoBatch) -> Void
 
+    public let camera: String
     public let codec: VideoCodecKind
     private let mailbox: LatestFrameMailbox
     private let broadcast: FrameBroadcast
@@ -46,8 +48,17 @@ public final class VideoTrack: @unchecked Sendable {
     private let bitrateRange: ClosedRange<Int>
     private var estimates: [String: Int] = [:]
 
-    init(codec: VideoCodecKind, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings,
+    private let encodeTime: Metrics.Timer
+    private let keyframes: Counter
+    private let framesEncoded: Counter
+
+    init(camera: String, codec: VideoCodecKind, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings,
          bitrateRange: ClosedRange<Int>, logger: Logger) {
+        self.camera = camera
+        let dims = [("camera", camera), ("codec", codec.rawValue)]
+        encodeTime = Metrics.Timer(label: "rtd_encode_seconds", dimensions: dims, preferredDisplayUnit: .seconds)
+        keyframes = Counter(label: "rtd_keyframes_total", dimensions: dims)
+        framesEncoded = Counter(label: "rtd_frames_encoded_total", dimensions: dims)
         self.bitrateRange = bitrateRange
         self.codec = codec
         self.frameRate = frameRate
@@ -117,6 +128,9 @@ public final class VideoTrack: @unchecked Sendable {
         UInt32(truncatingIfNeeded: (capturedAt - origin) * 9 / 100)
     }
 
+    /// Frames the encoder skipped because a newer one had arrived (it was busy).
+    public var droppedFrames: Int { mailbox.droppedFrames }
+
     func stop() {
         lock.withLock { stopped = true }
         broadcast.unsubscribe(mailbox)
@@ -165,7 +179,12 @@ public final class VideoTrack: @unchecked Sendable {
                 let current = try encoderFor(frame)
                 encoder = current
                 current.setBitrate(kbps: kbps)
-                guard let encoded = try current.encode(frame, keyframe: forceKey) else { continue }
+                let started = DispatchTime.now().uptimeNanoseconds
+                let out = try current.encode(frame, keyframe: forceKey)
+                encodeTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+                guard let encoded = out else { continue }
+                framesEncoded.increment()
+                if encoded.isKeyframe { keyframes.increment() }
                 // 90 kHz from capture time, shared by every viewer of this camera.
                 let origin = lock.withLock {
                     if rtpOriginCapture == nil { rtpOriginCapture = encoded.capturedAt }

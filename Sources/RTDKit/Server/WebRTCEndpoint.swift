@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -43,6 +44,8 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         var subscription: UInt64 = 0
         var recordSubscription: UInt64?
         var address: SocketAddress?
+        /// The peer's counters as last added to the server metrics.
+        var reported = PeerConnection.Stats()
         init(peer: PeerConnection, camera: Camera, track: VideoTrack) {
             self.peer = peer
             self.camera = camera
@@ -64,7 +67,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         let endpoint = WebRTCEndpoint(channel: channel, port: port, settings: settings, certificate: certificate,
                                       hub: hub, logger: logger)
         holder.handler.endpoint = endpoint
-        for camera in hub.cameras { camera.prepare(settings.forcedCodec.map { [$0] } ?? settings.codecs) }
+        for camera in hub.cameras { camera.prepare(camera.codecs(serverDefault: settings.forcedCodec.map { [$0] } ?? settings.codecs)) }
         endpoint.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
             endpoint.tick()
         }
@@ -169,7 +172,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             iceUfrag: ufrag, icePwd: pwd,
             fingerprint: SDPFingerprint(hashFunction: fp.algorithm.rawValue, value: fp.hex),
             candidates: candidates, videoSSRC: ssrc, cname: "rtd-\(camera.name)", streamID: "rtd-\(camera.name)",
-            trackID: "video", codecs: settings.codecs, forcedCodec: codec ?? settings.forcedCodec,
+            trackID: "video", codecs: settings.codecs, forcedCodec: camera.config.codec ?? codec ?? settings.forcedCodec,
             dataChannelsSupported: true)
         let answer: SessionDescription
         let negotiated: NegotiatedSession
@@ -204,13 +207,19 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         entry.subscription = subscribeVideo(track, session: sessionID)
         byUfrag[ufrag] = entry
         bySession[sessionID] = entry
-        logger.info("\(sessionID): new peer for \(camera.name), \(peer.video.codec.rawValue) pt \(peer.video.payloadType)")
+        updatePeerGauges()
+        logger.info("new peer", metadata: ["session": "\(sessionID)", "camera": "\(camera.name)",
+                                           "codec": "\(peer.video.codec.rawValue)", "payload_type": "\(peer.video.payloadType)"])
         return (answer.serialized(), sessionID)
     }
 
     private func remove(_ entry: PeerEntry) {
         eventLoop.preconditionInEventLoop()
         guard bySession.removeValue(forKey: entry.peer.sessionID) != nil else { return }
+        report(entry)
+        updatePeerGauges()
+        logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.camera.name)",
+                                            "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
         if let a = entry.address { byAddress.removeValue(forKey: a) }
         entry.track.unsubscribe(entry.subscription)
@@ -279,7 +288,9 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             entry.track.removeEstimate(peer: id)
             if let r = entry.recordSubscription { entry.camera.detector.unsubscribe(r) }
             entry.recordSubscription = nil
+            report(entry)
             entry.camera = camera
+            updatePeerGauges()
             entry.track = camera.track(for: entry.peer.video.codec)
             entry.peer.restartVideo()
             entry.subscription = subscribeVideo(entry.track, session: id)
@@ -304,9 +315,40 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         send(entry.peer.send(batch), to: address)
     }
 
+    private var ticks = 0
+
     private func tick() {
         for entry in Array(bySession.values) {
             send(entry.peer.tick(), to: entry.address)
+        }
+        ticks += 1
+        if ticks % 50 == 0 { for entry in bySession.values { report(entry) } }
+    }
+
+    // MARK: Metrics (event loop)
+
+    /// Adds what a peer did since the last report to the per-camera counters: one registry
+    /// update per peer per second instead of one per packet.
+    private func report(_ entry: PeerEntry) {
+        let now = entry.peer.stats, was = entry.reported
+        entry.reported = now
+        let dims = [("camera", entry.camera.name)]
+        func add(_ name: String, _ delta: Int) {
+            if delta > 0 { Counter(label: name, dimensions: dims).increment(by: delta) }
+        }
+        add("rtd_packets_sent_total", now.packetsSent - was.packetsSent)
+        add("rtd_bytes_sent_total", now.bytesSent - was.bytesSent)
+        add("rtd_nacks_total", now.nacks - was.nacks)
+        add("rtd_retransmissions_total", now.retransmissions - was.retransmissions)
+        add("rtd_plis_total", now.pli - was.pli + now.fir - was.fir)
+        add("rtd_records_sent_total", now.recordsSent - was.recordsSent)
+        add("rtd_records_dropped_total", now.recordsDropped - was.recordsDropped)
+    }
+
+    private func updatePeerGauges() {
+        for camera in hub.cameras {
+            Gauge(label: "rtd_peers", dimensions: [("camera", camera.name)])
+                .record(bySession.values.filter { $0.camera === camera }.count)
         }
     }
 
