@@ -3,7 +3,8 @@
 Reads Y4M (with Xts capture times) from `rtd capture` on stdin, and for each frame that the rate
 cap lets through while anyone watches: I420 -> BGR with OpenCV, ONE cv2.imencode JPEG shared by all
 clients, sent to each client by its own task holding only the newest picture (same drop policy as
-rtd). Usage: rtd capture testsrc:stamp | bench/ws_python_ref.py PORT MAX_FPS"""
+rtd). JPEG quality 60: the setting whose pictures come closest to rtd's qscale-5 size (a little larger).
+Usage: rtd capture testsrc:stamp | bench/ws_python_ref.py PORT MAX_FPS"""
 import asyncio
 import json
 import sys
@@ -88,7 +89,7 @@ async def main():
             last = pts
             yuv = np.frombuffer(data, np.uint8).reshape(h * 3 // 2, w)
             bgr = cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
-            ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+            ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 60])
             meta = json.dumps({"type": "frame", "frame": index, "pts_us": pts, "captured_at_us": ts, "width": w, "height": h})
             picture = (meta, jpeg.tobytes())
             for c in list(clients):
