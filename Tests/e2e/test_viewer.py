@@ -250,7 +250,7 @@ def test_page_webrtc_overlay_in_step_switch_and_grid(two_cameras, tmp_path):
         assert sum(min(s["px"]) > 200 for s in samples) >= len(samples) - 1, samples
         drawn, on = boxes_on_shapes(samples)
         assert drawn and sum(on) >= 0.9 * len(on), drawn
-        st = stats(drv)
+        st = wait_stats(drv, lambda s: s["fps"] > 0 and s["rttMs"] is not None)
         assert st["fps"] > 0 and st["width"] == 640 and st["rttMs"] is not None and st["latencyMs"] is not None
         painted = st["exactMatches"] + st["nearMatches"] + st["unmatchedFrames"]
         assert st["exactMatches"] >= 0.5 * painted, st
@@ -303,7 +303,8 @@ def test_page_websocket_fallback_and_phone_layout(rtd, two_cameras, tmp_path):
         assert get_json(base + "/api/config")[1]["webrtc"] is False
         for url, camera in [(base + "/", "cam0"), (two_cameras + "/?transport=ws&camera=b", "b")]:
             drv.get(url)
-            st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 12 and s["wsRecords"] > 30
+            # Past the first 60 records the motion detector's background has settled.
+            st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 12 and s["wsRecords"] > 60
                             and s["exactMatches"] > 3)
             assert st["state"] == "live" and st["camera"] == camera and st["framesDecoded"] == 0, st
             assert st["errors"] == [], st["errors"]
@@ -314,7 +315,8 @@ def test_page_websocket_fallback_and_phone_layout(rtd, two_cameras, tmp_path):
                     samples.append({"pts": s["overlayRecord"]["pts_us"], "boxes": s["overlayBoxes"]})
                 time.sleep(0.15)
             drawn, on = boxes_on_shapes(samples)
-            assert drawn and sum(on) >= 0.9 * len(on), drawn
+            # Motion boxes may be partial (a shape's leading edge); most sit on the shapes.
+            assert drawn and sum(on) >= 0.8 * len(on), drawn
             st = wait_stats(drv, lambda s: s["fps"] > 0)
             assert 3 <= st["fps"] <= 11, st["fps"]
         # The overlay toggle: no boxes drawn while off, back when on.

@@ -146,8 +146,15 @@ const trackColor = (id) => id === undefined || id === null ? "#ffd23f" : `hsl(${
 
 // Draws `record`'s boxes over a picture of mediaW x mediaH shown with object-fit: contain in
 // `canvas`'s box; returns the boxes drawn, in the frame's pixels.
+// Canvas sizes from a ResizeObserver: reading layout on every video frame would force a layout each time.
+const canvasSizes = new WeakMap();
+const sizeObserver = new ResizeObserver((entries) => {
+  for (const e of entries) canvasSizes.set(e.target, { width: e.contentRect.width, height: e.contentRect.height });
+  for (const v of allViewers()) v.repaint();
+});
 function drawOverlay(canvas, mediaW, mediaH, record) {
-  const rect = canvas.getBoundingClientRect();
+  if (!canvasSizes.has(canvas)) { canvasSizes.set(canvas, canvas.getBoundingClientRect()); sizeObserver.observe(canvas); }
+  const rect = canvasSizes.get(canvas);
   const dpr = window.devicePixelRatio || 1;
   const w = Math.max(1, Math.round(rect.width * dpr)), h = Math.max(1, Math.round(rect.height * dpr));
   if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
@@ -211,6 +218,7 @@ class Viewer {
                              iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
     this.shown = null;
     this.tile.dataset.transport = t || "none";
+    this.paint(); // no boxes from the previous connection
   }
 
   caption(text) {
@@ -372,14 +380,16 @@ class Viewer {
       };
       if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) this.video.requestVideoFrameCallback(onFrame);
       else this.video.addEventListener("playing", () => onFrame(0, {}), { once: true });
-      timers.push(setInterval(() => {
+      const ping = () => {
         if (dc.readyState !== "open") return;
         pingID++;
         pings.set(pingID, performance.now());
         if (pings.size > 10) pings.delete(pings.keys().next().value);
         dc.send(JSON.stringify({ type: "ping", id: pingID }));
         if (working && performance.now() - lastPong > SILENCE_LIMIT_MS) finish("lost", `no answer from the server for ${SILENCE_LIMIT_MS / 1000} s`);
-      }, PING_EVERY_MS));
+      };
+      dc.onopen = ping; // a round trip to show at once, then every PING_EVERY_MS
+      timers.push(setInterval(ping, PING_EVERY_MS));
       timers.push(setInterval(async () => {
         if (done) return;
         const stats = await pc.getStats();
@@ -483,7 +493,12 @@ class Viewer {
       this.setTransport("ws");
       this.state("connecting (WebSocket)…", "wait");
       timers.push(setTimeout(() => finish("failed", `the WebSocket did not start within ${WS_TIMEOUT_MS / 1000} s`), WS_TIMEOUT_MS));
-      ws.onopen = () => { st.connected = true; st.connectedAt = performance.now(); };
+      ws.onopen = () => {
+        st.connected = true;
+        st.connectedAt = performance.now();
+        pings.set(0, performance.now());
+        ws.send(JSON.stringify({ type: "ping", id: 0 }));
+      };
       ws.onclose = (e) => {
         const why = e.reason ? `the server closed the WebSocket (${e.code}): ${e.reason}` : `the WebSocket closed (${e.code})`;
         if (e.code === 4404) this.camera = null; // unknown camera: the next attempt uses the default
@@ -610,10 +625,14 @@ class Viewer {
       this.tile.style.setProperty("--ar", this.ar);
     }
     const record = this.shown && this.shown.record;
-    this.st.overlayBoxes = drawOverlay(this.overlay, w, h, record);
     this.st.overlayRecord = record ? { frame: record.frame, pts_us: record.pts_us, rtp_timestamp: record.rtp_timestamp,
                                        width: record.width, height: record.height, match: this.shown.match,
                                        detections: record.detections } : null;
+    // The same record on the same-sized picture is already drawn.
+    const key = [record, w, h, overlayOn, canvasSizes.get(this.overlay)];
+    if (this.painted && key.every((v, i) => v === this.painted[i])) return;
+    this.painted = key;
+    this.st.overlayBoxes = drawOverlay(this.overlay, w, h, record);
   }
 
   repaint() { if (this.shown || this.demo) this.paint(); }
