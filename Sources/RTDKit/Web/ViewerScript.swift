@@ -647,7 +647,8 @@ class Viewer {
     const c = this.frameCanvas, ctx = c.getContext("2d");
     c.width = 640; c.height = 360;
     Object.assign(this.st, { width: c.width, height: c.height, codec: "synthetic", detector: "demo" });
-    const top = 64; // below the banner
+    const top = 100; // below the banner, labels included
+    let second = { at: performance.now(), frames: 0 };
     const start = performance.now();
     const shapes = [
       { label: "square", track: 1, w: 70, h: 70, fx: 0.35, fy: 0.13, px: 0, py: 0.2, color: "#d8a040" },
@@ -675,6 +676,11 @@ class Viewer {
       ctx.font = "16px system-ui, 'DejaVu Sans', sans-serif";
       ctx.fillText("synthetic scene — no camera", 12, c.height - 14);
       this.st.demoFrames++;
+      if (++second.frames >= 30) {
+        const now = performance.now();
+        this.st.fps = second.frames * 1000 / (now - second.at);
+        second = { at: now, frames: 0 };
+      }
       const record = { type: "detections", frame: this.st.demoFrames, pts_us: Math.round(t * 1e6), width: c.width,
                        height: c.height, detector: "demo", detections };
       this.shown = { kind: "demo", frame: record.frame, record, match: "exact" };
