@@ -325,9 +325,9 @@ _rtd_detect() {
 
 _rtd_serve() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-webrtc --version -h --help)
     repeating_options=(--camera)
-    non_repeating_options=(--size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --cert --key --log-level)
+    non_repeating_options=(--size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --ws-max-fps --cert --key --log-level)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
@@ -418,6 +418,9 @@ _rtd_serve() {
         return
         ;;
     '--consent-timeout')
+        return
+        ;;
+    '--ws-max-fps')
         return
         ;;
     '--cert')

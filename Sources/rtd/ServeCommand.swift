@@ -16,7 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
         watch. With no config and no --camera: the first V4L2 camera, else the test pattern (cam0).
 
         Routes: GET / (viewer), POST /api/webrtc/signal, POST /whep/CAMERA (WHEP),
-        GET /api/cameras, GET /healthz, GET /metrics (Prometheus).
+        GET /api/cameras, GET /api/config, GET /healthz, GET /metrics (Prometheus),
+        GET /api/ws?camera=NAME (WebSocket fallback: JPEG pictures and records, for browsers
+        without WebRTC or with --no-webrtc).
         Signaling: {"type":"offer","sdp":"...","camera":"cam0"} → {"type":"answer","sdp":"...","session_id":"..."};
         {"type":"bye","session_id":"..."} ends it.
 
@@ -39,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
           rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0 --port 8080
           rtd serve --config rtd.yaml --token s3cret --tls-cert cert.pem --tls-key key.pem
           rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
+          rtd serve --no-webrtc --ws-max-fps 5
         """)
 
     @Option(help: ArgumentHelp("YAML config file (cameras, server, token); flags override it.", valueName: "file"))
@@ -108,6 +111,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Private key (PEM) for --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
+    @Flag(help: "Turn WebRTC off: signaling answers 503 and the viewer page uses the WebSocket fallback (/api/ws).")
+    var noWebrtc = false
+
+    @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer.", valueName: "fps"))
+    var wsMaxFps: Double = 10
+
     @Option(help: ArgumentHelp("DTLS certificate (PEM) to use instead of a fresh self-signed one; its fingerprint goes in every answer.", valueName: "file"))
     var cert: String?
 
@@ -119,6 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
         if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
@@ -216,6 +226,9 @@ struct ServeCommand: AsyncParsableCommand {
         http.tlsKey = server.tlsKey
         http.signalRate = server.signalRate ?? 20
         http.iceServers = server.iceServers
+        http.webrtcEnabled = !noWebrtc
+        http.wsMaxFPS = wsMaxFps
+        http.version = RTD.version
         let udp = endpoint.localPort
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
         let scheme = server.tlsCert == nil ? "http" : "https"

@@ -16,6 +16,7 @@ public final class Camera: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var tracks: [VideoCodecKind: VideoTrack] = [:]
+    private var jpeg: JPEGFeed?
 
     public var name: String { config.name }
     public var spec: SourceSpec { config.source }
@@ -66,11 +67,22 @@ public final class Camera: @unchecked Sendable {
 
     public var activeTracks: [VideoTrack] { lock.withLock { Array(tracks.values) } }
 
+    /// The JPEG stills for WebSocket viewers, made when the first one asks.
+    public func jpegFeed(maxFPS: Double) -> JPEGFeed {
+        lock.withLock {
+            if let jpeg { return jpeg }
+            let feed = JPEGFeed(camera: name, broadcast: video, maxFPS: maxFPS, logger: logger)
+            jpeg = feed
+            return feed
+        }
+    }
+
     func stop() {
         burnIn?.stop()
         capture.stop()
         detector.stop()
         for t in activeTracks { t.stop() }
+        lock.withLock { jpeg }?.stop()
     }
 }
 

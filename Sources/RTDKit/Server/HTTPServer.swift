@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -22,7 +23,14 @@ public struct HTTPServer {
         public var tlsKey: String?
         /// Offers (signal and WHEP) per second per client address.
         public var signalRate: Double = 20
+        /// Off (--no-webrtc): signaling answers 503 and the page goes straight to /api/ws.
+        public var webrtcEnabled = true
+        /// STUN/TURN servers the page gives its RTCPeerConnection. None is needed on a LAN or
+        /// loopback: the server's host candidates are reachable directly.
         public var iceServers: [ICEServerConfig] = []
+        /// Most JPEG pictures a second to each /api/ws viewer.
+        public var wsMaxFPS: Double = 10
+        public var version = "0.1.0"
         public init() {}
     }
 
@@ -51,6 +59,9 @@ public struct HTTPServer {
         let tooMany = "too many offers from this address (limit \(settings.signalRate)/s): retry shortly"
 
         router.post("/api/webrtc/signal") { request, context -> Response in
+            guard settings.webrtcEnabled else {
+                return jsonResponse(["type": "error", "error": "WebRTC is disabled on this server (--no-webrtc)"], status: 503)
+            }
             let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes + 1)
             let (status, json) = await SignalingProtocol.handle(
                 body: Array(body.readableBytesView), defaultCamera: settings.defaultCamera, backend: Backend(endpoint: endpoint),
@@ -74,6 +85,25 @@ public struct HTTPServer {
             }
             return jsonResponse(["cameras": list], status: 200)
         }
+        router.get("/api/config") { _, _ -> Response in
+            jsonResponse(["cameras": hub.names, "default_camera": settings.defaultCamera, "webrtc": settings.webrtcEnabled,
+                          "ice_servers": settings.iceServers.map(\.json), "ws_max_fps": settings.wsMaxFPS,
+                          "version": settings.version], status: 200)
+        }
+        router.ws("/api/ws", shouldUpgrade: { request, context in
+            // A plain GET (no Upgrade header) gets a readable error instead of an empty 200.
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                throw HTTPError(.badRequest, message: "/api/ws is a WebSocket endpoint: connect with a WebSocket client")
+            }
+            // A small kernel send buffer: a picture the viewer cannot take yet then waits in our
+            // one-picture outbox (where a newer one replaces it), not in megabytes of socket buffer.
+            try await context.channel.setOption(.socketOption(.so_sndbuf), value: WebSocketViewer.socketSendBuffer).get()
+            return .upgrade([:])
+        }, onUpgrade: { inbound, outbound, context in
+            let camera = context.request.uri.queryParameters.get("camera") ?? settings.defaultCamera
+            await WebSocketViewer.serve(inbound: inbound, outbound: outbound, cameraName: camera, hub: hub,
+                                        maxFPS: settings.wsMaxFPS, logger: logger)
+        })
         router.get("/healthz") { _, _ -> Response in
             jsonResponse(["status": "ok", "peers": await endpoint.peerCount], status: 200)
         }
@@ -88,13 +118,22 @@ public struct HTTPServer {
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: ViewerPage.html)))
         }
+        router.get("/viewer.js") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: ViewerScript.js)))
+        }
+        router.get("/viewer.css") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: ViewerStyle.css)))
+        }
         router.get("/favicon.ico") { _, _ -> Response in Response(status: .noContent) }
 
-        var server: HTTPServerBuilder = .http1()
+        // WebSocket upgrades (/api/ws) go through the same router, and so through the token check.
+        var server: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: router)
         if let cert = settings.tlsCertificate, let key = settings.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1WebSocketUpgrade(webSocketRouter: router), tlsConfiguration: tls)
         }
         return Application(router: router, server: server,
                            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rtd"),

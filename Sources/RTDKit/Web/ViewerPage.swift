@@ -1,81 +1,62 @@
-/// The browser viewer, embedded in the binary: plain HTML/JS, no build step.
+/// The browser viewer, embedded in the binary: plain HTML, CSS (ViewerStyle) and JavaScript
+/// (ViewerScript), no build step and nothing loaded from elsewhere.
 enum ViewerPage {
     static let html = #"""
 <!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="color-scheme" content="dark">
 <title>rtd viewer</title>
-<style>
-  body { margin: 0; font: 14px system-ui, sans-serif; background: #111; color: #ddd; }
-  header { display: flex; gap: 1em; align-items: center; padding: .5em 1em; background: #1b1b1b; }
-  #state { font-weight: 600; }
-  main { display: flex; justify-content: center; padding: 1em; }
-  video { max-width: 100%; background: #000; }
-</style>
+<link rel="stylesheet" href="viewer.css">
 </head>
 <body>
-<header><strong>rtd</strong><span id="state">connecting…</span><span id="stats"></span></header>
-<main><video id="video" autoplay muted playsinline></video></main>
-<script>
-"use strict";
-const params = new URLSearchParams(location.search);
-const camera = params.get("camera") || "cam0";
-const codec = params.get("codec");
-const S = window.rtdStats = { connected: false, framesDecoded: 0, dcMessages: 0, codec: null, rvfcFrames: 0,
-                              offerSentAt: null, answerAt: null, connectedAt: null, firstFrameAt: null, error: null,
-                              lastRecord: null, replies: [] };
-const stateEl = document.getElementById("state"), statsEl = document.getElementById("stats");
-const video = document.getElementById("video");
-
-async function connect() {
-  const pc = new RTCPeerConnection();
-  pc.addTransceiver("video", { direction: "recvonly" });
-  // Detection records arrive on this channel; it also carries control messages (subscribe, ping).
-  const dc = window.rtdChannel = pc.createDataChannel("rtd");
-  dc.onmessage = (e) => {
-    S.dcMessages++;
-    const m = JSON.parse(e.data);
-    if (m.type === "detections") S.lastRecord = m; else S.replies.push(m);
-  };
-  pc.ontrack = (e) => { video.srcObject = e.streams[0] || new MediaStream([e.track]); };
-  pc.onconnectionstatechange = () => {
-    stateEl.textContent = pc.connectionState;
-    if (pc.connectionState === "connected") { S.connected = true; S.connectedAt = performance.now(); }
-  };
-  await pc.setLocalDescription(await pc.createOffer());
-  // ICE-lite server: our own candidates are gathered quickly; never wait forever for them.
-  await new Promise((resolve) => {
-    if (pc.iceGatheringState === "complete") return resolve();
-    pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && resolve();
-    setTimeout(resolve, 2000);
-  });
-  S.offerSentAt = performance.now();
-  const body = { type: "offer", sdp: pc.localDescription.sdp, camera };
-  if (codec) body.codec = codec;
-  const res = await fetch("/api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                   body: JSON.stringify(body) });
-  const answer = await res.json();
-  if (!res.ok) throw new Error(answer.error || res.statusText);
-  S.answerAt = performance.now();
-  await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-  const onFrame = (now, meta) => {
-    S.rvfcFrames++;
-    if (S.firstFrameAt === null) S.firstFrameAt = performance.now();
-    video.requestVideoFrameCallback(onFrame);
-  };
-  video.requestVideoFrameCallback(onFrame);
-  setInterval(async () => (await pc.getStats()).forEach((r, _, all) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") {
-      S.framesDecoded = r.framesDecoded || 0;
-      S.codec = all.get(r.codecId)?.mimeType || null;
-      statsEl.textContent = `${S.codec || ""} ${r.frameWidth || 0}x${r.frameHeight || 0} ${Math.round(r.framesPerSecond || 0)} fps`;
-    }
-  }), 250);
-}
-connect().catch((e) => { S.error = String(e); stateEl.textContent = "error: " + e.message; });
-</script>
+<header>
+  <strong class="brand">rtd</strong>
+  <label class="picker">Camera <select id="camera" aria-label="Camera"></select></label>
+  <button id="grid-toggle" type="button" aria-pressed="false" title="Show every camera">Grid</button>
+  <label class="toggle" title="Draw detections over the video"><input id="overlay-toggle" type="checkbox" checked> Boxes</label>
+  <button id="fullscreen" type="button" title="Full screen">Full screen</button>
+  <span class="spacer"></span>
+  <span id="transport" class="badge">—</span>
+  <span id="state" class="badge state" role="status" aria-live="polite">starting…</span>
+</header>
+<div id="error" class="error" role="alert" hidden><span id="error-text"></span><button id="error-close" type="button" aria-label="Dismiss">×</button></div>
+<main>
+  <section id="single" class="single">
+    <div id="stage" class="tile main" data-transport="none">
+      <video id="video" autoplay muted playsinline></video>
+      <canvas id="frame" class="frame"></canvas>
+      <canvas id="overlay" class="overlay"></canvas>
+      <div id="demo-banner" class="demo-banner" hidden>Offline demo — not connected to a server</div>
+    </div>
+    <aside id="stats" class="stats" aria-label="Live statistics">
+      <dl>
+        <dt>Camera</dt><dd id="s-camera">—</dd>
+        <dt>Resolution</dt><dd id="s-res">—</dd>
+        <dt>Frame rate</dt><dd id="s-fps">—</dd>
+        <dt>Bitrate</dt><dd id="s-bitrate">—</dd>
+        <dt>Latency</dt><dd id="s-latency" title="Capture to screen (server and browser clocks)">—</dd>
+        <dt>Round trip</dt><dd id="s-rtt">—</dd>
+        <dt>Codec</dt><dd id="s-codec">—</dd>
+        <dt>Overlay sync</dt><dd id="s-sync" title="Frames whose boxes are from that very frame">—</dd>
+        <dt>Detector</dt><dd id="s-detector">—</dd>
+      </dl>
+    </aside>
+  </section>
+  <section id="grid" class="grid" hidden></section>
+</main>
+<template id="tile-template">
+  <div class="tile" data-transport="none" tabindex="0" role="button">
+    <video autoplay muted playsinline></video>
+    <canvas class="frame"></canvas>
+    <canvas class="overlay"></canvas>
+    <div class="caption"><span class="name"></span><span class="tile-state"></span></div>
+  </div>
+</template>
+<noscript><p class="noscript">The rtd viewer needs JavaScript.</p></noscript>
+<script src="viewer.js"></script>
 </body>
 </html>
 """#

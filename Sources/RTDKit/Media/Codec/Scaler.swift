@@ -76,7 +76,7 @@ func avErrorString(_ code: Int32) -> String {
 /// this call only (libavcodec copies a picture that has no reference-counted buffers before
 /// avcodec_send_frame returns). Returns avcodec_send_frame's result.
 func sendFrame(_ frame: Frame, to encoder: UnsafeMutablePointer<AVCodecContext>?, through picture: UnsafeMutablePointer<AVFrame>,
-               pts: Int64, keyframe: Bool = false) -> Int32 {
+               pts: Int64, keyframe: Bool = false, format: AVPixelFormat = AV_PIX_FMT_YUV420P) -> Int32 {
     frame.data.withUnsafeBufferPointer { p in
         let base = UnsafeMutablePointer(mutating: p.baseAddress!)
         picture.pointee.data.0 = base
@@ -87,7 +87,7 @@ func sendFrame(_ frame: Frame, to encoder: UnsafeMutablePointer<AVCodecContext>?
         picture.pointee.linesize.2 = Int32(frame.chromaWidth)
         picture.pointee.width = Int32(frame.width)
         picture.pointee.height = Int32(frame.height)
-        picture.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        picture.pointee.format = format.rawValue
         picture.pointee.pts = pts
         picture.pointee.pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
         let r = avcodec_send_frame(encoder, picture)
