@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
           rtd serve
           rtd serve --camera door=rtsp://10.0.0.7/stream --camera lab=/dev/video0 --port 8080
           rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
+          rtd serve --camera door=rtsp://10.0.0.7/stream --record /var/rtd --segment 10m --retain 7d --max-size 50G
+          rtd serve --camera again=replay:/var/rtd/door/door-20261125-171500.mkv
         """)
 
     @Option(name: .customLong("camera"), help: ArgumentHelp("A camera, NAME=SOURCE (repeatable). Default: cam0=testsrc.", valueName: "name=source"))
@@ -70,6 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Private key (PEM) for --cert.", valueName: "file"))
     var key: String?
 
+    @OptionGroup(title: "Recording") var recordArguments: RecordArguments
+
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
@@ -111,6 +115,16 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as DetectionError {
             throw fail("serve", error.message)
         }
+        let recorder: ServerRecorder?
+        do {
+            recorder = try recordArguments.settings.map { settings in
+                try ServerRecorder(hub: hub, settings: Dictionary(uniqueKeysWithValues: list.map { ($0.name, settings) }),
+                                   codec: codec.flatMap(VideoCodecKind.init(rawValue:)) ?? .h264, logger: logger)
+            }
+        } catch let error as MediaError {
+            hub.stop()
+            throw fail("serve", error.message)
+        }
         var rtc = WebRTCEndpoint.Settings()
         rtc.host = host
         rtc.udpPort = udpPort
@@ -143,10 +157,12 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch {
             await endpoint.shutdown()
+            recorder?.stop()
             hub.stop()
             throw fail("serve", "HTTP server on \(host):\(port) failed: \(error)")
         }
         await endpoint.shutdown()
+        recorder?.stop()
         hub.stop()
     }
 }

@@ -21,8 +21,14 @@ public final class Camera: @unchecked Sendable {
         self.bitrateRange = bitrateRange
         self.logger = logger
         capture = try LiveCapture(spec: spec, options: options, logger: logger, retryFirstOpen: true)
-        detector = try CameraDetector(camera: name, broadcast: capture.frames, detectorSpec: detection.spec,
-                                      options: detection.options, logger: logger)
+        if case .replay(let path) = spec {
+            // A replayed recording shows the detections recorded with it, not a new detector's.
+            detector = CameraDetector(camera: name, broadcast: capture.frames, detector: RecordedDetector(recording: path),
+                                      tracking: false, logger: logger)
+        } else {
+            detector = try CameraDetector(camera: name, broadcast: capture.frames, detectorSpec: detection.spec,
+                                          options: detection.options, logger: logger)
+        }
     }
 
     /// Starts the encoders viewers are expected to ask for, ahead of the first viewer.
