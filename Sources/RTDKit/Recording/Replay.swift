@@ -97,7 +97,7 @@ public final class Replay {
     private var toPts: Int64? { settings.to.map { reader.startPts + Int64(($0 * 1e6).rounded()) } }
 
     /// The next frame (pts shifted by whole passes when looping; capture time the recorded one
-    /// when known, else now) with the records that belong to it (`pts_us` set to the frame's when
+    /// when known: its record's, else the segment's start plus its pts; else now) with the records that belong to it (`pts_us` set to the frame's when
     /// the record names it), after waiting for its time when `paced`. nil at the end.
     public func next(paced: Bool) throws(MediaError) -> (Frame, [DetectionRecord])? {
         let records = sidecar?.records ?? []
@@ -123,13 +123,17 @@ public final class Replay {
                     Clock.sleep(untilMonotonic: c.monotonic + Int64(Double(pts - c.pts) / speed))
                 }
                 var batch: [DetectionRecord] = []
+                // The frame's own record knows its exact capture time; pts only gives it roughly.
+                var capturedAt = captureOrigin.map { $0 + f.pts }
                 while nextRecord < records.count, records[nextRecord].ptsUs <= f.pts + Self.ptsTolerance {
                     var r = records[nextRecord]
-                    r.ptsUs = (abs(r.ptsUs - f.pts) <= Self.ptsTolerance ? f.pts : r.ptsUs) + offset
+                    let own = abs(r.ptsUs - f.pts) <= Self.ptsTolerance
+                    if own, let t = r.capturedAtUs { capturedAt = t }
+                    r.ptsUs = (own ? f.pts : r.ptsUs) + offset
                     batch.append(r)
                     nextRecord += 1
                 }
-                let frame = f.retimed(pts: pts, capturedAt: captureOrigin.map { $0 + f.pts }, index: emitted)
+                let frame = f.retimed(pts: pts, capturedAt: capturedAt, index: emitted)
                 emitted += 1
                 return (frame, batch)
             }
