@@ -251,3 +251,39 @@ final class RecorderAndReplayTests: XCTestCase {
         }
     }
 }
+
+final class ReplaySourceTests: XCTestCase {
+    /// A replayed camera in a server: played through LiveCapture, which reopens it when it ends;
+    /// its timeline keeps increasing and each frame's recorded detections are found by capture time.
+    func testReplaySourceLoopsThroughLiveCaptureWithItsDetections() throws {
+        let dir = TempDir()
+        let frames = try encodedTestFrames(codec: .h264, count: 20)
+        let path = dir.path("s.mkv")
+        let muxer = try EncodedVideoMuxer(path: path, codec: .h264, size: VideoSize(width: 320, height: 240), frameRate: FrameRate(30))
+        let sidecar = try SidecarWriter(path: dir.path("s.jsonl"))
+        for (i, f) in frames.enumerated() {
+            try muxer.write(f.data, isKeyframe: f.isKeyframe, pts: f.pts)
+            try sidecar.write(DetectionRecord(frame: i, ptsUs: f.pts, width: 320, height: 240, detector: "hog", inferenceUs: 1,
+                                              detections: [Detection(label: "person", score: 0.9,
+                                                                     box: BoundingBox(x: i, y: 1, width: 2, height: 3), trackId: 4)]))
+        }
+        try muxer.finish()
+        let detector = RecordedDetector(recording: path)
+        XCTAssertEqual(detector.name, "hog")
+        let capture = try LiveCapture(spec: .replay(path: path), options: SourceOptions(pacing: .realtime),
+                                      logger: Logger(label: "t"), initialBackoff: 0.01)
+        let mailbox = capture.frames.subscribe()
+        var pts: [Int64] = []
+        var boxes: [Int] = []
+        while pts.count < 45, let f = try mailbox.take() {
+            pts.append(f.pts)
+            boxes += try detector.detect(f).map(\.box.x)
+            XCTAssertEqual(try detector.detect(f).first?.trackId, 4)
+        }
+        capture.stop()
+        XCTAssertEqual(zip(pts, pts.dropFirst()).filter { $0 >= $1 }.count, 0, "pts increase across reopens: \(pts)")
+        XCTAssertGreaterThan(pts.last!, 1_000_000, "played more than once")
+        XCTAssertEqual(boxes.count, pts.count, "every replayed frame has its recorded detections")
+        XCTAssertTrue(boxes.contains(19) && boxes.contains(0))
+    }
+}
