@@ -327,7 +327,7 @@ _rtd_serve() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=(--camera)
-    non_repeating_options=(--size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --cert --key --log-level)
+    non_repeating_options=(--size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --cert --key --record --segment --retain --max-size --log-level)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
@@ -426,6 +426,18 @@ _rtd_serve() {
     '--key')
         return
         ;;
+    '--record')
+        return
+        ;;
+    '--segment')
+        return
+        ;;
+    '--retain')
+        return
+        ;;
+    '--max-size')
+        return
+        ;;
     '--log-level')
         __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
@@ -451,10 +463,35 @@ _rtd_probe-cameras() {
 
 _rtd_replay() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--loop --summary --json --quiet -q --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--detections --speed --from --to --frames-out --detections-out --export)
     __rtd_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--detections')
+        return
+        ;;
+    '--speed')
+        return
+        ;;
+    '--from')
+        return
+        ;;
+    '--to')
+        return
+        ;;
+    '--frames-out')
+        return
+        ;;
+    '--detections-out')
+        return
+        ;;
+    '--export')
+        return
+        ;;
+    esac
 }
 
 _rtd_help() {
