@@ -90,7 +90,10 @@ struct ReplayCommand: ParsableCommand {
             if let f = settings.from, let t = settings.to, t <= f { throw MediaError(.badInput, "--to must be after --from") }
             let streaming = framesOut != nil || detectionsOut != nil || (export == nil && !summary)
             let frameTarget = streaming && (framesOut != nil || detectionsOut == nil) ? framesOut ?? "-" : nil
-            if let frameTarget { try FrameSinkFactory.refuseTerminal(frameTarget) }
+            if frameTarget == "-" && isatty(1) == 1 {
+                throw MediaError(.badInput, "refusing to write binary Y4M video to a terminal: pipe it (| ffplay -, | rtd detect), "
+                    + "or use --frames-out FILE, --export FILE or --summary")
+            }
             let replay = try Replay(settings: settings)
             if let sidecar = replay.sidecar {
                 for w in sidecar.warnings.prefix(20) { note("rtd replay: warning: \(w)") }
