@@ -20,17 +20,3 @@ struct SignalCommand: ParsableCommand {
 
     func run() throws { throw notImplemented("signal") }
 }
-
-struct ReplayCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "replay",
-        abstract: "Replay a recording with its detections, or export an annotated video.",
-        discussion: """
-        Example:
-          rtd replay recording.mkv --detections recording.jsonl --export annotated.mp4
-        """)
-
-    @Argument(help: "Recording to replay (mkv or mp4).") var recording: String
-
-    func run() throws { throw notImplemented("replay") }
-}

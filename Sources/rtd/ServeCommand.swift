@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
           rtd serve --config rtd.yaml --token s3cret --tls-cert cert.pem --tls-key key.pem
           rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
           rtd serve --no-webrtc --ws-max-fps 5
+          rtd serve --camera door=rtsp://10.0.0.7/stream --record /var/rtd --segment 10m --retain 7d --max-size 50G
+          rtd serve --camera again=replay:/var/rtd/door/door-20261125-171500.mkv
         """)
 
     @Option(help: ArgumentHelp("YAML config file (cameras, server, token); flags override it.", valueName: "file"))
@@ -123,6 +125,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Private key (PEM) for --cert.", valueName: "file"))
     var key: String?
 
+    @OptionGroup(title: "Recording") var recordArguments: RecordArguments
+
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
@@ -198,6 +202,22 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as DetectionError {
             throw fail("serve", error.message)
         }
+        let recorder: ServerRecorder?
+        do {
+            // --record DIR (or server.record) records every camera but those with `record: false`.
+            let directory = recordArguments.record ?? server.record
+            if directory == nil, let cam = config.cameras.first(where: { $0.record == true }) {
+                throw MediaError(.badInput, "camera '\(cam.name)' has record: true but there is no --record DIR (or server.record)")
+            }
+            recorder = try recordArguments.settings(directory: directory).map { settings in
+                let recorded = config.cameras.filter { $0.record ?? true }.map { ($0.name, settings) }
+                return try ServerRecorder(hub: hub, settings: Dictionary(uniqueKeysWithValues: recorded),
+                                          codec: codec.flatMap(VideoCodecKind.init(rawValue:)) ?? .h264, logger: logger)
+            }
+        } catch let error as MediaError {
+            hub.stop()
+            throw fail("serve", error.message)
+        }
         var rtc = WebRTCEndpoint.Settings()
         rtc.host = host
         rtc.udpPort = server.udpPort ?? 0
@@ -242,6 +262,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch {
             await endpoint.shutdown()
+            recorder?.stop()
             hub.stop()
             throw fail("serve", "cannot use the TLS certificate \(server.tlsCert ?? "") / key \(server.tlsKey ?? ""): \(error)")
         }
@@ -256,6 +277,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let peers = await endpoint.peerCount
         await endpoint.shutdown()
+        recorder?.stop()
         hub.stop()
         logger.notice("stopped: closed \(peers) peer(s)")
     }
