@@ -29,7 +29,7 @@ public struct ICEAgent: Sendable {
         /// First retransmission timeout of a check; doubles per retry.
         public var initialRTO: Int64 = 100_000
         /// Retransmissions before a pair fails.
-        public var maxRetransmits = 6
+        public var maxRetransmits = 5
         /// After the first pair works, how long to wait for a better one before nominating.
         public var nominationDelay: Int64 = 60_000
         /// Consent checks on the selected pair, and how long without an answer ends the session.
@@ -72,7 +72,7 @@ public struct ICEAgent: Sendable {
     /// Round-trip time of the latest answered check, microseconds.
     public private(set) var roundTripTime: Int64?
     public private(set) var startedAt: Int64?
-    private var lastPaced: Int64 = 0
+    private var lastPaced = Int64.min / 2
     private var firstSuccess: Int64?
     private var lastConsentSent: Int64 = 0
     private var lastConsentAnswer: Int64 = 0

@@ -50,7 +50,7 @@ public struct JitterBuffer: Sendable {
 
     private struct Hole {
         var since: Int64
-        var lastNack: Int64 = 0
+        var lastNack = Int64.min / 2
         var nacks = 0
     }
 
