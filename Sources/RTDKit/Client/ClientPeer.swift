@@ -145,7 +145,7 @@ public final class ClientPeer {
             fail(.iceFailed, "ICE failed: \(reason)")
             return []
         case .connected where dtls.state == .new:
-            logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?")")
+            logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?") after \((now - (ice.startedAt ?? now)) / 1000) ms of checks")
             return toPeer(dtls.start())
         default:
             return []
@@ -167,6 +167,7 @@ public final class ClientPeer {
                 return []
             }
             stats.connectedAt = now
+            logger.debug("DTLS connected (\(keys.profile)) \((now - (ice.startedAt ?? now)) / 1000) ms after the first check")
             events.append(.connected)
             startDataChannels()
             return []
