@@ -80,7 +80,9 @@ struct SignalCommand: ParsableCommand {
         if framesOut == "-", detectionsOut == "-" {
             throw ValidationError("--frames-out - and --detections-out - cannot both use stdout")
         }
-        if output == "-" { throw ValidationError("-o needs a file name (.mkv, .mp4 or .webm)") }
+        if let output, !["mkv", "webm", "mp4"].contains(output.split(separator: ".").last?.lowercased() ?? "") {
+            throw ValidationError("-o needs a .mkv, .webm or .mp4 file name, not \(output)")
+        }
     }
 
     func run() throws {

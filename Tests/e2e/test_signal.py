@@ -86,6 +86,27 @@ def test_frames_out_as_y4m(rtd, server, tmp_path):
     assert (tmp_path / "d.jsonl").read_text().count("\n") >= 10
 
 
+@pytest.mark.parametrize("codec,name", [("vp8", "clip.mkv"), ("h264", "clip.mp4"), ("h264", "clip.mkv")])
+def test_video_remuxed_to_a_file_passes_ffprobe(rtd, server, tmp_path, codec, name):
+    base, _ = server
+    out = tmp_path / name
+    r = run([rtd, "signal", base, "--camera", "cam0", "--codec", codec, "--frames", "40", "-o", str(out),
+             "--detections-out", "/dev/null", "--stats", "--json"], timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    stats = stats_of(r)
+    info = ffprobe(out)
+    assert info["codec_name"] == codec and (info["width"], info["height"]) == (640, 480), info
+    assert int(info["nb_read_frames"]) == stats["frames_in_file"] >= 35, (info, stats)
+    # Every frame decodes without a complaint from libavcodec.
+    check = run(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", str(out)])
+    assert check.returncode == 0 and not check.stderr.strip(), check.stderr
+
+
+def test_bad_output_name_is_refused_before_connecting(rtd):
+    r = run([rtd, "signal", "http://127.0.0.1:9", "-o", "clip.avi"])
+    assert r.returncode != 0 and ".mkv" in r.stderr.decode()
+
+
 def test_frames_piped_into_rtd_detect(rtd, server):
     base, _ = server
     signal = subprocess.Popen([rtd, "signal", base, "--camera", "cam0", "--frames", "40", "--frames-out", "-",

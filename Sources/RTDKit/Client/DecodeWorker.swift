@@ -4,7 +4,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Decodes received frames and writes them out, on its own thread, in order. Its queue is short:
+/// Decodes received frames, writes them out as Y4M and remuxes them (not re-encoded) into a video
+/// file, on its own thread, in order. Its queue is short:
 /// when the decoder or the reader of `--frames-out` falls behind, the backlog is dropped and the
 /// network side asks the sender for a keyframe, because stale video is worth nothing live.
 ///
@@ -18,6 +19,7 @@ final class DecodeWorker: @unchecked Sendable {
         var decoded = 0
         var decodeErrors = 0
         var droppedBacklog = 0
+        var muxed = 0
         var firstDecodedAt: Int64?
         var width = 0
         var height = 0
@@ -44,14 +46,20 @@ final class DecodeWorker: @unchecked Sendable {
     // Worker-thread state.
     private var decoder: VideoDecoder?
     private var y4m: Y4MWriter?
+    private let videoFile: String?
+    private var muxer: EncodedVideoMuxer?
+    private var decodedSize: VideoSize?
     private var sawRTP = false
     private var rtpBase: Int64 = 0
     private var lastRTP: UInt32 = 0
     private var running = false
 
-    init(codec: VideoCodecKind, decode: Bool, frames: FileDescriptorWriter?, logger: Logger) {
+    /// The video file's header needs the picture size, which only decoding tells, so `videoFile`
+    /// implies decoding.
+    init(codec: VideoCodecKind, decode: Bool, frames: FileDescriptorWriter?, videoFile: String?, logger: Logger) {
         self.codec = codec
-        self.decode = decode
+        self.decode = decode || videoFile != nil
+        self.videoFile = videoFile
         self.logger = logger
         y4m = frames.map { Y4MWriter(output: $0, frameRate: FrameRate(30)) }
     }
@@ -113,7 +121,14 @@ final class DecodeWorker: @unchecked Sendable {
     }
 
     private func work() {
-        defer { done.signal() }
+        defer {
+            do {
+                try muxer?.finish()
+            } catch {
+                shared.withLock { $0.fatal = $0.fatal ?? SignalError(.badInput, error.description) }
+            }
+            done.signal()
+        }
         while true {
             available.wait()
             let next: ReceivedVideoFrame? = shared.withLock { s in s.queue.isEmpty ? nil : s.queue.removeFirst() }
@@ -158,6 +173,14 @@ final class DecodeWorker: @unchecked Sendable {
             }
             logger.debug("decoder: \(error)")
         }
+        guard let videoFile else { return }
+        if muxer == nil, frame.isKeyframe, let size = decodedSize {
+            muxer = try EncodedVideoMuxer(path: videoFile, codec: codec, size: size, metadata: ["encoder": "rtd signal"])
+        }
+        if let muxer {
+            try muxer.write(frame.data, isKeyframe: frame.isKeyframe, pts: pts)
+            shared.withLock { $0.counters.muxed = muxer.framesWritten }
+        }
     }
 
     private func decode(_ frame: ReceivedVideoFrame, pts: Int64, with decoder: VideoDecoder) throws(MediaError) {
@@ -180,6 +203,7 @@ final class DecodeWorker: @unchecked Sendable {
             var decoded = try decoder.makeFrame(picture, size: nil, pts: pts, capturedAt: frame.senderTime ?? received, index: index)
             let stamp = TimestampStrip.decode(decoded).map { Int64($0) * 1000 }
             if let stamp { decoded = decoded.retimed(capturedAt: stamp) }
+            decodedSize = VideoSize(width: decoded.width, height: decoded.height)
             shared.withLock { s in
                 s.counters.decoded += 1
                 if s.counters.firstDecodedAt == nil { s.counters.firstDecodedAt = Clock.monotonicMicros() }

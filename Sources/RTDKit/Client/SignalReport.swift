@@ -10,6 +10,7 @@ public struct SignalReport: Sendable {
     public var receivingSeconds = 0.0
     public var framesReceived = 0
     public var framesDecoded = 0
+    public var framesWrittenToFile = 0
     public var framesDropped = 0
     public var decodeErrors = 0
     public var width = 0
@@ -48,6 +49,7 @@ public struct SignalReport: Sendable {
         if let firstPacket = s.firstPacketAt { receivingSeconds = Double(Clock.monotonicMicros() - firstPacket) / 1e6 }
         framesReceived = s.framesAssembled
         framesDecoded = c.decoded
+        framesWrittenToFile = c.muxed
         framesDropped = s.framesDropped + s.jitter.framesDropped + c.droppedBacklog
         decodeErrors = s.depacketizeErrors + c.decodeErrors
         width = c.width
@@ -74,7 +76,7 @@ public struct SignalReport: Sendable {
             "bitrate_kbps": round(bitrateKbps), "packets": packets, "packets_lost": packetsLost,
             "packets_recovered": packetsRecovered, "loss_percent": round(lossPercent, 100),
             "nacks_sent": nacksSent, "nacked_packets": nackedPackets, "plis_sent": plisSent,
-            "messages": messages, "seconds": round(receivingSeconds, 1000), "width": width, "height": height,
+            "messages": messages, "frames_in_file": framesWrittenToFile, "seconds": round(receivingSeconds, 1000), "width": width, "height": height,
         ]
         if let v = ms(signaledAfterMicros) { o["signal_ms"] = v }
         if let v = ms(connectedAfterMicros) { o["connect_ms"] = v }
@@ -101,6 +103,7 @@ public struct SignalReport: Sendable {
             "rtt            \(f(rttMillis, "ms"))",
             "messages       \(messages)",
         ]
+        if framesWrittenToFile > 0 { lines.append("file           \(framesWrittenToFile) frames written") }
         if let p50 = percentile(0.5), let p95 = percentile(0.95) {
             lines.append("latency        p50 \(String(format: "%.1f", p50)) ms, p95 \(String(format: "%.1f", p95)) ms (glass to glass, \(latencyMillis.count) stamped frames)")
         }

@@ -129,7 +129,7 @@ public final class SignalSession {
         report.remoteCandidates = peer.ice.candidateCount
         peer.dataChannelSink = { [inbox] event in inbox.post(event) }
         let worker = DecodeWorker(codec: peer.video.codec, decode: options.decode || outputs.frames != nil,
-                                  frames: outputs.frames, logger: logger)
+                                  frames: outputs.frames, videoFile: outputs.videoFile, logger: logger)
         worker.start()
         let outcome = loop(socket: socket, peer: peer, worker: worker, started: started, report: &report)
         for out in peer.close() { socket.send(out.bytes, to: out.destination) }
