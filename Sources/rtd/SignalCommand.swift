@@ -19,7 +19,7 @@ struct SignalCommand: ParsableCommand {
         DELETE of the returned Location at the end).
 
         Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid
-        (JSON or SDP), 3 server unreachable, 4 HTTP error (the server's error text is printed),
+        (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed),
         5 ICE failed, 6 DTLS failed (e.g. certificate fingerprint mismatch), 7 timed out.
 
         Examples:

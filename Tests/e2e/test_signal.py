@@ -129,6 +129,21 @@ def test_unknown_camera_is_an_http_error_with_the_servers_text(rtd, server):
     assert err.count("\n") == 1, err
 
 
+def test_server_going_away_is_reported(rtd):
+    p, base, _ = start_server(rtd, "--camera", "cam0=testsrc", "--size", "320x240")
+    try:
+        client = subprocess.Popen([rtd, "signal", base, "--duration", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert json.loads(client.stdout.readline())["type"] == "detections"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    start = time.monotonic()
+    client.stdout.read()
+    assert client.wait(timeout=20) == EXIT_UNREACHABLE
+    assert "ended the session" in client.stderr.read().decode()
+    assert time.monotonic() - start < 5
+
+
 # MARK: misbehaving servers
 
 class Canned(http.server.BaseHTTPRequestHandler):

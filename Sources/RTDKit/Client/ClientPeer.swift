@@ -142,7 +142,8 @@ public final class ClientPeer {
     private func checkICE(now: Int64) -> [ICEAgent.Outgoing] {
         switch ice.state {
         case .failed(let reason):
-            fail(.iceFailed, "ICE failed: \(reason)")
+            // Losing a path that worked means the server went away, not that ICE could not connect.
+            if dtls.state == .new { fail(.iceFailed, "ICE failed: \(reason)") } else { fail(.unreachable, reason) }
             return []
         case .connected where dtls.state == .new:
             logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?") after \((now - (ice.startedAt ?? now)) / 1000) ms of checks")
@@ -174,7 +175,7 @@ public final class ClientPeer {
         case .failed(let error):
             fail(.dtlsFailed, "DTLS handshake failed: \(error)")
         case .closed:
-            fail(.dtlsFailed, "the server closed DTLS")
+            fail(.unreachable, "the server ended the session (DTLS close_notify)")
         default:
             break
         }

@@ -3,7 +3,7 @@ public struct SignalError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable, CaseIterable {
         /// Bad arguments or a file that cannot be written.
         case badInput
-        /// DNS failure, connection refused, connection reset.
+        /// DNS failure, connection refused or reset; or the server went away mid-session.
         case unreachable
         /// The server answered with an HTTP error status.
         case httpError
