@@ -170,7 +170,8 @@ public final class SignalSession {
                 for out in peer.tick(now: now) { socket.send(out.bytes, to: out.destination) }
                 if worker.takeKeyframeRequest() { peer.requestKeyframe() }
             }
-            let wait = max(0, Int32((nextTick - Clock.monotonicMicros()) / 1000))
+            // Rounded up: a 0 ms poll for the last fraction of a millisecond would spin.
+            let wait = max(0, Int32((nextTick - Clock.monotonicMicros() + 999) / 1000))
             fds[0].revents = 0
             fds[1].revents = 0
             if poll(&fds, 2, wait) > 0 {
