@@ -199,7 +199,9 @@ public struct ICEAgent: Sendable {
             return answer(message, bytes: bytes, from: source, now: now)
         case .successResponse, .errorResponse:
             handleResponse(message, bytes: bytes, from: source, now: now)
-            return []
+            // Nominate at once rather than on the next tick: it is on the path to the first frame.
+            guard case .checking = state else { return [] }
+            return nominateIfReady(now: now)
         case .indication:
             return []
         }

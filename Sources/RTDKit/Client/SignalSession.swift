@@ -87,6 +87,8 @@ public final class SignalSession {
 
     public func run() throws(SignalError) -> SignalReport {
         let started = Clock.monotonicMicros()
+        // libsrtp's start-up self-tests take tens of milliseconds: run them while signaling.
+        DispatchQueue.global().async { SRTPContext.prepare() }
         var report = SignalReport()
         let socket = try UDPSocket()
         let credentials = ICEAgent.Credentials.random()
