@@ -8,18 +8,18 @@ struct SignalCommand: ParsableCommand {
         commandName: "signal",
         abstract: "Connect to an rtd server (or any WHEP endpoint) as a receive-only WebRTC peer.",
         discussion: """
-        Offers a receive-only video section and a data channel, connects with full ICE (as the
-        controlling agent), DTLS and SRTP, and receives the camera's video and detection records.
-        Lost packets are asked for again (NACK) and a keyframe is requested (PLI) when they cannot
-        be recovered. Records from the data channel go to stdout as JSON Lines unless sent
+        Offers a receive-only video section and a data channel, connects with full ICE (as the \
+        controlling agent), DTLS and SRTP, and receives the camera's video and detection records. \
+        Lost packets are asked for again (NACK) and a keyframe is requested (PLI) when they cannot \
+        be recovered. Records from the data channel go to stdout as JSON Lines unless sent \
         elsewhere with --detections-out. Only http:// URLs are supported (no TLS).
 
-        Signaling: rtd's JSON (POST URL/api/webrtc/signal, then a "bye"), or with --whep the WHEP
-        protocol (POST of application/sdp to URL/whep/CAMERA, or to URL itself without --camera;
+        Signaling: rtd's JSON (POST URL/api/webrtc/signal, then a "bye"), or with --whep the WHEP \
+        protocol (POST of application/sdp to URL/whep/CAMERA, or to URL itself without --camera; \
         DELETE of the returned Location at the end).
 
-        Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid
-        (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed),
+        Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
+        (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
         5 ICE failed, 6 DTLS failed (e.g. certificate fingerprint mismatch), 7 timed out.
 
         Examples:
@@ -44,7 +44,7 @@ struct SignalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("STUN server for a server-reflexive candidate, e.g. stun:stun.example.org:3478.", valueName: "url"))
     var stun: String?
 
-    @Option(help: ArgumentHelp("Ask rtd serve for this codec: h264 or vp8 (default: the server's choice).", valueName: "codec"))
+    @Option(help: ArgumentHelp("Ask rtd serve for this codec: h264 or vp8 (default: the server's choice; not sent over WHEP).", valueName: "codec"))
     var codec: VideoCodecKind?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the received video, not re-encoded, to this .mkv/.mp4/.webm file.", valueName: "file"))
