@@ -59,8 +59,7 @@ public final class ClientPeer {
     private var channel: DataChannel?
     private let ssrc = UInt32.random(in: 1...UInt32.max)
     private var mediaSSRC: UInt32?
-    private var waitingForKeyframe = true
-    private var lastPLI: Int64 = 0
+    private var keyframes = KeyframeGate()
     private var lastReport: Int64 = 0
     private var lastSenderReport: (ntp: NTPTimestamp, rtp: UInt32, at: Int64)?
     private var dtlsPeer: STUNAddress?
@@ -223,7 +222,6 @@ public final class ClientPeer {
     }
 
     private func deliver(_ frame: JitterBuffer.Frame, now: Int64) {
-        if frame.followsLoss { waitingForKeyframe = true }
         let assembled: AssembledVideoFrame
         do {
             switch video.codec {
@@ -232,16 +230,13 @@ public final class ClientPeer {
             }
         } catch {
             stats.depacketizeErrors += 1
-            waitingForKeyframe = true
+            keyframes.lost()
             logger.debug("frame \(frame.timestamp) dropped: \(error)")
             return
         }
-        if waitingForKeyframe {
-            guard assembled.isKeyframe else {
-                stats.framesDropped += 1
-                return
-            }
-            waitingForKeyframe = false
+        guard keyframes.admit(isKeyframe: assembled.isKeyframe, followsLoss: frame.followsLoss) else {
+            stats.framesDropped += 1
+            return
         }
         stats.framesAssembled += 1
         if stats.firstFrameAt == nil { stats.firstFrameAt = now }
@@ -258,7 +253,7 @@ public final class ClientPeer {
     }
 
     /// The decoder lost its reference (it fell behind or hit a corrupt frame): start again at a keyframe.
-    public func requestKeyframe() { waitingForKeyframe = true }
+    public func requestKeyframe() { keyframes.lost() }
 
     // MARK: RTCP
 
@@ -337,9 +332,7 @@ public final class ClientPeer {
                 stats.nackedPackets += lost.count
             }
         }
-        // Ask again while waiting, but no faster than a keyframe can come back.
-        if waitingForKeyframe, stats.packets > 0, now - lastPLI >= max(300_000, 2 * (ice.roundTripTime ?? 0)), let media = mediaSSRC {
-            lastPLI = now
+        if stats.packets > 0, let media = mediaSSRC, keyframes.shouldRequest(now: now, roundTripTime: ice.roundTripTime) {
             stats.plisSent += 1
             feedback.append(.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: ssrc, mediaSSRC: media)))
         }

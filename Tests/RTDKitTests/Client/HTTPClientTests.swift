@@ -37,6 +37,17 @@ final class HTTPClientTests: XCTestCase {
         }
     }
 
+    func testHostileURLsNeverCrash() {
+        let seeds = ["http://127.0.0.1:8080/a?b", "http://[::1]:9/x", "host:1"].map { Array($0.utf8) }
+        for input in hostileInputs(from: seeds, count: 5000, seed: 9) {
+            let text = String(decoding: input, as: UTF8.self)
+            if let url = try? HTTPURL(text) {
+                XCTAssertTrue((1...65535).contains(url.port), text)
+                _ = try? url.resolving(text)
+            }
+        }
+    }
+
     func testConnectionRefusedIsUnreachable() throws {
         // Nothing listens on port 1.
         let url = try HTTPURL("http://127.0.0.1:1")
