@@ -38,8 +38,8 @@ public final class ClientPeer {
         public var nacksSent = 0
         public var nackedPackets = 0
         public var plisSent = 0
+        /// Packets that failed SRTP authentication (forged, replayed or corrupt).
         public var srtpErrors = 0
-        public var messages = 0
         public var jitter = JitterBuffer.Stats()
     }
 
@@ -56,7 +56,6 @@ public final class ClientPeer {
     private var srtcpOut: SRTPContext?
     private var jitter: JitterBuffer
     private var dataChannels: DataChannelTransport?
-    private var channel: DataChannel?
     private let ssrc = UInt32.random(in: 1...UInt32.max)
     private var mediaSSRC: UInt32?
     private var keyframes = KeyframeGate()
@@ -71,7 +70,7 @@ public final class ClientPeer {
     private let logger: Logger
 
     public init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
-                iceTiming: ICEAgent.Timing = ICEAgent.Timing(), logger: Logger) throws(SignalError) {
+                logger: Logger) throws(SignalError) {
         guard let video = negotiated.video else { throw SignalError(.protocolError, "the answer accepted no video") }
         guard video.localDirection == .recvonly || video.localDirection == .sendrecv else {
             throw SignalError(.protocolError, "the answer does not send video (direction \(video.localDirection))")
@@ -89,7 +88,7 @@ public final class ClientPeer {
         self.video = video
         self.logger = logger
         ice = ICEAgent(local: local, remote: ICEAgent.Credentials(ufrag: negotiated.remoteICEUfrag, password: negotiated.remoteICEPwd),
-                       remoteCandidates: negotiated.remoteCandidates, timing: iceTiming)
+                       remoteCandidates: negotiated.remoteCandidates)
         let codec = video.codec
         jitter = JitterBuffer(isFrameStart: { payload in Self.certainlyStartsFrame(payload, codec: codec) })
         mediaSSRC = video.remoteSSRCs.first
@@ -357,7 +356,7 @@ public final class ClientPeer {
             dataChannels = transport
             transport.start()
             // Browsers open the channel; rtd serve sends its records on the first one a viewer opens.
-            channel = try transport.openChannel(label: "rtd")
+            _ = try transport.openChannel(label: "rtd")
         } catch {
             logger.warning("data channel unavailable: \(error)")
         }
@@ -371,7 +370,6 @@ public final class ClientPeer {
         case .channelOpened:
             events.append(.channelOpened)
         case .message(_, .text(let text)):
-            stats.messages += 1
             events.append(.text(text))
         case .protocolError(let error):
             logger.debug("data channel: \(error)")

@@ -80,9 +80,9 @@ public struct ICEAgent: Sendable {
     /// Reasons remote checks or answers were refused, for the failure message.
     public private(set) var lastProblem: String?
 
-    /// `remoteCandidates`: the answer's candidates; those we cannot use (TCP, mDNS, another address
-    /// family than the socket's) are skipped.
-    public init(local: Credentials, remote: Credentials, remoteCandidates: [ICECandidate], ipv6: Bool = false,
+    /// `remoteCandidates`: the answer's candidates; those an IPv4 UDP socket cannot use (TCP, mDNS,
+    /// IPv6) are skipped.
+    public init(local: Credentials, remote: Credentials, remoteCandidates: [ICECandidate],
                 timing: Timing = Timing(), tiebreaker: UInt64 = UInt64.random(in: 0...UInt64.max)) {
         self.local = local
         self.remote = remote
@@ -90,7 +90,7 @@ public struct ICEAgent: Sendable {
         self.tiebreaker = tiebreaker
         for candidate in remoteCandidates where candidate.isUDP && !candidate.isMDNS && candidate.component == 1 {
             guard let port = UInt16(exactly: candidate.port), port > 0,
-                  let address = STUNAddress(host: candidate.address, port: port), address.isIPv6 == ipv6 else { continue }
+                  let address = STUNAddress(host: candidate.address, port: port), !address.isIPv6 else { continue }
             addPair(address, remotePriority: candidate.priority)
         }
     }
@@ -224,7 +224,7 @@ public struct ICEAgent: Sendable {
             var out = [Outgoing(bytes: STUNMessage.bindingSuccessResponse(to: request, mappedAddress: source, password: local.password),
                                 destination: source)]
             // A check from an address we did not know is a peer-reflexive candidate: check it back.
-            if case .checking = state, !pairs.contains(where: { $0.remote == source }), source.isIPv6 == pairs.first?.remote.isIPv6 ?? source.isIPv6 {
+            if case .checking = state, !source.isIPv6, !pairs.contains(where: { $0.remote == source }) {
                 addPair(source, remotePriority: request.priority ?? 0)
                 if let i = pairs.firstIndex(where: { $0.remote == source }) { out.append(send(&pairs[i], now: now)) }
             }

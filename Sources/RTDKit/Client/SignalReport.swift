@@ -3,7 +3,6 @@ import Foundation
 /// What one `rtd signal` run measured, printed by `--stats`.
 public struct SignalReport: Sendable {
     public var codec = ""
-    public var remoteCandidates = 0
     public var signaledAfterMicros: Int64?
     public var connectedAfterMicros: Int64?
     public var firstFrameAfterMicros: Int64?
@@ -22,6 +21,7 @@ public struct SignalReport: Sendable {
     public var nacksSent = 0
     public var nackedPackets = 0
     public var plisSent = 0
+    public var srtpErrors = 0
     public var rttMillis: Double?
     public var messages = 0
     public var dataChannelOpened = false
@@ -61,6 +61,7 @@ public struct SignalReport: Sendable {
         nacksSent = s.nacksSent
         nackedPackets = s.nackedPackets
         plisSent = s.plisSent
+        srtpErrors = s.srtpErrors
         rttMillis = peer.ice.roundTripTime.map { Double($0) / 1000 }
         latencyMillis = c.latencies.map { Double($0) / 1000 }
     }
@@ -75,7 +76,7 @@ public struct SignalReport: Sendable {
             "frames_dropped": framesDropped, "decode_errors": decodeErrors, "fps": round(fps),
             "bitrate_kbps": round(bitrateKbps), "packets": packets, "packets_lost": packetsLost,
             "packets_recovered": packetsRecovered, "loss_percent": round(lossPercent, 100),
-            "nacks_sent": nacksSent, "nacked_packets": nackedPackets, "plis_sent": plisSent,
+            "nacks_sent": nacksSent, "nacked_packets": nackedPackets, "plis_sent": plisSent, "srtp_errors": srtpErrors,
             "messages": messages, "frames_in_file": framesWrittenToFile, "seconds": round(receivingSeconds, 1000), "width": width, "height": height,
         ]
         if let v = ms(signaledAfterMicros) { o["signal_ms"] = v }

@@ -21,7 +21,6 @@ public final class SignalSession {
         /// Stop after this many frames.
         public var frameLimit: Int?
         public var decode = false
-        public var iceTiming = ICEAgent.Timing()
         public init(url: String) { self.url = url }
     }
 
@@ -125,10 +124,8 @@ public final class SignalSession {
         } catch {
             throw SignalError(.protocolError, "the server's answer is not usable SDP: \(error)")
         }
-        let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate,
-                                  iceTiming: options.iceTiming, logger: logger)
+        let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate, logger: logger)
         report.codec = peer.video.codec.rawValue
-        report.remoteCandidates = peer.ice.candidateCount
         peer.dataChannelSink = { [inbox] event in inbox.post(event) }
         let worker = DecodeWorker(codec: peer.video.codec, decode: options.decode || outputs.frames != nil,
                                   frames: outputs.frames, videoFile: outputs.videoFile, logger: logger)
