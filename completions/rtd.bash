@@ -438,10 +438,49 @@ _rtd_serve() {
 
 _rtd_signal() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--whep --stats --json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--camera --token --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level)
     __rtd_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--camera')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--stun')
+        return
+        ;;
+    '--codec')
+        __rtd_add_completions -W 'h264'$'\n''vp8'
+        return
+        ;;
+    '--output'|'-o')
+        return
+        ;;
+    '--frames-out')
+        return
+        ;;
+    '--detections-out')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--frames')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--log-level')
+        __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    esac
 }
 
 _rtd_probe-cameras() {
