@@ -86,7 +86,9 @@ public final class SignalSession {
 
     public func run() throws(SignalError) -> SignalReport {
         let started = Clock.monotonicMicros()
-        // libsrtp's start-up self-tests take tens of milliseconds: run them while signaling.
+        // libsrtp's start-up (Debian builds it on NSS, whose initialisation and self-tests take
+        // 25-70 ms here) would otherwise sit between DTLS connecting and the first packet: run it
+        // while signaling.
         DispatchQueue.global().async { SRTPContext.prepare() }
         var report = SignalReport()
         let socket = try UDPSocket()

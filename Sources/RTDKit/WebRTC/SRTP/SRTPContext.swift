@@ -68,8 +68,9 @@ public final class SRTPContext {
 
     deinit { srtp_dealloc(session) }
 
-    /// Initialises libsrtp now rather than in the first context: its cipher self-tests take tens of
-    /// milliseconds, which a client can spend while it signals instead of after DTLS connects.
+    /// Initialises libsrtp now rather than in the first context: its crypto backend's start-up and
+    /// self-tests take tens of milliseconds, which a client can spend while it signals instead of
+    /// after DTLS connects.
     public static func prepare() {
         _ = libsrtpStatus
     }
