@@ -147,13 +147,15 @@ CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-siz
                 "--disable-dev-shm-usage"]
 
 
-def chromium():
+def chromium(prefs=None):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for f in CHROME_FLAGS + [f"--user-data-dir={tempfile.mkdtemp()}"]:
         opts.add_argument(f)
+    if prefs:
+        opts.add_experimental_option("prefs", prefs)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 

@@ -73,7 +73,7 @@ public final class Camera: @unchecked Sendable {
 
     public var activeTracks: [VideoTrack] { lock.withLock { Array(tracks.values) } }
 
-    /// The JPEG stills for WebSocket viewers, made when the first one asks.
+    /// The JPEG stills for WebSocket viewers (of `video`, like the encoders), made when the first one asks.
     public func jpegFeed(maxFPS: Double) -> JPEGFeed {
         lock.withLock {
             if let jpeg { return jpeg }

@@ -23,8 +23,8 @@ function newStats(camera) {
            connectedAt: null, firstFrameAt: null, error: null, lastRecord: null, replies: [],
            transport: null, state: "starting", camera, overlayBoxes: [], overlayRecord: null, exactMatches: 0,
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
-           fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
-           detector: null };
+           fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
+           detector: null, fallback: null };
 }
 const S = window.rtdStats = newStats(params.get("camera"));
 S.view = "single";
@@ -89,7 +89,10 @@ function setState(st, state, kind) {
     const el = $("state");
     el.textContent = state;
     el.dataset.kind = kind || "wait";
-    $("transport").textContent = { webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—";
+    const badge = $("transport");
+    badge.textContent = ({ webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—") +
+      (st.transport === "ws" && st.fallback ? " (fallback)" : "");
+    badge.title = st.transport === "ws" && st.fallback ? st.fallback : "";
   }
 }
 
@@ -112,6 +115,8 @@ function renderStats() {
   // Capture time is the server's clock: far off means the clocks differ, not that video is late.
   $("s-latency").textContent = st.latencyMs === null ? "—"
     : st.latencyMs < -50 || st.latencyMs > 60000 ? "n/a (clocks differ)" : fmt(Math.max(0, st.latencyMs), "ms");
+  $("s-latency").title = "Capture to screen (server and browser clocks)" +
+    (st.transport === "webrtc" && st.jitterBufferMs !== null ? `; jitter buffer ${st.jitterBufferMs.toFixed(0)} ms` : "");
   // Ping over the data channel or WebSocket; ICE's own measurement (getStats) in brackets.
   const ice = st.iceRttMs !== null ? ` (ICE ${st.iceRttMs.toFixed(0)})` : "";
   $("s-rtt").textContent = st.rttMs !== null ? `${st.rttMs.toFixed(0)} ms${ice}` : (ice ? `ICE ${st.iceRttMs.toFixed(0)} ms` : "—");
@@ -202,8 +207,8 @@ class Viewer {
 
   setTransport(t) {
     // Figures of the previous connection mean nothing for the next one.
-    Object.assign(this.st, { transport: t, fps: 0, bitrateKbps: 0, latencyMs: null, rttMs: null, iceRttMs: null, codec: null,
-                             width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
+    Object.assign(this.st, { transport: t, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
+                             iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
     this.shown = null;
     this.tile.dataset.transport = t || "none";
   }
@@ -265,11 +270,13 @@ class Viewer {
   async connect(cfg) {
     this.records.clear();
     const webrtcAllowed = cfg.webrtc && forcedTransport !== "ws" && "RTCPeerConnection" in window;
+    this.st.fallback = null;
     if (webrtcAllowed) {
       const how = await this.webrtc(cfg);
       if (how !== "failed" || this.closed) return how === "lost";
       if (forcedTransport === "webrtc") return false;
-      report(`WebRTC did not work (${this.st.error}); using the WebSocket fallback`, this.st);
+      this.st.fallback = `WebRTC did not work (${this.st.error}); using the WebSocket fallback`;
+      report(this.st.fallback, this.st);
     }
     return (await this.websocket()) === "lost";
   }
@@ -386,8 +393,13 @@ class Viewer {
             st.width = r.frameWidth || 0;
             st.height = r.frameHeight || 0;
             const now = r.timestamp;
-            if (bytesBefore) st.bitrateKbps = 8 * (r.bytesReceived - bytesBefore.bytes) / (now - bytesBefore.at);
-            bytesBefore = { bytes: r.bytesReceived, at: now };
+            if (bytesBefore) {
+              st.bitrateKbps = 8 * (r.bytesReceived - bytesBefore.bytes) / (now - bytesBefore.at);
+              // The part of the latency the browser adds on purpose, over the last interval.
+              const emitted = r.jitterBufferEmittedCount - bytesBefore.emitted;
+              if (emitted > 0) st.jitterBufferMs = 1000 * (r.jitterBufferDelay - bytesBefore.delay) / emitted;
+            }
+            bytesBefore = { bytes: r.bytesReceived, at: now, emitted: r.jitterBufferEmittedCount, delay: r.jitterBufferDelay };
           } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded" && r.currentRoundTripTime !== undefined) {
             st.iceRttMs = r.currentRoundTripTime * 1000;
           }
