@@ -13,6 +13,7 @@ import urllib.request
 
 import numpy as np
 import pytest
+import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from conftest import ROOT, free_port, run
 from peers import Viewer
@@ -152,6 +153,18 @@ def test_the_token_is_enforced_on_every_route(rtd):
             assert status != 401, (method, path)
             status, _, _ = request(base + path + "?token=s3cret", method, b"{}" if method != "GET" else None)
             assert status != 401, (method, path)
+        # The WebSocket upgrade itself is refused without the token, and works with ?token=.
+        ws = base.replace("http", "ws") + "/api/ws?camera=cam0"
+
+        async def ws_check():
+            with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+                async with websockets.connect(ws):
+                    pass
+            assert refused.value.response.status_code == 401
+            async with websockets.connect(ws + "&token=s3cret") as conn:
+                return json.loads(await asyncio.wait_for(conn.recv(), 10))
+
+        assert asyncio.run(ws_check())["type"] == "hello"
     finally:
         stop(p)
 
