@@ -188,7 +188,7 @@ _rtd_capture() {
     repeating_flags=()
     non_repeating_flags=(--quiet -q --version -h --help)
     repeating_options=()
-    non_repeating_options=(--size --fps --pace --output -o --frames --duration --preset --tune --crf --bitrate --keyint --log-level)
+    non_repeating_options=(--size --fps --pace --output -o --frames --duration --preset --tune --crf --bitrate --keyint --log-level --log-format)
     __rtd_offer_flags_options 1
 
     # Offer option value completions
@@ -231,6 +231,10 @@ _rtd_capture() {
         __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
         ;;
+    '--log-format')
+        __rtd_add_completions -W 'text'$'\n''json'
+        return
+        ;;
     esac
 }
 
@@ -238,7 +242,7 @@ _rtd_detect() {
     repeating_flags=()
     non_repeating_flags=(--annotate --quiet -q --version -h --help)
     repeating_options=()
-    non_repeating_options=(--detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --output -o --frames-out --every --max-fps --camera --frames --duration --size --fps --pace --log-level)
+    non_repeating_options=(--detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --output -o --frames-out --every --max-fps --camera --frames --duration --size --fps --pace --log-level --log-format)
     __rtd_offer_flags_options 1
 
     # Offer option value completions
@@ -320,18 +324,25 @@ _rtd_detect() {
         __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
         ;;
+    '--log-format')
+        __rtd_add_completions -W 'text'$'\n''json'
+        return
+        ;;
     esac
 }
 
 _rtd_serve() {
     repeating_flags=()
-    non_repeating_flags=(--no-webrtc --version -h --help)
-    repeating_options=(--camera)
-    non_repeating_options=(--size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --consent-timeout --ws-max-fps --cert --key --log-level)
+    non_repeating_flags=(--annotate --no-webrtc --version -h --help)
+    repeating_options=(--camera --ice-server --allow-origin)
+    non_repeating_options=(--config --size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --max-peers-per-camera --signal-rate --consent-timeout --token --tls-cert --tls-key --ws-max-fps --cert --key --record --segment --retain --max-size --log-level --log-format)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '--config')
+        return
+        ;;
     '--camera')
         return
         ;;
@@ -399,6 +410,9 @@ _rtd_serve() {
     '--public-ip')
         return
         ;;
+    '--ice-server')
+        return
+        ;;
     '--codec')
         return
         ;;
@@ -417,7 +431,25 @@ _rtd_serve() {
     '--max-peers')
         return
         ;;
+    '--max-peers-per-camera')
+        return
+        ;;
+    '--signal-rate')
+        return
+        ;;
     '--consent-timeout')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--allow-origin')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--ws-max-fps')
@@ -429,8 +461,24 @@ _rtd_serve() {
     '--key')
         return
         ;;
+    '--record')
+        return
+        ;;
+    '--segment')
+        return
+        ;;
+    '--retain')
+        return
+        ;;
+    '--max-size')
+        return
+        ;;
     '--log-level')
         __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __rtd_add_completions -W 'text'$'\n''json'
         return
         ;;
     esac
@@ -440,7 +488,7 @@ _rtd_signal() {
     repeating_flags=()
     non_repeating_flags=(--whep --stats --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--camera --token --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level)
+    non_repeating_options=(--camera --token --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level --log-format)
     __rtd_offer_flags_options 1
 
     # Offer option value completions
@@ -480,6 +528,10 @@ _rtd_signal() {
         __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
         return
         ;;
+    '--log-format')
+        __rtd_add_completions -W 'text'$'\n''json'
+        return
+        ;;
     esac
 }
 
@@ -493,10 +545,35 @@ _rtd_probe-cameras() {
 
 _rtd_replay() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--loop --summary --json --quiet -q --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--detections --speed --from --to --frames-out --detections-out --export)
     __rtd_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--detections')
+        return
+        ;;
+    '--speed')
+        return
+        ;;
+    '--from')
+        return
+        ;;
+    '--to')
+        return
+        ;;
+    '--frames-out')
+        return
+        ;;
+    '--detections-out')
+        return
+        ;;
+    '--export')
+        return
+        ;;
+    esac
 }
 
 _rtd_help() {
