@@ -2,9 +2,10 @@
 """(Not bench/signal.py: that name would shadow the standard library's signal module for every script
 in bench/.) `rtd signal` against an aiortc client, same `rtd serve`, same run, alternating:
 
-1. Time to first frame, cold: from launching the client process to its first decoded frame
-   (process start, certificate, offer, HTTP, ICE, DTLS, keyframe, decode), median of --trials.
-   Also each client's own figure from its offer to the first frame, without process start-up.
+1. Time to first frame, cold: a client process that receives one frame and exits, from launch to
+   exit (start-up, certificate, offer, HTTP, ICE, DTLS, keyframe, decode, bye), median of
+   --trials. Also each client's own figure from its start (after Python's imports for aiortc,
+   which include its libsrtp initialisation; rtd's includes libsrtp's) to the first frame.
 2. Receive + depacketize + decode cost: each client receives --seconds of video and exits; its
    CPU time (wait4 rusage, the whole process) minus that of a one-frame run (start-up and
    connection), per frame after the first. Both decode every frame: aiortc in its receiver
@@ -87,7 +88,7 @@ def main():
         server.wait(timeout=10)
 
     print(f"rtd serve testsrc {args.size}@{args.fps} {args.codec}; clients alternate against the same server")
-    print(f"{'client':<12} {'first frame (cold, wall)':>25} {'offer->first frame':>19} {'fps':>6} "
+    print(f"{'client':<12} {'start->1 frame->exit':>21} {'offer->first frame':>19} {'fps':>6} "
           f"{'CPU ms/frame':>13} {'1-core fps':>11}")
     result = {}
     for name in clients:
@@ -97,7 +98,7 @@ def main():
         per_frame = statistics.median((r["cpu"] - startup_cpu) / max(1, r["frames"] - 1) for r in steady[name]) * 1000
         fps = statistics.median(r["frames"] / r["seconds"] for r in steady[name])
         result[name] = (wall, per_frame)
-        print(f"{name:<12} {wall:>22.0f} ms {first:>16.0f} ms {fps:>6.1f} {per_frame:>13.2f} {1000 / per_frame:>11.0f}")
+        print(f"{name:<12} {wall:>18.0f} ms {first:>16.0f} ms {fps:>6.1f} {per_frame:>13.2f} {1000 / per_frame:>11.0f}")
     (rw, rc), (aw, ac) = result["rtd signal"], result["aiortc"]
     print(f"rtd signal vs aiortc: first frame {aw / rw:.1f}x faster (cold), decode path {ac / rc:.1f}x less CPU per frame")
 

@@ -103,8 +103,9 @@ final class DecodeWorker: @unchecked Sendable {
         }
     }
 
-    /// The reader of our output went away: a normal end.
-    var outputClosed: Bool { shared.withLock { $0.outputClosed } }
+    /// The worker stopped on its own: the reader of our output went away (a normal end) or
+    /// writing failed (`fatalError`).
+    var stoppedEarly: Bool { shared.withLock { $0.outputClosed || $0.fatal != nil } }
     var fatalError: SignalError? { shared.withLock { $0.fatal } }
     var counters: Counters { shared.withLock { $0.counters } }
 
@@ -128,6 +129,15 @@ final class DecodeWorker: @unchecked Sendable {
                 shared.withLock { $0.fatal = $0.fatal ?? SignalError(.badInput, error.description) }
             }
             done.signal()
+        }
+        // Opened now, while the network side connects, rather than when the first frame is due.
+        if decode {
+            do {
+                decoder = try VideoDecoder(codecID: codec == .h264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_VP8, threads: 1)
+            } catch {
+                shared.withLock { $0.fatal = SignalError(.badInput, error.description) }
+                return
+            }
         }
         while true {
             available.wait()
@@ -158,10 +168,6 @@ final class DecodeWorker: @unchecked Sendable {
 
     private func handle(_ frame: ReceivedVideoFrame) throws(MediaError) {
         let pts = pts(frame.rtpTimestamp)
-        guard decode else { return }
-        if decoder == nil {
-            decoder = try VideoDecoder(codecID: codec == .h264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_VP8, threads: 1)
-        }
         guard let decoder else { return }
         do {
             try decode(frame, pts: pts, with: decoder)

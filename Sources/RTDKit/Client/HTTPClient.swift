@@ -116,7 +116,8 @@ public enum HTTPClient {
             guard received.count <= maxResponseBytes else {
                 throw SignalError(.protocolError, "\(url): reply larger than \(maxResponseBytes) bytes")
             }
-            if let complete = try? parseResponse(received), complete != nil { break }
+            // Complete: stop reading (the server may keep the connection open). Not HTTP: fail now.
+            if try parseResponse(received) != nil { break }
         }
         guard let response = try parseResponse(received) else {
             throw SignalError(.protocolError, "\(url): connection closed before a complete HTTP reply (\(received.count) bytes)")

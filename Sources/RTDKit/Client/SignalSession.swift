@@ -153,7 +153,7 @@ public final class SignalSession {
             let now = Clock.monotonicMicros()
             if shouldStop() { return nil }
             if let failure = peer.failure { return failure }
-            if worker.outputClosed { return nil }
+            if worker.stoppedEarly { return nil }
             if connectedAt == nil, now - started > timeout {
                 switch peer.ice.state {
                 case .checking: return SignalError(.timeout, "timed out after \(options.timeout) s waiting for ICE (\(peer.ice.candidateCount) server candidates)")
