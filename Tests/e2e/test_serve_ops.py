@@ -438,3 +438,20 @@ def test_annotate_burns_the_boxes_into_the_video(rtd, tmp):
     elsewhere = diff[400:470, 20:200].mean()  # far from the box and its caption
     assert top_edge > 40 and left_edge > 40, (top_edge, left_edge)
     assert elsewhere < 8, elsewhere
+
+
+def test_rtd_signal_watches_rtd_serve_over_whep_with_a_token(rtd, tmp):
+    """Our WHEP client against our WHEP server (each is also tested against aiortc): token,
+    201/Location, video, DELETE at the end."""
+    p, base, _ = start(rtd, "--token", "s3cret", "--detector", "none", "--size", "320x240")
+    try:
+        out = tmp / "whep.y4m"
+        r = run([rtd, "signal", base, "--whep", "--camera", "cam0", "--token", "s3cret", "--frames", "20",
+                 "--frames-out", str(out), "--timeout", "20"], timeout=90)
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes().count(b"FRAME") >= 20
+        assert json.loads(request(base + "/healthz?token=s3cret")[2])["peers"] == 0  # DELETE ended it
+        r = run([rtd, "signal", base, "--whep", "--camera", "cam0", "--frames", "5", "--timeout", "10"], timeout=60)
+        assert r.returncode == 4 and b"401" in r.stderr, r.stderr
+    finally:
+        stop(p)
