@@ -335,7 +335,7 @@ _rtd_serve() {
     repeating_flags=()
     non_repeating_flags=(--annotate --no-webrtc --version -h --help)
     repeating_options=(--camera --ice-server --allow-origin)
-    non_repeating_options=(--config --size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --max-peers-per-camera --signal-rate --consent-timeout --ws-max-fps --token --tls-cert --tls-key --cert --key --log-level --log-format)
+    non_repeating_options=(--config --size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --max-peers-per-camera --signal-rate --consent-timeout --token --tls-cert --tls-key --ws-max-fps --cert --key --record --segment --retain --max-size --log-level --log-format)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
@@ -440,9 +440,6 @@ _rtd_serve() {
     '--consent-timeout')
         return
         ;;
-    '--ws-max-fps')
-        return
-        ;;
     '--token')
         return
         ;;
@@ -455,10 +452,25 @@ _rtd_serve() {
     '--tls-key')
         return
         ;;
+    '--ws-max-fps')
+        return
+        ;;
     '--cert')
         return
         ;;
     '--key')
+        return
+        ;;
+    '--record')
+        return
+        ;;
+    '--segment')
+        return
+        ;;
+    '--retain')
+        return
+        ;;
+    '--max-size')
         return
         ;;
     '--log-level')
@@ -474,10 +486,53 @@ _rtd_serve() {
 
 _rtd_signal() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--whep --stats --json --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--camera --token --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level --log-format)
     __rtd_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--camera')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--stun')
+        return
+        ;;
+    '--codec')
+        __rtd_add_completions -W 'h264'$'\n''vp8'
+        return
+        ;;
+    '--output'|'-o')
+        return
+        ;;
+    '--frames-out')
+        return
+        ;;
+    '--detections-out')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--frames')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--log-level')
+        __rtd_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--log-format')
+        __rtd_add_completions -W 'text'$'\n''json'
+        return
+        ;;
+    esac
 }
 
 _rtd_probe-cameras() {
@@ -490,10 +545,35 @@ _rtd_probe-cameras() {
 
 _rtd_replay() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--loop --summary --json --quiet -q --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--detections --speed --from --to --frames-out --detections-out --export)
     __rtd_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--detections')
+        return
+        ;;
+    '--speed')
+        return
+        ;;
+    '--from')
+        return
+        ;;
+    '--to')
+        return
+        ;;
+    '--frames-out')
+        return
+        ;;
+    '--detections-out')
+        return
+        ;;
+    '--export')
+        return
+        ;;
+    esac
 }
 
 _rtd_help() {

@@ -422,3 +422,27 @@ int rtd_draw_box(const rtd_i420_mut *f, int x, int y, int w, int h, uint8_t cy, 
         return 0;
     });
 }
+
+int rtd_draw_label(const rtd_i420_mut *f, int x, int y, const char *text, char **error) {
+    return guarded<int>(error, -1, [&]() -> int {
+        if (!text || !*text) return 0;
+        const int cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+        cv::Mat Y(f->height, f->width, CV_8UC1, f->y, size_t(f->y_stride));
+        cv::Mat U(ch, cw, CV_8UC1, f->u, size_t(f->uv_stride));
+        cv::Mat V(ch, cw, CV_8UC1, f->v, size_t(f->uv_stride));
+        const int font = cv::FONT_HERSHEY_SIMPLEX;
+        const double font_scale = 0.5;
+        int baseline = 0;
+        const cv::Size ts = cv::getTextSize(text, font, font_scale, 1, &baseline);
+        // Even coordinates so the bar covers the same pixels in luma and half-size chroma.
+        const int bar_h = std::min(f->height & ~1, (ts.height + baseline + 6 + 1) & ~1);
+        const int bar_w = std::min(f->width & ~1, (ts.width + 6 + 1) & ~1);
+        const int bx = std::clamp(x & ~1, 0, std::max(0, (f->width - bar_w) & ~1));
+        const int by = std::clamp((y - bar_h) & ~1, 0, std::max(0, (f->height - bar_h) & ~1));
+        cv::rectangle(Y, cv::Rect(bx, by, bar_w, bar_h), cv::Scalar(16), cv::FILLED);
+        cv::rectangle(U, cv::Rect(bx / 2, by / 2, bar_w / 2, bar_h / 2), cv::Scalar(128), cv::FILLED);
+        cv::rectangle(V, cv::Rect(bx / 2, by / 2, bar_w / 2, bar_h / 2), cv::Scalar(128), cv::FILLED);
+        cv::putText(Y, text, cv::Point(bx + 3, by + 3 + ts.height), font, font_scale, cv::Scalar(235), 1, cv::LINE_AA);
+        return 0;
+    });
+}

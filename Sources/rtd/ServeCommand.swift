@@ -16,9 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
         watch. With no config and no --camera: the first V4L2 camera, else the test pattern (cam0).
 
         Routes: GET / (viewer), POST /api/webrtc/signal, POST /whep/CAMERA (WHEP),
-        GET /api/cameras, GET /api/config, GET /healthz, GET /metrics (Prometheus), and
-        GET /api/ws?camera=NAME: a WebSocket with JPEG pictures and records, for browsers that
-        cannot use WebRTC (the page falls back to it by itself; --no-webrtc makes it the only way).
+        GET /api/cameras, GET /api/config, GET /healthz, GET /metrics (Prometheus),
+        GET /api/ws?camera=NAME (WebSocket fallback: JPEG pictures and records, for browsers
+        without WebRTC or with --no-webrtc).
         Signaling: {"type":"offer","sdp":"...","camera":"cam0"} → {"type":"answer","sdp":"...","session_id":"..."};
         {"type":"bye","session_id":"..."} ends it.
 
@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
           rtd serve --config rtd.yaml --token s3cret --tls-cert cert.pem --tls-key key.pem
           rtd serve --camera cam0=testsrc:stamp --size 1280x720 --codec h264 --bitrate 2500
           rtd serve --no-webrtc --ws-max-fps 5
+          rtd serve --camera door=rtsp://10.0.0.7/stream --record /var/rtd --segment 10m --retain 7d --max-size 50G
+          rtd serve --camera again=replay:/var/rtd/door/door-20261125-171500.mkv
         """)
 
     @Option(help: ArgumentHelp("YAML config file (cameras, server, token); flags override it.", valueName: "file"))
@@ -99,12 +101,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675).", valueName: "seconds"))
     var consentTimeout: Double = 30
 
-    @Flag(help: "Turn WebRTC off: signaling answers 503 and the viewer page uses the WebSocket fallback (/api/ws).")
-    var noWebrtc = false
-
-    @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer.", valueName: "fps"))
-    var wsMaxFps: Double = 10
-
     @Option(help: ArgumentHelp("Require this token: Authorization: Bearer TOKEN on the API, ?token=TOKEN on the page and WebSocket.", valueName: "token"))
     var token: String?
 
@@ -117,18 +113,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Private key (PEM) for --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
+    @Flag(help: "Turn WebRTC off: signaling answers 503 and the viewer page uses the WebSocket fallback (/api/ws).")
+    var noWebrtc = false
+
+    @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer.", valueName: "fps"))
+    var wsMaxFps: Double = 10
+
     @Option(help: ArgumentHelp("DTLS certificate (PEM) to use instead of a fresh self-signed one; its fingerprint goes in every answer.", valueName: "file"))
     var cert: String?
 
     @Option(help: ArgumentHelp("Private key (PEM) for --cert.", valueName: "file"))
     var key: String?
 
+    @OptionGroup(title: "Recording") var recordArguments: RecordArguments
+
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
-        if !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
         if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
@@ -198,6 +202,22 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as DetectionError {
             throw fail("serve", error.message)
         }
+        let recorder: ServerRecorder?
+        do {
+            // --record DIR (or server.record) records every camera but those with `record: false`.
+            let directory = recordArguments.record ?? server.record
+            if directory == nil, let cam = config.cameras.first(where: { $0.record == true }) {
+                throw MediaError(.badInput, "camera '\(cam.name)' has record: true but there is no --record DIR (or server.record)")
+            }
+            recorder = try recordArguments.settings(directory: directory).map { settings in
+                let recorded = config.cameras.filter { $0.record ?? true }.map { ($0.name, settings) }
+                return try ServerRecorder(hub: hub, settings: Dictionary(uniqueKeysWithValues: recorded),
+                                          codec: codec.flatMap(VideoCodecKind.init(rawValue:)) ?? .h264, logger: logger)
+            }
+        } catch let error as MediaError {
+            hub.stop()
+            throw fail("serve", error.message)
+        }
         var rtc = WebRTCEndpoint.Settings()
         rtc.host = host
         rtc.udpPort = server.udpPort ?? 0
@@ -242,6 +262,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch {
             await endpoint.shutdown()
+            recorder?.stop()
             hub.stop()
             throw fail("serve", "cannot use the TLS certificate \(server.tlsCert ?? "") / key \(server.tlsKey ?? ""): \(error)")
         }
@@ -256,6 +277,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let peers = await endpoint.peerCount
         await endpoint.shutdown()
+        recorder?.stop()
         hub.stop()
         logger.notice("stopped: closed \(peers) peer(s)")
     }

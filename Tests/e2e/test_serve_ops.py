@@ -13,6 +13,8 @@ import urllib.request
 
 import numpy as np
 import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from conftest import ROOT, free_port, run
 from peers import Viewer
@@ -152,6 +154,19 @@ def test_the_token_is_enforced_on_every_route(rtd):
             assert status != 401, (method, path)
             status, _, _ = request(base + path + "?token=s3cret", method, b"{}" if method != "GET" else None)
             assert status != 401, (method, path)
+        # The WebSocket upgrade itself is refused without the token, and works with ?token=.
+        ws = base.replace("http", "ws") + "/api/ws?camera=cam0"
+
+        async def ws_check():
+            with pytest.raises(InvalidStatus) as refused:
+                async with websockets.connect(ws):
+                    pass
+            # The access middleware answers 401; NIO's upgrade path turns a refused upgrade into a bare 400.
+            assert refused.value.response.status_code in (400, 401)
+            async with websockets.connect(ws + "&token=s3cret") as conn:
+                return json.loads(await asyncio.wait_for(conn.recv(), 10))
+
+        assert asyncio.run(ws_check())["type"] == "hello"
     finally:
         stop(p)
 
@@ -423,3 +438,20 @@ def test_annotate_burns_the_boxes_into_the_video(rtd, tmp):
     elsewhere = diff[400:470, 20:200].mean()  # far from the box and its caption
     assert top_edge > 40 and left_edge > 40, (top_edge, left_edge)
     assert elsewhere < 8, elsewhere
+
+
+def test_rtd_signal_watches_rtd_serve_over_whep_with_a_token(rtd, tmp):
+    """Our WHEP client against our WHEP server (each is also tested against aiortc): token,
+    201/Location, video, DELETE at the end."""
+    p, base, _ = start(rtd, "--token", "s3cret", "--detector", "none", "--size", "320x240")
+    try:
+        out = tmp / "whep.y4m"
+        r = run([rtd, "signal", base, "--whep", "--camera", "cam0", "--token", "s3cret", "--frames", "20",
+                 "--frames-out", str(out), "--timeout", "20"], timeout=90)
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes().count(b"FRAME") >= 20
+        assert json.loads(request(base + "/healthz?token=s3cret")[2])["peers"] == 0  # DELETE ended it
+        r = run([rtd, "signal", base, "--whep", "--camera", "cam0", "--frames", "5", "--timeout", "10"], timeout=60)
+        assert r.returncode == 4 and b"401" in r.stderr, r.stderr
+    finally:
+        stop(p)

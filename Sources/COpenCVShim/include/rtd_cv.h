@@ -114,6 +114,8 @@ typedef struct {
 /// bar above it (inside the frame) with the text in black or white, whichever reads better.
 int rtd_draw_box(const rtd_i420_mut *frame, int x, int y, int w, int h,
                  uint8_t cy, uint8_t cu, uint8_t cv, const char *text, char **error);
+/// Writes white text on a black bar whose bottom-left corner is at (x, y), kept inside the frame.
+int rtd_draw_label(const rtd_i420_mut *frame, int x, int y, const char *text, char **error);
 
 #ifdef __cplusplus
 }

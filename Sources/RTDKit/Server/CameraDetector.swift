@@ -19,9 +19,17 @@ public final class CameraDetector: @unchecked Sendable {
     private var processed = 0
     private let mailbox: LatestFrameMailbox
 
-    public init(camera: String, broadcast: FrameBroadcast, detectorSpec: String, options: DetectorOptions,
-                logger: Logger) throws {
-        let detector = try DetectorFactory.make(spec: detectorSpec, options: options)
+    private let tracking: Bool
+
+    public convenience init(camera: String, broadcast: FrameBroadcast, detectorSpec: String, options: DetectorOptions,
+                            logger: Logger) throws {
+        try self.init(camera: camera, broadcast: broadcast,
+                      detector: DetectorFactory.make(spec: detectorSpec, options: options), logger: logger)
+    }
+
+    /// `tracking: false` for detections that already carry their track ids (a replayed recording's).
+    public init(camera: String, broadcast: FrameBroadcast, detector: any Detector, tracking: Bool = true, logger: Logger) {
+        self.tracking = tracking
         self.camera = camera
         self.detectorName = detector.name
         self.broadcast = broadcast
@@ -48,7 +56,7 @@ public final class CameraDetector: @unchecked Sendable {
 
     private func run(_ detector: any Detector) {
         let time = Metrics.Timer(label: "rtd_detection_seconds", dimensions: [("camera", camera)], preferredDisplayUnit: .seconds)
-        var pipeline = DetectionPipeline(detector: detector, camera: camera)
+        var pipeline = DetectionPipeline(detector: detector, tracker: tracking ? IoUTracker() : nil, camera: camera)
         while true {
             let frame: Frame?
             do { frame = try mailbox.take() } catch { frame = nil }

@@ -33,8 +33,14 @@ public final class Camera: @unchecked Sendable {
         self.logger = logger
         capture = try LiveCapture(spec: config.source, options: SourceOptions(size: config.size, frameRate: config.frameRate, pacing: pacing),
                                   logger: logger, retryFirstOpen: true)
-        detector = try CameraDetector(camera: config.name, broadcast: capture.frames, detectorSpec: config.detector,
-                                      options: config.detectorOptions, logger: logger)
+        if case .replay(let path) = config.source {
+            // A replayed recording shows the detections recorded with it, not a new detector's.
+            detector = CameraDetector(camera: config.name, broadcast: capture.frames, detector: RecordedDetector(recording: path),
+                                      tracking: false, logger: logger)
+        } else {
+            detector = try CameraDetector(camera: config.name, broadcast: capture.frames, detectorSpec: config.detector,
+                                          options: config.detectorOptions, logger: logger)
+        }
         if config.annotate {
             let b = BurnIn(input: capture.frames, detector: detector, camera: config.name, logger: logger)
             burnIn = b

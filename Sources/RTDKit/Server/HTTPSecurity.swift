@@ -5,18 +5,16 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import NIOCore
 
-/// The request context of `rtd serve`: Hummingbird's basics plus the client's address (for the
-/// signaling rate limit), WebSocket upgrades, and the connection's channel (to tune a WebSocket's
-/// socket).
+/// The request context of every `rtd serve` route: WebSocket upgrades, the client's address (for
+/// the signaling rate limit) and the connection's channel (to tune a WebSocket's socket).
 public struct ServeRequestContext: RequestContext, RemoteAddressRequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
     public let webSocket: WebSocketHandlerReference<Self>
     public let channel: any Channel
+    public var remoteAddress: SocketAddress? { channel.remoteAddress }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
         webSocket = .init()
         channel = source.channel
     }

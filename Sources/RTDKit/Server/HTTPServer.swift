@@ -23,10 +23,11 @@ public struct HTTPServer {
         public var tlsKey: String?
         /// Offers (signal and WHEP) per second per client address.
         public var signalRate: Double = 20
-        /// STUN/TURN servers for the page's RTCPeerConnection (and WHEP's Link header).
-        public var iceServers: [ICEServerConfig] = []
         /// Off (--no-webrtc): signaling answers 503 and the page goes straight to /api/ws.
         public var webrtcEnabled = true
+        /// STUN/TURN servers the page gives its RTCPeerConnection. None is needed on a LAN or
+        /// loopback: the server's host candidates are reachable directly.
+        public var iceServers: [ICEServerConfig] = []
         /// Most JPEG pictures a second to each /api/ws viewer.
         public var wsMaxFPS: Double = 10
         public var version = "0.1.0"
@@ -127,7 +128,7 @@ public struct HTTPServer {
         }
         router.get("/favicon.ico") { _, _ -> Response in Response(status: .noContent) }
 
-        // /api/ws upgrades go through the same router, and so through its access middleware.
+        // WebSocket upgrades (/api/ws) go through the same router, and so through the token check.
         var server: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: router)
         if let cert = settings.tlsCertificate, let key = settings.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }

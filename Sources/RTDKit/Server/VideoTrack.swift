@@ -15,9 +15,12 @@ public struct RTPVideoBatch: Sendable {
 }
 
 /// The encoder of one camera for one codec: takes the newest frame, encodes and packetizes it
-/// once, and hands the same packets to every subscriber. Encodes only while someone watches.
+/// once, and hands the same packets to every subscriber. Encodes only while someone watches
+/// (a viewer, or a recorder taking the encoded frames themselves).
 public final class VideoTrack: @unchecked Sendable {
     public typealias Subscriber = @Sendable (RTPVideoBatch) -> Void
+    /// Receives each encoded picture before packetization, with its size (a recorder muxes it).
+    public typealias EncodedSubscriber = @Sendable (EncodedFrame, VideoSize) -> Void
 
     public let camera: String
     public let codec: VideoCodecKind
@@ -27,6 +30,7 @@ public final class VideoTrack: @unchecked Sendable {
     private let frameRate: FrameRate
     private let logger: Logger
     private let subscribers = SubscriberList<Subscriber>()
+    private let encodedSubscribers = SubscriberList<EncodedSubscriber>()
     // Guarded by `lock`: touched by the encoder thread and by peers (keyframe requests, estimates).
     private let lock = NSLock()
     private var keyframeWanted = false
@@ -77,6 +81,10 @@ public final class VideoTrack: @unchecked Sendable {
     public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 { subscribers.add(subscriber) }
 
     public func unsubscribe(_ id: UInt64) { subscribers.remove(id) }
+
+    public func subscribeEncoded(_ subscriber: @escaping EncodedSubscriber) -> UInt64 { encodedSubscribers.add(subscriber) }
+
+    public func unsubscribeEncoded(_ id: UInt64) { encodedSubscribers.remove(id) }
 
     /// A viewer lost a picture (PLI/FIR) or joined with no recent keyframe to start from: the
     /// newest frame is encoded again as a keyframe right away (rate-limited), not at the next capture.
@@ -166,7 +174,8 @@ public final class VideoTrack: @unchecked Sendable {
             // Made before anyone watches, so the first viewer does not wait for encoder set-up.
             if encoder == nil { encoder = try? encoderFor(frame) }
             let targets = subscribers.snapshot
-            guard !targets.isEmpty else { continue }
+            let encodedTargets = encodedSubscribers.snapshot
+            guard !targets.isEmpty || !encodedTargets.isEmpty else { continue }
             if frame.pts <= lastPts {
                 // The same picture again, to make a keyframe now: one 90 kHz tick later, so
                 // timestamps keep increasing for the encoder and for viewers.
@@ -185,6 +194,7 @@ public final class VideoTrack: @unchecked Sendable {
                 guard let encoded = out else { continue }
                 framesEncoded.increment()
                 if encoded.isKeyframe { keyframes.increment() }
+                for deliver in encodedTargets { deliver(encoded, current.size) }
                 // 90 kHz from capture time, shared by every viewer of this camera.
                 let origin = lock.withLock {
                     if rtpOriginCapture == nil { rtpOriginCapture = encoded.capturedAt }

@@ -56,7 +56,10 @@ public final class LiveEncoder {
         ctx.pointee.framerate = AVRational(num: Int32(frameRate.numerator), den: Int32(frameRate.denominator))
         ctx.pointee.gop_size = Int32(max(1, settings.keyframeInterval * frameRate.value))
         ctx.pointee.max_b_frames = 0
-        ctx.pointee.thread_count = 0
+        // libvpx's worker threads spin waiting for each other when the cores are busy (measured:
+        // 19x the CPU with 2 threads on a loaded 2-core machine, 3-10 fps instead of 30), so VP8
+        // gets one thread; x264's sliced threads do not have that problem.
+        ctx.pointee.thread_count = codec.pointee.name.map { String(cString: $0) } == "libvpx" ? 1 : 0
         Self.applyBitrate(ctx, kbps: settings.bitrateKbps, fps: frameRate.value)
         let priv = ctx.pointee.priv_data
         switch encoderName {

@@ -29,19 +29,33 @@ public final class LiveCapture: Sendable {
             var source: (any FrameSource)? = handoff.take()
             var backoff = initialBackoff
             var frames = 0
+            // A reopened source restarts its clock (a file, a replay, some streams): its pts are
+            // shifted to continue after the last frame published, so encoders and recorders
+            // downstream see one increasing timeline.
+            var ptsOffset: Int64 = 0
+            var lastPts: Int64 = .min
+            var reopened = false
             while !state.stopRequested {
                 do throws(MediaError) {
                     if source == nil {
                         source = try SourceFactory.open(spec, options: options)
+                        reopened = true
                         logger.info("reopened \(spec)")
                     }
                     guard let frame = try source!.nextFrame() else {
                         throw MediaError(.io, "\(spec) ended")
                     }
+                    if reopened {
+                        reopened = false
+                        if frame.pts + ptsOffset <= lastPts {
+                            ptsOffset = lastPts + Int64(source!.frameRate.frameDurationMicros) - frame.pts
+                        }
+                    }
+                    lastPts = frame.pts + ptsOffset
                     backoff = initialBackoff
                     frames += 1
                     state.frameArrived(source!.size, source!.frameRate, drops: source!.droppedFrames)
-                    broadcast.publish(frame.retimed(index: frames - 1))
+                    broadcast.publish(frame.retimed(pts: lastPts, index: frames - 1))
                 } catch {
                     if let s = source { state.addSourceDrops(s.droppedFrames) }
                     source = nil

@@ -113,8 +113,8 @@ public enum SourceFactory {
             return try AVFormatSource(url: url, live: true, options: options)
         case .v4l2(let device):
             return try V4L2Source(device: device, options: options)
-        case .replay:
-            throw MediaError(.unsupported, "replay: sources are not implemented yet (see `rtd replay`)")
+        case .replay(let path):
+            return try ReplaySource(path: path, options: options)
         }
     }
 }

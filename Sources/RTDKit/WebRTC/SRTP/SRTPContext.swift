@@ -68,6 +68,13 @@ public final class SRTPContext {
 
     deinit { srtp_dealloc(session) }
 
+    /// Initialises libsrtp now rather than in the first context: its crypto backend's start-up and
+    /// self-tests take tens of milliseconds, which a client can spend while it signals instead of
+    /// after DTLS connects.
+    public static func prepare() {
+        _ = libsrtpStatus
+    }
+
     // MARK: In place, caller-owned buffers (no allocation)
 
     /// Protects the RTP packet in the first `length` bytes of `buffer`; returns the SRTP length.

@@ -1,0 +1,38 @@
+/// Why `rtd signal` stopped, each kind with its own exit status so scripts can tell them apart.
+public struct SignalError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable, CaseIterable {
+        /// Bad arguments or a file that cannot be written.
+        case badInput
+        /// DNS failure, connection refused or reset; or the server went away mid-session.
+        case unreachable
+        /// The server answered with an HTTP error status.
+        case httpError
+        /// The server's reply is not what the protocol says (bad JSON, garbage SDP, wrong answer).
+        case protocolError
+        case iceFailed
+        case dtlsFailed
+        case timeout
+
+        public var exitCode: Int32 {
+            switch self {
+            case .badInput: 1
+            case .protocolError: 2
+            case .unreachable: 3
+            case .httpError: 4
+            case .iceFailed: 5
+            case .dtlsFailed: 6
+            case .timeout: 7
+            }
+        }
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RTDKit
+
+struct SignalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signal",
+        abstract: "Connect to an rtd server (or any WHEP endpoint) as a receive-only WebRTC peer.",
+        discussion: """
+        Offers a receive-only video section and a data channel, connects with full ICE (as the \
+        controlling agent), DTLS and SRTP, and receives the camera's video and detection records. \
+        Lost packets are asked for again (NACK) and a keyframe is requested (PLI) when they cannot \
+        be recovered. Records from the data channel go to stdout as JSON Lines unless sent \
+        elsewhere with --detections-out. Only http:// URLs are supported (no TLS).
+
+        Signaling: rtd's JSON (POST URL/api/webrtc/signal, then a "bye"), or with --whep the WHEP \
+        protocol (POST of application/sdp to URL/whep/CAMERA, or to URL itself without --camera; \
+        DELETE of the returned Location at the end).
+
+        Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
+        (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
+        5 ICE failed, 6 DTLS failed (e.g. certificate fingerprint mismatch), 7 timed out.
+
+        Examples:
+          rtd signal http://127.0.0.1:8080 --camera cam0 > detections.jsonl
+          rtd signal http://host:8080 --camera cam0 --frames-out - | rtd detect
+          rtd signal http://host:8080 --duration 10 -o clip.mkv --stats
+          rtd signal http://host:8080 --camera door --whep --token s3cret --frames-out - | ffplay -
+        """)
+
+    @Argument(help: "Server URL, e.g. http://127.0.0.1:8080 (with --whep and no --camera: the WHEP endpoint itself).")
+    var url: String
+
+    @Option(help: ArgumentHelp("Camera to watch (default: the server's first).", valueName: "name"))
+    var camera: String?
+
+    @Flag(help: "Use WHEP signaling instead of rtd's JSON protocol.")
+    var whep = false
+
+    @Option(help: ArgumentHelp("Bearer token sent as Authorization: Bearer TOKEN.", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("STUN server for a server-reflexive candidate, e.g. stun:stun.example.org:3478.", valueName: "url"))
+    var stun: String?
+
+    @Option(help: ArgumentHelp("Ask rtd serve for this codec: h264 or vp8 (default: the server's choice; not sent over WHEP).", valueName: "codec"))
+    var codec: VideoCodecKind?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the received video, not re-encoded, to this .mkv/.mp4/.webm file.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Decoded frames as Y4M: - (stdout) or a file. With -, records need --detections-out FILE.", valueName: "file"))
+    var framesOut: String?
+
+    @Option(help: ArgumentHelp("Where data-channel records go: - (stdout, the default unless --frames-out -) or a .jsonl file.", valueName: "file"))
+    var detectionsOut: String?
+
+    @Option(help: ArgumentHelp("Stop after this many seconds of video.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Stop after this many frames.", valueName: "n"))
+    var frames: Int?
+
+    @Option(help: ArgumentHelp("Seconds allowed for each of: signaling, connecting, the first frame.", valueName: "seconds"))
+    var timeout: Double = 10
+
+    @Flag(help: "At the end, print time to connect and to first frame, fps, bitrate, loss, NACK/PLI counts, RTT and (for testsrc:stamp) glass-to-glass latency on stderr.")
+    var stats = false
+
+    @Flag(help: "With --stats: print the figures as one JSON object.")
+    var json = false
+
+    @OptionGroup var logging: LoggingArguments
+
+    func validate() throws {
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        if framesOut == "-", detectionsOut == "-" {
+            throw ValidationError("--frames-out - and --detections-out - cannot both use stdout")
+        }
+        if let output, !["mkv", "webm", "mp4"].contains(output.split(separator: ".").last?.lowercased() ?? "") {
+            throw ValidationError("-o needs a .mkv, .webm or .mp4 file name, not \(output)")
+        }
+    }
+
+    func run() throws {
+        logging.bootstrap()
+        Interrupt.install()
+        var options = SignalSession.Options(url: url)
+        options.dialect = whep ? .whep : .rtd
+        options.camera = camera
+        options.token = token
+        options.codec = codec
+        options.stunServer = stun
+        options.timeout = timeout
+        options.duration = duration
+        options.frameLimit = frames
+        options.decode = stats || framesOut != nil
+        var outputs = SignalSession.Outputs()
+        do {
+            let recordsTarget = detectionsOut ?? (framesOut == "-" ? nil : "-")
+            if let recordsTarget {
+                outputs.records = recordsTarget == "-" ? FileDescriptorWriter(fd: 1, name: "stdout") : try FileDescriptorWriter.create(path: recordsTarget)
+            }
+            if let framesOut {
+                outputs.frames = framesOut == "-" ? FileDescriptorWriter(fd: 1, name: "stdout") : try FileDescriptorWriter.create(path: framesOut)
+            }
+        } catch {
+            throw fail("signal", error.description)
+        }
+        outputs.videoFile = output
+        let report: SignalReport
+        do {
+            let session = try SignalSession(options: options, outputs: outputs, logger: Logger(label: "rtd.signal"),
+                                            shouldStop: { Interrupt.requested })
+            report = try session.run()
+        } catch {
+            throw fail("signal", error.message, code: error.kind.exitCode)
+        }
+        if stats { note(json ? report.json : report.text) }
+    }
+}
+
+extension VideoCodecKind: ExpressibleByArgument {}
