@@ -123,3 +123,25 @@ def test_capture_and_detect_make_a_pair_replay_aligns(rtd, tmp):
     boxes = lambda rs: [[d["box"] for d in r["detections"]] for r in rs]
     assert sum(len(b) for b in boxes(original)) > 30, "the pattern moves: motion is found"
     assert boxes(redo) == boxes(original)
+
+
+def test_recording_per_camera_from_the_config_file(rtd, tmp):
+    rec = tmp / "rec"
+    cfg = tmp / "rtd.yaml"
+    cfg.write_text(f"""server:
+  record: {rec}
+cameras:
+  kept: {{source: testsrc, size: 320x240}}
+  skipped: {{source: testsrc, size: 320x240, record: false}}
+""")
+    p = start_recording_server(rtd, "--config", str(cfg), "--keyint", "1")
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=20) == 0
+    assert sorted(os.listdir(rec)) == ["kept"]
+    videos = segments(rec / "kept")
+    assert videos and int(ffprobe(rec / "kept" / videos[0])["nb_read_frames"]) > 0
+    # A camera that asks for recording on a server with nowhere to record is a clear error.
+    cfg.write_text("cameras:\n  cam0: {source: testsrc, record: true}\n")
+    r = run([rtd, "serve", "--config", str(cfg), "--port", "0"], timeout=30)
+    assert r.returncode == 1 and b"record: true but there is no --record DIR" in r.stderr, r.stderr
