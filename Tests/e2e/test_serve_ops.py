@@ -455,3 +455,21 @@ def test_rtd_signal_watches_rtd_serve_over_whep_with_a_token(rtd, tmp):
         assert r.returncode == 4 and b"401" in r.stderr, r.stderr
     finally:
         stop(p)
+
+
+def test_websocket_viewers_are_counted(rtd):
+    p, base, _ = start(rtd, "--detector", "none", "--size", "320x240")
+
+    async def go():
+        async with websockets.connect(base.replace("http", "ws") + "/api/ws?camera=cam0") as conn:
+            assert json.loads(await asyncio.wait_for(conn.recv(), 10))["type"] == "hello"
+            await asyncio.sleep(0.3)
+            during = cameras(base)["cam0"]["ws_viewers"], metric(request(base + "/metrics")[2].decode(), "rtd_ws_viewers", camera="cam0")
+        await asyncio.sleep(0.5)
+        return during, cameras(base)["cam0"]["ws_viewers"]
+
+    try:
+        (listed, gauge), after = asyncio.run(go())
+        assert listed == 1 and gauge == 1 and after == 0, (listed, gauge, after)
+    finally:
+        stop(p)

@@ -77,6 +77,7 @@ public struct HTTPServer {
                     "width": cam.capture.size.width, "height": cam.capture.size.height, "fps": cam.capture.frameRate.value,
                     "state": cam.capture.isStreaming ? "streaming" : "reconnecting",
                     "viewers": peers.filter { $0.camera == cam.name }.count,
+                    "ws_viewers": cam.webSocketViewers,
                     "detector": cam.detector.detectorName,
                     "annotate": cam.config.annotate,
                     "codec": cam.config.codec?.rawValue ?? NSNull(),

@@ -56,6 +56,9 @@ public final class JPEGFeed: @unchecked Sendable {
 
     public func unsubscribe(_ id: UInt64) { subscribers.remove(id) }
 
+    /// WebSocket viewers watching this camera now.
+    public var viewerCount: Int { subscribers.count }
+
     /// Pictures encoded so far (one per picture, however many viewers got it).
     public var picturesEncoded: Int { lock.withLock { encoded } }
 

@@ -34,6 +34,7 @@ public actor ServerMetrics {
                    total: camera.activeTracks.reduce(0) { $0 + $1.droppedFrames })
             sample("rtd_frames_detected_total", [("camera", name)], total: camera.detector.framesProcessed)
             Gauge(label: "rtd_camera_streaming", dimensions: [("camera", name)]).record(camera.capture.isStreaming ? 1 : 0)
+            Gauge(label: "rtd_ws_viewers", dimensions: [("camera", name)]).record(camera.webSocketViewers)
         }
         return registry.emitToBuffer()
     }

@@ -21,4 +21,6 @@ final class SubscriberList<Value>: @unchecked Sendable {
     }
 
     var snapshot: [Value] { lock.withLock { Array(values.values) } }
+
+    var count: Int { lock.withLock { values.count } }
 }
