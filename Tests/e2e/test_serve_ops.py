@@ -322,7 +322,6 @@ def test_whep_with_an_aiortc_client(rtd):
 # Metrics, structured logs, graceful shutdown
 
 def metric(text, name, **labels):
-    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     total = None
     for line in text.splitlines():
         if line.startswith("#") or not line.startswith(name):
@@ -331,7 +330,7 @@ def metric(text, name, **labels):
         if series.split("{")[0] != name:
             continue
         got = series[len(name) + 1:-1] if "{" in series else ""
-        if all(f'{k}="{v}"' in got for k, v in labels.items()) or want == "":
+        if all(f'{k}="{v}"' in got for k, v in labels.items()):
             total = (total or 0) + float(value)
     return total
 
@@ -372,7 +371,6 @@ def test_metrics_logs_and_graceful_shutdown(rtd):
     assert metric(text, "rtd_peers", camera="cam0") == 1
     for stage in ("capture", "detect", "encode"):
         assert metric(text, "rtd_frames_dropped_total", camera="cam0", stage=stage) is not None, stage
-    assert metric(text, "rtd_nacks_total") is None or metric(text, "rtd_nacks_total") >= 0
     assert code == 0 and exit_s < 5, (code, exit_s)
     assert closed_after is not None and closed_after < 3, "the viewer must be told (DTLS close_notify), not time out"
     logs = [json.loads(line) for line in p.stderr.read().splitlines() if line.startswith("{")]

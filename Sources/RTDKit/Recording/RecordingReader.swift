@@ -120,12 +120,8 @@ final class RecordingReader {
     private func feed() throws(MediaError) {
         while true {
             let r = av_read_frame(format, packet)
-            if r == rtd_averror_eof() {
-                inputEnded = true
-                _ = try decoder.send(nil)
-                return
-            }
-            // A recording cut short by a killed recorder ends in a torn cluster: that is its end.
+            // End of file, or the torn last cluster of a recording whose recorder was killed:
+            // either way that is where the recording ends.
             if r < 0 {
                 inputEnded = true
                 _ = try decoder.send(nil)
