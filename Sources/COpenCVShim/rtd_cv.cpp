@@ -1,6 +1,7 @@
 // OpenCV behind the C API of rtd_cv.h. Frames are wrapped, never copied, except for the one
 // I420 -> BGR conversion a colour detector needs (cached per frame in rtd_image).
 #include "rtd_cv.h"
+#include "hog_people.hpp"
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <new>
@@ -190,8 +192,14 @@ int rtd_motion_detect(rtd_motion *m, rtd_image *image, rtd_boxes *out, char **er
 struct rtd_hog {
     rtd_hog_params params;
     cv::HOGDescriptor hog;
+    rtd_hog_impl::PeopleDetector fast;
     std::vector<cv::Rect> found;
     std::vector<double> weights;
+
+    bool uses_fast() const { return params.engine == RTD_HOG_RTD && params.win_stride % 8 == 0; }
+    rtd_hog_impl::Settings settings() const {
+        return {params.win_stride, params.padding, params.scale, params.hit_threshold};
+    }
 };
 
 rtd_hog *rtd_hog_create(const rtd_hog_params *params, char **error) {
@@ -210,8 +218,23 @@ int rtd_hog_detect(rtd_hog *h, rtd_image *image, rtd_boxes *out, char **error) {
     return guarded<int>(error, -1, [&]() -> int {
         const auto &p = h->params;
         const cv::Mat &gray = image->gray;
-        h->hog.detectMultiScale(gray, h->found, h->weights, p.hit_threshold, cv::Size(p.win_stride, p.win_stride),
-                                cv::Size(p.padding, p.padding), p.scale, p.group_threshold, false);
+        if (h->uses_fast()) {
+            h->fast.detect_multiscale(gray, h->settings(), h->found, h->weights);
+            // What detectMultiScale does after its pyramid: group, then clip to the frame.
+            h->hog.groupRectangles(h->found, h->weights, int(p.group_threshold), 0.2);
+            size_t kept = 0;
+            for (size_t i = 0; i < h->found.size(); i++) {
+                const cv::Rect r = h->found[i] & cv::Rect(0, 0, gray.cols, gray.rows);
+                if (r.area() <= 0) continue;
+                h->found[kept] = r;
+                h->weights[kept++] = h->weights[i];
+            }
+            h->found.resize(kept);
+            h->weights.resize(kept);
+        } else {
+            h->hog.detectMultiScale(gray, h->found, h->weights, p.hit_threshold, cv::Size(p.win_stride, p.win_stride),
+                                    cv::Size(p.padding, p.padding), p.scale, p.group_threshold, false);
+        }
         // The SVM margin is unbounded; a logistic maps it to (0,1) with 0.5 at the decision boundary.
         std::vector<float> scores;
         for (double wgt : h->weights) scores.push_back(float(1.0 / (1.0 + std::exp(-wgt))));
@@ -224,6 +247,24 @@ int rtd_hog_detect(rtd_hog *h, rtd_image *image, rtd_boxes *out, char **error) {
             if (box.area() > 0) out->items.push_back({box.x, box.y, box.width, box.height, scores[size_t(i)], 0});
         }
         return int(out->items.size());
+    });
+}
+
+int rtd_hog_window_scores(rtd_hog *h, rtd_image *image, double *scores, int capacity, char **error) {
+    return guarded<int>(error, -1, [&]() -> int {
+        const auto &p = h->params;
+        std::vector<cv::Point> hits;
+        std::vector<double> all;
+        if (h->uses_fast()) {
+            auto s = h->settings();
+            s.hit_threshold = -std::numeric_limits<double>::infinity();
+            h->fast.detect_level(image->gray, s, hits, all);
+        } else {
+            h->hog.detect(image->gray, hits, all, -std::numeric_limits<double>::max(),
+                          cv::Size(p.win_stride, p.win_stride), cv::Size(p.padding, p.padding));
+        }
+        std::copy_n(all.begin(), std::min(all.size(), size_t(std::max(capacity, 0))), scores);
+        return int(all.size());
     });
 }
 

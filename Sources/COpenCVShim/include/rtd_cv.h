@@ -68,11 +68,18 @@ typedef struct {
     double hit_threshold;
     double group_threshold; ///< finalThreshold of detectMultiScale
     float nms_iou;
+    int engine;          ///< RTD_HOG_RTD or RTD_HOG_OPENCV
 } rtd_hog_params;
+/// rtd's own implementation of the same detector (strides that are multiples of 8; other
+/// strides use OpenCV's), or OpenCV's detectMultiScale itself (the reference it is tested against).
+enum { RTD_HOG_RTD = 0, RTD_HOG_OPENCV = 1 };
 typedef struct rtd_hog rtd_hog;
 rtd_hog *rtd_hog_create(const rtd_hog_params *params, char **error);
 void rtd_hog_destroy(rtd_hog *h);
 int rtd_hog_detect(rtd_hog *h, rtd_image *image, rtd_boxes *out, char **error);
+/// The SVM score of every window of the unscaled image, in raster order, by the detector's
+/// engine (for comparing the engines). Returns the window count (at most `capacity` written), -1 on error.
+int rtd_hog_window_scores(rtd_hog *h, rtd_image *image, double *scores, int capacity, char **error);
 
 // Haar cascade
 typedef struct {

@@ -1,5 +1,9 @@
 import COpenCVShim
 
+public enum HOGEngine: Sendable, Equatable {
+    case rtd, opencv
+}
+
 public struct HOGOptions: Sendable, Equatable {
     /// Detection window step in pixels (both directions); larger is faster and coarser.
     public var winStride: Int = 8
@@ -13,6 +17,10 @@ public struct HOGOptions: Sendable, Equatable {
     public var groupThreshold: Double = 2
     /// Boxes overlapping a stronger one by more than this IoU are dropped.
     public var nmsIoU: Double = 0.65
+    /// Who computes it. rtd's engine gives OpenCV's features, scores and grouping (a unit test
+    /// holds them equal) faster; it needs a stride that is a multiple of 8 and otherwise hands
+    /// the frame to OpenCV's detectMultiScale, the reference.
+    public var engine: HOGEngine = .rtd
 
     public init() {}
 }
@@ -32,7 +40,8 @@ public final class HOGDetector: Detector, @unchecked Sendable { // one detection
         var params = rtd_hog_params(
             win_stride: Int32(clamping: options.winStride), padding: Int32(clamping: options.padding),
             scale: options.scale, hit_threshold: options.hitThreshold,
-            group_threshold: options.groupThreshold, nms_iou: Float(options.nmsIoU))
+            group_threshold: options.groupThreshold, nms_iou: Float(options.nmsIoU),
+            engine: Int32(options.engine == .rtd ? RTD_HOG_RTD : RTD_HOG_OPENCV))
         let created = try OpenCVBridge.call(.opencv, "hog") { rtd_hog_create(&params, $0) }
         guard let created else { throw DetectionError(.opencv, "hog: cannot create the detector") }
         self.options = options
@@ -48,5 +57,15 @@ public final class HOGDetector: Detector, @unchecked Sendable { // one detection
             }
         }
         return output.detections { _ in "person" }
+    }
+
+    /// The SVM score of every window of the unscaled frame, in raster order (engine comparisons).
+    func windowScores(_ frame: Frame) throws -> [Double] {
+        try OpenCVBridge.withImage(frame) { image in
+            let count = try OpenCVBridge.call(.opencv, "hog scores") { rtd_hog_window_scores(handle, image, nil, 0, $0) }
+            var scores = [Double](repeating: 0, count: Int(count))
+            _ = try OpenCVBridge.call(.opencv, "hog scores") { rtd_hog_window_scores(handle, image, &scores, count, $0) }
+            return scores
+        }
     }
 }
