@@ -154,21 +154,33 @@ def test_the_token_is_enforced_on_every_route(rtd):
             assert status != 401, (method, path)
             status, _, _ = request(base + path + "?token=s3cret", method, b"{}" if method != "GET" else None)
             assert status != 401, (method, path)
-        # The WebSocket upgrade itself is refused without the token, and works with ?token=.
-        ws = base.replace("http", "ws") + "/api/ws?camera=cam0"
-
-        async def ws_check():
-            with pytest.raises(InvalidStatus) as refused:
-                async with websockets.connect(ws):
-                    pass
-            # The access middleware answers 401; NIO's upgrade path turns a refused upgrade into a bare 400.
-            assert refused.value.response.status_code in (400, 401)
-            async with websockets.connect(ws + "&token=s3cret") as conn:
-                return json.loads(await asyncio.wait_for(conn.recv(), 10))
-
-        assert asyncio.run(ws_check())["type"] == "hello"
+        assert ws_with_token(base.replace("http", "ws"), "s3cret")["type"] == "hello"
     finally:
         stop(p)
+
+
+def ws_with_token(ws_base, token, ssl_context=None):
+    """The WebSocket upgrade is refused like any route without the right token (401, the same JSON
+    error and WWW-Authenticate), and works with ?token=: the first message of the upgraded socket."""
+    ws = ws_base + "/api/ws?camera=cam0"
+
+    async def go():
+        for url in (ws, ws + "&token=wrong"):
+            with pytest.raises(InvalidStatus) as refused:
+                async with websockets.connect(url, ssl=ssl_context):
+                    pass
+            response = refused.value.response
+            assert response.status_code == 401, (url, response.status_code)
+            assert response.headers["WWW-Authenticate"] == 'Bearer realm="rtd"'
+            assert "token" in json.loads(response.body)["error"]
+        with pytest.raises(InvalidStatus) as refused:  # any refusal is the router's answer, not a bare 400
+            async with websockets.connect(ws_base + f"/api/nope?token={token}", ssl=ssl_context):
+                pass
+        assert refused.value.response.status_code == 404
+        async with websockets.connect(ws + f"&token={token}", ssl=ssl_context) as conn:
+            return json.loads(await asyncio.wait_for(conn.recv(), 10))
+
+    return asyncio.run(go())
 
 
 def test_cors_is_off_unless_an_origin_is_allowed(rtd):
@@ -198,12 +210,14 @@ def test_https(rtd, tmp):
     key, cert = tmp / "key.pem", tmp / "cert.pem"
     run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
          "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)], check=True)
-    p, base, _ = start(rtd, "--detector", "none", "--tls-cert", str(cert), "--tls-key", str(key), scheme="https")
+    p, base, _ = start(rtd, "--detector", "none", "--tls-cert", str(cert), "--tls-key", str(key), "--token", "t0k",
+                       scheme="https")
     try:
         ctx = ssl.create_default_context(cafile=str(cert))
         ctx.check_hostname = False
-        status, _, body = request(base + "/healthz", context=ctx)
+        status, _, body = request(base + "/healthz", headers={"Authorization": "Bearer t0k"}, context=ctx)
         assert status == 200 and json.loads(body)["status"] == "ok"
+        assert ws_with_token(base.replace("https", "wss"), "t0k", ctx)["type"] == "hello"
         with pytest.raises(Exception):  # plain HTTP on the TLS port is not served
             urllib.request.urlopen(base.replace("https", "http") + "/healthz", timeout=3).read()
     finally:

@@ -446,8 +446,7 @@ def test_page_and_websocket_carry_the_token(rtd):
                     return None
             except websockets.InvalidStatus as e:
                 return e.response.status_code
-        # The access middleware answers 401, so the upgrade is refused (NIO says a bare 400).
-        assert asyncio.run(refused()) in (400, 401)
+        assert asyncio.run(refused()) == 401
         assert get_json(base + "/api/config")[0] == 401
         for query, transport in [("?token=s3cret", "webrtc"), ("?token=s3cret&transport=ws", "ws")]:
             drv.get(base + "/" + query)

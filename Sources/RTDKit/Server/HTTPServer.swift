@@ -130,11 +130,11 @@ public struct HTTPServer {
         router.get("/favicon.ico") { _, _ -> Response in Response(status: .noContent) }
 
         // WebSocket upgrades (/api/ws) go through the same router, and so through the token check.
-        var server: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: router)
+        var server = webSocketUpgradeServer(router: router)
         if let cert = settings.tlsCertificate, let key = settings.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-            server = try .tls(.http1WebSocketUpgrade(webSocketRouter: router), tlsConfiguration: tls)
+            server = try .tls(server, tlsConfiguration: tls)
         }
         return Application(router: router, server: server,
                            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "rtd"),
