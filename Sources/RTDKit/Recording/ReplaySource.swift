@@ -22,7 +22,7 @@ public final class ReplaySource: FrameSource {
         converter = FrameConverter(target: options.size)
         if let r = options.frameRate { limiter = FrameRateLimiter(rate: r) }
         paced = options.pacing != .fast
-        board = RecordedDetections.board(for: path)
+        board = RecordedDetections.board(for: path, consumer: options.consumer)
         board.setDetector(replay.sidecar?.records.first?.detector)
     }
 
@@ -43,7 +43,8 @@ public final class ReplaySource: FrameSource {
 /// The recorded detections of one replayed recording, by the capture time its frames were given
 /// when replayed: how a server camera playing `replay:FILE` shows the recording's own detections
 /// instead of running a detector. Shared between the source (which the capture thread owns and
-/// may reopen) and the camera's RecordedDetector, so it is found by the recording's path.
+/// may reopen) and the camera's RecordedDetector, so it is found by the recording's path and the
+/// camera playing it.
 public final class RecordedDetections: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
@@ -55,11 +56,12 @@ public final class RecordedDetections: @unchecked Sendable {
     private static let registryLock = NSLock()
     nonisolated(unsafe) private static var registry: [String: RecordedDetections] = [:]
 
-    public static func board(for path: String) -> RecordedDetections {
-        registryLock.withLock {
-            if let b = registry[path] { return b }
+    public static func board(for path: String, consumer: String?) -> RecordedDetections {
+        let key = "\(consumer ?? "")\u{0}\(path)"
+        return registryLock.withLock {
+            if let b = registry[key] { return b }
             let b = RecordedDetections()
-            registry[path] = b
+            registry[key] = b
             return b
         }
     }
@@ -94,8 +96,8 @@ public struct RecordedDetector: Detector {
     private let board: RecordedDetections
 
     /// Opens the sidecar beside `recording` (or none: no boxes) to learn the detector's name.
-    public init(recording path: String) {
-        board = RecordedDetections.board(for: path)
+    public init(recording path: String, consumer: String?) {
+        board = RecordedDetections.board(for: path, consumer: consumer)
         let sidecar = try? Sidecar.load(path: SegmentNaming.sidecarPath(forVideo: path))
         name = sidecar?.records.first?.detector ?? board.detector ?? "recorded"
     }

@@ -31,11 +31,12 @@ public final class Camera: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "camera"] = "\(config.name)"
         self.logger = logger
-        capture = try LiveCapture(spec: config.source, options: SourceOptions(size: config.size, frameRate: config.frameRate, pacing: pacing),
+        capture = try LiveCapture(spec: config.source, options: SourceOptions(size: config.size, frameRate: config.frameRate, pacing: pacing,
+                                                                         consumer: config.name),
                                   logger: logger, retryFirstOpen: true)
         if case .replay(let path) = config.source {
             // A replayed recording shows the detections recorded with it, not a new detector's.
-            detector = CameraDetector(camera: config.name, broadcast: capture.frames, detector: RecordedDetector(recording: path),
+            detector = CameraDetector(camera: config.name, broadcast: capture.frames, detector: RecordedDetector(recording: path, consumer: config.name),
                                       tracking: false, logger: logger)
         } else {
             detector = try CameraDetector(camera: config.name, broadcast: capture.frames, detectorSpec: config.detector,

@@ -268,7 +268,7 @@ final class ReplaySourceTests: XCTestCase {
                                                                      box: BoundingBox(x: i, y: 1, width: 2, height: 3), trackId: 4)]))
         }
         try muxer.finish()
-        let detector = RecordedDetector(recording: path)
+        let detector = RecordedDetector(recording: path, consumer: nil)
         XCTAssertEqual(detector.name, "hog")
         let capture = try LiveCapture(spec: .replay(path: path), options: SourceOptions(pacing: .realtime),
                                       logger: Logger(label: "t"), initialBackoff: 0.01)
@@ -285,5 +285,24 @@ final class ReplaySourceTests: XCTestCase {
         XCTAssertGreaterThan(pts.last!, 1_000_000, "played more than once")
         XCTAssertEqual(boxes.count, pts.count, "every replayed frame has its recorded detections")
         XCTAssertTrue(boxes.contains(19) && boxes.contains(0))
+    }
+
+    /// Two cameras replaying one recording each have their own board: what one camera's replay
+    /// is showing never lands on the other's frames.
+    func testTwoCamerasReplayingOneRecordingKeepTheirDetectionsApart() {
+        let path = "/recordings/shared.mkv"
+        let a = RecordedDetections.board(for: path, consumer: "a"), b = RecordedDetections.board(for: path, consumer: "b")
+        XCTAssertTrue(a === RecordedDetections.board(for: path, consumer: "a"), "the source and the detector of one camera share it")
+        func record(_ x: Int) -> DetectionRecord {
+            DetectionRecord(frame: x, ptsUs: 0, width: 320, height: 240, detector: "hog", inferenceUs: 1,
+                            detections: [Detection(label: "person", score: 0.9, box: BoundingBox(x: x, y: 1, width: 2, height: 3))])
+        }
+        // Both replay threads at work at once: a is at frame 5, b at frame 12.
+        a.advance(with: [record(5)])
+        b.advance(with: [record(12)])
+        a.post(capturedAt: 1000)
+        b.post(capturedAt: 1000)
+        XCTAssertEqual(a.detections(capturedAt: 1000)?.map(\.box.x), [5])
+        XCTAssertEqual(b.detections(capturedAt: 1000)?.map(\.box.x), [12])
     }
 }

@@ -74,11 +74,15 @@ public struct SourceOptions: Sendable, Equatable {
     public var size: VideoSize?
     public var frameRate: FrameRate?
     public var pacing: Pacing
+    /// Who consumes the source (a server camera's name): keeps two replays of one recording, and
+    /// their recorded detections, apart.
+    public var consumer: String?
 
-    public init(size: VideoSize? = nil, frameRate: FrameRate? = nil, pacing: Pacing = .auto) {
+    public init(size: VideoSize? = nil, frameRate: FrameRate? = nil, pacing: Pacing = .auto, consumer: String? = nil) {
         self.size = size
         self.frameRate = frameRate
         self.pacing = pacing
+        self.consumer = consumer
     }
 }
 
