@@ -177,8 +177,8 @@ struct RecordArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Record every camera's H.264 (the stream viewers get, not encoded again) and detections into DIR/CAMERA/CAMERA-YYYYmmdd-HHMMSS.mkv + .jsonl (UTC).", valueName: "dir"))
     var record: String?
 
-    @Option(help: ArgumentHelp("Length of one recording segment, e.g. 10m, 1h, 90s.", valueName: "duration"))
-    var segment: String = "10m"
+    @Option(help: ArgumentHelp("Length of one recording segment, e.g. 10m, 1h, 90s. Default 10m.", valueName: "duration"))
+    var segment: String?
 
     @Option(help: ArgumentHelp("Delete segments older than this, e.g. 7d, 12h (default: keep).", valueName: "duration"))
     var retain: String?
@@ -195,13 +195,14 @@ struct RecordArguments: ParsableArguments {
     }
 
     var settings: RecordingSettings? {
-        get throws(MediaError) { try settings(directory: record) }
+        get throws(MediaError) { try Self.settings(directory: record, segment: segment, retain: retain, maxSize: maxSize) }
     }
 
-    /// The recording settings for `directory` (the flag's, or the config file's), nil without one.
-    func settings(directory: String?) throws(MediaError) -> RecordingSettings? {
+    /// The recording settings for `directory` (from the flags, or the config file with the flags
+    /// applied), nil without one.
+    static func settings(directory: String?, segment: String?, retain: String?, maxSize: String?) throws(MediaError) -> RecordingSettings? {
         guard let record = directory else { return nil }
-        var s = RecordingSettings(directory: record, segmentSeconds: try RecordingSettings.parseDuration(segment, what: "--segment"))
+        var s = RecordingSettings(directory: record, segmentSeconds: try RecordingSettings.parseDuration(segment ?? "10m", what: "--segment"))
         if let retain { s.retainSeconds = try RecordingSettings.parseDuration(retain, what: "--retain") }
         if let maxSize { s.maxBytes = try RecordingSettings.parseSize(maxSize) }
         return s

@@ -80,14 +80,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Starting video bitrate in kbit/s. Default 1500.", valueName: "kbps"))
     var bitrate: Int?
 
-    @Option(help: ArgumentHelp("Lowest bitrate congestion control may choose, kbit/s.", valueName: "kbps"))
-    var minBitrate: Int = 150
+    @Option(help: ArgumentHelp("Lowest bitrate congestion control may choose, kbit/s. Default 150.", valueName: "kbps"))
+    var minBitrate: Int?
 
-    @Option(help: ArgumentHelp("Highest bitrate congestion control may choose, kbit/s.", valueName: "kbps"))
-    var maxBitrate: Int = 6000
+    @Option(help: ArgumentHelp("Highest bitrate congestion control may choose, kbit/s. Default 6000.", valueName: "kbps"))
+    var maxBitrate: Int?
 
-    @Option(help: ArgumentHelp("Seconds between periodic keyframes (viewers that join get one at once).", valueName: "seconds"))
-    var keyint: Double = 4
+    @Option(help: ArgumentHelp("Seconds between periodic keyframes (viewers that join get one at once). Default 4.", valueName: "seconds"))
+    var keyint: Double?
 
     @Option(help: "Most WebRTC peers at once (more get 503). Default 64.")
     var maxPeers: Int?
@@ -98,8 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Offers (signaling and WHEP) allowed per second per client address; more get 429. Default 20.", valueName: "rate"))
     var signalRate: Double?
 
-    @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675).", valueName: "seconds"))
-    var consentTimeout: Double = 30
+    @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675). Default 30.", valueName: "seconds"))
+    var consentTimeout: Double?
 
     @Option(help: ArgumentHelp("Require this token: Authorization: Bearer TOKEN on the API, ?token=TOKEN on the page and WebSocket.", valueName: "token"))
     var token: String?
@@ -116,8 +116,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Turn WebRTC off: signaling answers 503 and the viewer page uses the WebSocket fallback (/api/ws).")
     var noWebrtc = false
 
-    @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer.", valueName: "fps"))
-    var wsMaxFps: Double = 10
+    @Option(help: ArgumentHelp("Most JPEG pictures a second to each WebSocket (/api/ws) viewer. Default 10.", valueName: "fps"))
+    var wsMaxFps: Double?
 
     @Option(help: ArgumentHelp("DTLS certificate (PEM) to use instead of a fresh self-signed one; its fingerprint goes in every answer.", valueName: "file"))
     var cert: String?
@@ -132,13 +132,11 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
-        if !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
-        if consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
+        if let wsMaxFps, !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
+        if let consentTimeout, consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
+        if let keyint, keyint <= 0 { throw ValidationError("--keyint must be above 0") }
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
-        if minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
-        if let bitrate, !(minBitrate...maxBitrate).contains(bitrate) {
-            throw ValidationError("--bitrate must be within --min-bitrate ... --max-bitrate")
-        }
+        if let minBitrate, let maxBitrate, minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let udpPort, !(0...65535).contains(udpPort) { throw ValidationError("--udp-port must be 0...65535") }
         if let maxPeers, maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
@@ -179,9 +177,26 @@ struct ServeCommand: AsyncParsableCommand {
         s.maxPeers = maxPeers ?? s.maxPeers
         s.maxPeersPerCamera = maxPeersPerCamera ?? s.maxPeersPerCamera
         s.signalRate = signalRate ?? s.signalRate
+        if noWebrtc { s.webrtc = false }
+        s.wsMaxFPS = wsMaxFps ?? s.wsMaxFPS
+        s.minBitrateKbps = minBitrate ?? s.minBitrateKbps
+        s.maxBitrateKbps = maxBitrate ?? s.maxBitrateKbps
+        s.keyframeInterval = keyint ?? s.keyframeInterval
+        s.consentTimeout = consentTimeout ?? s.consentTimeout
+        if let cert, let key { (s.dtlsCert, s.dtlsKey) = (cert, key) }
+        s.segment = recordArguments.segment ?? s.segment
+        s.retain = recordArguments.retain ?? s.retain
+        s.maxSize = recordArguments.maxSize ?? s.maxSize
         file.server = s
         file.token = token ?? file.token
         return file
+    }
+
+    /// The range congestion control keeps each camera's bitrate in (a camera starting outside it widens it).
+    static func bitrateRange(_ config: ServeConfig) throws -> ClosedRange<Int> {
+        let lo = config.server.minBitrateKbps ?? 150, hi = config.server.maxBitrateKbps ?? 6000
+        guard lo <= hi else { throw fail("serve", "the minimum bitrate \(lo) kbit/s is above the maximum \(hi) (--min-bitrate/--max-bitrate)") }
+        return lo...hi
     }
 
     func run() async throws {
@@ -191,12 +206,13 @@ struct ServeCommand: AsyncParsableCommand {
         let server = config.server
         let host = server.host ?? "0.0.0.0"
         let metrics = ServerMetrics.bootstrap()
-        let encoder = LiveEncoder.Settings(bitrateKbps: 1500, keyframeInterval: keyint, preset: "ultrafast")
+        let encoder = LiveEncoder.Settings(bitrateKbps: 1500, keyframeInterval: server.keyframeInterval ?? 4, preset: "ultrafast")
+        let bitrates = try Self.bitrateRange(config)
         let hub: CameraHub
         do {
             OpenCVThreads.set(detectorArguments.threads)
             hub = try CameraHub(cameras: config.cameras, pacing: sourceArguments.pace, encoder: encoder,
-                                bitrateRange: minBitrate...maxBitrate, logger: logger)
+                                bitrateRange: bitrates, logger: logger)
         } catch let error as MediaError {
             throw fail("serve", error.message)
         } catch let error as DetectionError {
@@ -209,7 +225,8 @@ struct ServeCommand: AsyncParsableCommand {
             if directory == nil, let cam = config.cameras.first(where: { $0.record == true }) {
                 throw MediaError(.badInput, "camera '\(cam.name)' has record: true but there is no --record DIR (or server.record)")
             }
-            recorder = try recordArguments.settings(directory: directory).map { settings in
+            recorder = try RecordArguments.settings(directory: directory, segment: server.segment, retain: server.retain,
+                                                    maxSize: server.maxSize).map { settings in
                 let recorded = config.cameras.filter { $0.record ?? true }.map { ($0.name, settings) }
                 return try ServerRecorder(hub: hub, settings: Dictionary(uniqueKeysWithValues: recorded),
                                           codec: codec.flatMap(VideoCodecKind.init(rawValue:)) ?? .h264, logger: logger)
@@ -224,16 +241,16 @@ struct ServeCommand: AsyncParsableCommand {
         rtc.publicIP = server.publicIP
         rtc.maxPeers = server.maxPeers ?? 64
         rtc.maxPeersPerCamera = server.maxPeersPerCamera ?? rtc.maxPeers
-        rtc.consentTimeout = consentTimeout
-        rtc.certificateFile = cert
-        rtc.keyFile = key
+        rtc.consentTimeout = server.consentTimeout ?? 30
+        rtc.certificateFile = server.dtlsCert
+        rtc.keyFile = server.dtlsKey
         let endpoint: WebRTCEndpoint
         do {
             endpoint = try await WebRTCEndpoint.start(settings: rtc, hub: hub, group: MultiThreadedEventLoopGroup(numberOfThreads: 1),
                                                       logger: logger)
         } catch {
             hub.stop()
-            throw fail("serve", cert != nil ? "cannot start WebRTC (certificate \(cert!), UDP port \(rtc.udpPort) on \(host)): \(error)"
+            throw fail("serve", server.dtlsCert != nil ? "cannot start WebRTC (certificate \(server.dtlsCert!), UDP port \(rtc.udpPort) on \(host)): \(error)"
                                              : "cannot open UDP port \(rtc.udpPort) on \(host): \(error)")
         }
         var http = HTTPServer.Settings()
@@ -246,8 +263,8 @@ struct ServeCommand: AsyncParsableCommand {
         http.tlsKey = server.tlsKey
         http.signalRate = server.signalRate ?? 20
         http.iceServers = server.iceServers
-        http.webrtcEnabled = !noWebrtc
-        http.wsMaxFPS = wsMaxFps
+        http.webrtcEnabled = server.webrtc ?? true
+        http.wsMaxFPS = server.wsMaxFPS ?? 10
         http.version = RTD.version
         let udp = endpoint.localPort
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host

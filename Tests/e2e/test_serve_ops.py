@@ -99,14 +99,21 @@ cameras:
 
 def test_flags_override_the_config_file(rtd, tmp):
     cfg = tmp / "rtd.yaml"
-    cfg.write_text("cameras:\n  cam0: {source: testsrc, size: 320x240, detector: none}\n  cam1: testsrc\n")
-    p, base, _ = start(rtd, "--config", str(cfg), "--size", "640x480", "--camera", "cam1=testsrc:stamp", "--camera", "cam2=testsrc")
+    cfg.write_text("server: {webrtc: false, ws_max_fps: 5}\n"
+                   "cameras:\n  cam0: {source: testsrc, size: 320x240, detector: none}\n  cam1: testsrc\n")
+    p, base, _ = start(rtd, "--config", str(cfg), "--size", "640x480", "--camera", "cam1=testsrc:stamp", "--camera", "cam2=testsrc",
+                       "--ws-max-fps", "7")
     try:
         cams = cameras(base)
         assert list(cams) == ["cam0", "cam1", "cam2"]
         assert all((c["width"], c["height"]) == (640, 480) for c in cams.values())
         assert cams["cam0"]["detector"] == "none"  # kept from the file
         assert cams["cam1"]["source"] == "testsrc:stamp"
+        status, _, body = request(base + "/api/config")
+        cfg_json = json.loads(body)
+        assert status == 200 and cfg_json["webrtc"] is False and cfg_json["ws_max_fps"] == 7, cfg_json
+        status, _, _ = request(base + "/api/webrtc/signal", "POST", b'{"type":"offer","sdp":"v=0"}', {"Content-Type": "application/json"})
+        assert status == 503  # webrtc: false in the file
     finally:
         stop(p)
 

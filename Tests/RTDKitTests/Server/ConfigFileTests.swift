@@ -20,6 +20,18 @@ import Testing
           max_peers: 40
           max_peers_per_camera: 10
           signal_rate: 5
+          record: /var/rtd
+          segment: 5m
+          retain: 7d
+          max_size: 50G
+          webrtc: false
+          ws_max_fps: 15
+          min_bitrate: 200
+          max_bitrate: 4000
+          keyint: 2
+          consent_timeout: 10
+          dtls_cert: dtls.pem
+          dtls_key: dtls.key
         cameras:
           door:
             source: rtsp://10.0.0.7/stream
@@ -41,6 +53,10 @@ import Testing
                                         ICEServerConfig(urls: ["turn:turn.example.org", "turns:turn.example.org:5349"], username: "u", credential: "p")])
         #expect(c.server.allowOrigins == ["https://a.example", "https://b.example"])
         #expect(c.server.maxPeers == 40 && c.server.maxPeersPerCamera == 10 && c.server.signalRate == 5)
+        #expect(c.server.record == "/var/rtd" && c.server.segment == "5m" && c.server.retain == "7d" && c.server.maxSize == "50G")
+        #expect(c.server.webrtc == false && c.server.wsMaxFPS == 15 && c.server.keyframeInterval == 2 && c.server.consentTimeout == 10)
+        #expect(c.server.minBitrateKbps == 200 && c.server.maxBitrateKbps == 4000)
+        #expect(c.server.dtlsCert == "dtls.pem" && c.server.dtlsKey == "dtls.key")
         #expect(c.cameras.map(\.name) == ["door", "lab"])
         let door = c.cameras[0]
         #expect(door.source == .url("rtsp://10.0.0.7/stream"))
@@ -78,6 +94,12 @@ import Testing
         ("server:\n  ice_servers:\n    - urls: http://x\n", "rtd.yaml:3:13: server.ice_servers[0].urls: 'http://x' is not a stun:"),
         ("server:\n  ice_servers:\n    - urls: turn:x\n", "rtd.yaml:3:7: server.ice_servers[0]: a TURN server needs 'username' and 'credential'"),
         ("server:\n  tls_cert: a.pem\n", "rtd.yaml:2:3: server: tls_cert and tls_key go together"),
+        ("server:\n  dtls_key: a.key\n", "rtd.yaml:2:3: server: dtls_cert and dtls_key go together"),
+        ("server:\n  segment: 10 minutes\n", "rtd.yaml:2:12: server.segment: malformed duration '10 minutes'"),
+        ("server:\n  max_size: lots\n", "rtd.yaml:2:13: server.max_size: "),
+        ("server:\n  webrtc: no thanks\n", "rtd.yaml:2:11: server.webrtc: expected true or false"),
+        ("server:\n  ws_max_fps: 120\n", "rtd.yaml:2:15: server.ws_max_fps: 120.0 is out of range 0.1...60.0"),
+        ("server:\n  min_bitrate: 900\n  max_bitrate: 500\n", "rtd.yaml:2:3: server: min_bitrate 900 is above max_bitrate 500"),
         ("token: \"\"\n", "rtd.yaml:1:8: token: must not be empty"),
         ("cameras:\n  cam0: {source: testsrc\n", "rtd.yaml:3:1: YAML syntax:"),
         ("- just\n- a list\n", "rtd.yaml:1:1: expected a mapping, got a list"),

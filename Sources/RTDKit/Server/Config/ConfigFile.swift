@@ -128,7 +128,9 @@ public enum ConfigFile {
         func server(_ node: Node) throws(ConfigError) -> ServerConfig {
             var s = ServerConfig()
             let keys = ["host", "port", "udp_port", "public_ip", "ice_servers", "allow_origin", "tls_cert", "tls_key",
-                        "max_peers", "max_peers_per_camera", "signal_rate", "record"]
+                        "max_peers", "max_peers_per_camera", "signal_rate", "record", "segment", "retain", "max_size",
+                        "webrtc", "ws_max_fps", "min_bitrate", "max_bitrate", "keyint", "consent_timeout",
+                        "dtls_cert", "dtls_key"]
             for (key, v) in try mapping(node, "server", allowed: keys) {
                 let f = "server.\(key)"
                 switch key {
@@ -143,10 +145,30 @@ public enum ConfigFile {
                 case "max_peers": s.maxPeers = try int(v, f, 1...100_000)
                 case "max_peers_per_camera": s.maxPeersPerCamera = try int(v, f, 1...100_000)
                 case "signal_rate": s.signalRate = try double(v, f, 0.1...100_000)
-                default: s.record = try string(v, f, nonEmpty: true)
+                case "record": s.record = try string(v, f, nonEmpty: true)
+                case "segment", "retain":
+                    let text = try string(v, f, nonEmpty: true)
+                    do throws(MediaError) { _ = try RecordingSettings.parseDuration(text, what: "duration") } catch { throw fail(v, f, error.message) }
+                    if key == "segment" { s.segment = text } else { s.retain = text }
+                case "max_size":
+                    let text = try string(v, f, nonEmpty: true)
+                    do throws(MediaError) { _ = try RecordingSettings.parseSize(text) } catch { throw fail(v, f, error.message) }
+                    s.maxSize = text
+                case "webrtc": s.webrtc = try bool(v, f)
+                case "ws_max_fps": s.wsMaxFPS = try double(v, f, 0.1...60)
+                case "min_bitrate": s.minBitrateKbps = try int(v, f, 50...100_000)
+                case "max_bitrate": s.maxBitrateKbps = try int(v, f, 50...100_000)
+                case "keyint": s.keyframeInterval = try double(v, f, 0.1...3600)
+                case "consent_timeout": s.consentTimeout = try double(v, f, 1...3600)
+                case "dtls_cert": s.dtlsCert = try string(v, f, nonEmpty: true)
+                default: s.dtlsKey = try string(v, f, nonEmpty: true)
                 }
             }
             if (s.tlsCert == nil) != (s.tlsKey == nil) { throw fail(node, "server", "tls_cert and tls_key go together") }
+            if (s.dtlsCert == nil) != (s.dtlsKey == nil) { throw fail(node, "server", "dtls_cert and dtls_key go together") }
+            if let lo = s.minBitrateKbps, let hi = s.maxBitrateKbps, lo > hi {
+                throw fail(node, "server", "min_bitrate \(lo) is above max_bitrate \(hi)")
+            }
             return s
         }
 

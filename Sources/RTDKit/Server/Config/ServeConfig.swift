@@ -62,6 +62,20 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxPeersPerCamera: Int?
     public var signalRate: Double?
     public var record: String?
+    /// Recording segment length, age and size limits, as the flags spell them ("10m", "7d", "50G").
+    public var segment: String?
+    public var retain: String?
+    public var maxSize: String?
+    /// false: no WebRTC, the page uses /api/ws.
+    public var webrtc: Bool?
+    public var wsMaxFPS: Double?
+    public var minBitrateKbps: Int?
+    public var maxBitrateKbps: Int?
+    public var keyframeInterval: Double?
+    public var consentTimeout: Double?
+    /// DTLS certificate and key (PEM) instead of a fresh self-signed pair.
+    public var dtlsCert: String?
+    public var dtlsKey: String?
     public init() {}
 }
 
