@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference implementation of rtd's motion / hog / haar detectors in Python (opencv-python-headless),
+"""Reference implementation of rtd's motion / hog / haar / yolo detectors in Python (opencv-python-headless),
 to compare speed and results side by side with `rtd detect` on the same frames.
 
     ffmpeg -i clip.mp4 -f yuv4mpegpipe -pix_fmt yuv420p - | bench/detect_python_ref.py --detector motion
@@ -43,6 +43,11 @@ PARAMS = {
         "group_threshold": 2.0,    # detectMultiScale finalThreshold
         "nms_iou": 0.65,           # then cv2.dnn.NMSBoxes over logistic(SVM margin) scores
     },
+    "yolo": {
+        "confidence": 0.25,
+        "nms_iou": 0.45,           # per class
+        "letterbox_fill": 114,
+    },
     "haar": {
         "cascade": "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
         "scale_factor": 1.1,
@@ -53,7 +58,8 @@ PARAMS = {
 
 
 def read_y4m(stream):
-    """Yields (width, height, y_plane) for every frame of a 4:2:0 YUV4MPEG2 stream."""
+    """Yields (width, height, y_plane, i420) for every frame of a 4:2:0 YUV4MPEG2 stream (i420:
+    the whole frame as the (h*3/2, w) array cv2.COLOR_YUV2BGR_I420 takes)."""
     header = stream.readline()
     if not header.startswith(b"YUV4MPEG2"):
         sys.exit("input is not YUV4MPEG2")
@@ -73,7 +79,8 @@ def read_y4m(stream):
         data = stream.read(size)
         if len(data) < size:
             return
-        yield width, height, np.frombuffer(data, np.uint8, width * height).reshape(height, width)
+        frame = np.frombuffer(data, np.uint8)
+        yield width, height, frame[: width * height].reshape(height, width), frame.reshape(height * 3 // 2, width)
 
 
 def lround(v):
@@ -145,6 +152,51 @@ class Hog:
         return out
 
 
+class Yolo:
+    """A YOLOv8-layout ONNX model ([1, 4+C, N]) through cv2.dnn: letterbox, forward, decode with
+    numpy, class-wise NMS; boxes back in frame pixels. Takes the whole I420 frame (it needs colour)."""
+    colour = True
+
+    def __init__(self, p, model):
+        self.p = p
+        self.net = cv2.dnn.readNetFromONNX(model)
+        self.net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+        self.net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+        shape = [d.dim_value for d in __import__("onnx").load(model).graph.input[0].type.tensor_type.shape.dim]
+        self.input_h, self.input_w = shape[2], shape[3]
+
+    def detect(self, i420):
+        p = self.p
+        bgr = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
+        h, w = bgr.shape[:2]
+        r = min(self.input_w / w, self.input_h / h)
+        nw, nh = max(1, lround(w * r)), max(1, lround(h * r))
+        left, top = (self.input_w - nw) // 2, (self.input_h - nh) // 2
+        boxed = cv2.copyMakeBorder(cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_LINEAR), top, self.input_h - nh - top,
+                                   left, self.input_w - nw - left, cv2.BORDER_CONSTANT, value=(p["letterbox_fill"],) * 3)
+        self.net.setInput(cv2.dnn.blobFromImage(boxed, 1 / 255.0, swapRB=True, crop=False))
+        out = self.net.forward()[0]                      # (4 + C, N)
+        classes = out[4:]
+        best = classes.argmax(axis=0)
+        scores = classes[best, np.arange(out.shape[1])]
+        keep = scores >= p["confidence"]
+        cx, cy, bw, bh = (out[i][keep] for i in range(4))
+        x1, y1 = (cx - bw / 2 - left) / r, (cy - bh / 2 - top) / r
+        x2, y2 = (cx + bw / 2 - left) / r, (cy + bh / 2 - top) / r
+        found = []
+        for cls in np.unique(best[keep]):
+            idx = np.nonzero(best[keep] == cls)[0]
+            rects = [[float(x1[i]), float(y1[i]), float(x2[i] - x1[i]), float(y2[i] - y1[i])] for i in idx]
+            for k in np.ravel(cv2.dnn.NMSBoxes(rects, [float(scores[keep][i]) for i in idx], 0.0, p["nms_iou"])):
+                i = idx[k]
+                bx1, by1 = min(max(lround(x1[i]), 0), w), min(max(lround(y1[i]), 0), h)
+                bx2, by2 = min(max(lround(x2[i]), 0), w), min(max(lround(y2[i]), 0), h)
+                if bx2 > bx1 and by2 > by1:
+                    found.append((str(int(cls)), float(scores[keep][i]), (bx1, by1, bx2 - bx1, by2 - by1)))
+        found.sort(key=lambda f: -f[1])
+        return found
+
+
 class Haar:
     def __init__(self, p, cascade=None):
         self.p = p
@@ -164,7 +216,7 @@ class Haar:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("input", nargs="?", default="-", help="Y4M file, or - for stdin (default)")
-    ap.add_argument("--detector", default="motion", help="motion, hog or haar[:FILE.xml]")
+    ap.add_argument("--detector", default="motion", help="motion, hog, haar[:FILE.xml] or yolo:FILE.onnx (v8 layout)")
     ap.add_argument("--frames", type=int, default=0, help="stop after N frames (0 = all)")
     ap.add_argument("--threads", type=int, default=1, help="cv2.setNumThreads (default 1)")
     ap.add_argument("--jsonl", action="store_true", help="write one detection record per frame on stdout")
@@ -178,16 +230,18 @@ def main():
         detector = Hog(PARAMS["hog"])
     elif kind == "haar":
         detector = Haar(PARAMS["haar"], file or None)
+    elif kind == "yolo" and file:
+        detector = Yolo(PARAMS["yolo"], file)
     else:
-        sys.exit(f"unknown detector '{args.detector}': choose motion, hog or haar[:FILE.xml]")
+        sys.exit(f"unknown detector '{args.detector}': choose motion, hog, haar[:FILE.xml] or yolo:FILE.onnx")
 
     stream = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
     frames = boxes = 0
     detect_seconds = 0.0
     wall_start = time.perf_counter()
-    for width, height, gray in read_y4m(stream):
+    for width, height, gray, i420 in read_y4m(stream):
         start = time.perf_counter()
-        found = detector.detect(gray)
+        found = detector.detect(i420 if getattr(detector, "colour", False) else gray)
         elapsed = time.perf_counter() - start
         detect_seconds += elapsed
         if args.jsonl:

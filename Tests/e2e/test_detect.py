@@ -143,8 +143,8 @@ def test_corrupt_and_wrong_shape_models(rtd, tmp):
 
 
 def test_live_source_is_detected_newest_first_with_drops_counted(rtd):
-    # hog is far slower than 30 fps: detect keeps up by dropping, never lagging.
-    r = run([rtd, "detect", "testsrc", "--detector", "hog", "--duration", "3"])
+    # hog at 720p (about 90 ms a frame) is far slower than 30 fps: detect keeps up by dropping, never lagging.
+    r = run([rtd, "detect", "testsrc", "--size", "1280x720", "--detector", "hog", "--duration", "3"])
     assert r.returncode == 0, r.stderr
     recs = records(r.stdout)
     summary = r.stderr.decode()

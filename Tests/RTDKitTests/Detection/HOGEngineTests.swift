@@ -63,6 +63,14 @@ import Testing
         #expect(found >= 2, "the photo's people should be found: \(found)")
     }
 
+    @Test func framesSmallerThanAWindowFindNothing() throws {
+        let hog = try Self.detector(.rtd)
+        for (w, h) in [(2, 2), (48, 112), (64, 128), (300, 20), (20, 300)] {
+            let frame = DetectionTestSupport.frame(width: w, height: h) { x, y in UInt8((x * 37 + y * 11) & 255) }
+            #expect(try hog.detect(frame).isEmpty, "\(w)x\(h)")
+        }
+    }
+
     @Test func otherStridesUseOpenCV() throws {
         // Stride 4 is not a multiple of the block stride: the rtd engine hands it to OpenCV.
         let a = try Self.detector(.rtd, stride: 4).windowScores(Self.frames[1].1)
