@@ -26,7 +26,7 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg"),
         // V4L2: ioctl is variadic and the request codes are function-like macros, so a tiny C shim.
         .target(name: "CV4L2", path: "Sources/CV4L2"),
-        // OpenSSL's HMAC/EVP for STUN integrity (and DTLS through CDTLS).
+        // OpenSSL: HMAC/EVP for STUN integrity, TLS for https:// signaling (DTLS goes through CDTLS).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // DTLS over OpenSSL 3 needs macros, callbacks and a custom BIO: a small C shim whose header
         // has no OpenSSL type.

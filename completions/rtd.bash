@@ -486,9 +486,9 @@ _rtd_serve() {
 
 _rtd_signal() {
     repeating_flags=()
-    non_repeating_flags=(--whep --stats --json --version -h --help)
+    non_repeating_flags=(--whep --insecure --stats --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--camera --token --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level --log-format)
+    non_repeating_options=(--camera --token --ca-file --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level --log-format)
     __rtd_offer_flags_options 1
 
     # Offer option value completions
@@ -497,6 +497,9 @@ _rtd_signal() {
         return
         ;;
     '--token')
+        return
+        ;;
+    '--ca-file')
         return
         ;;
     '--stun')

@@ -12,7 +12,13 @@ struct SignalCommand: ParsableCommand {
         controlling agent), DTLS and SRTP, and receives the camera's video and detection records. \
         Lost packets are asked for again (NACK) and a keyframe is requested (PLI) when they cannot \
         be recovered. Records from the data channel go to stdout as JSON Lines unless sent \
-        elsewhere with --detections-out. Only http:// URLs are supported (no TLS).
+        elsewhere with --detections-out.
+
+        HTTPS: https:// URLs (port 443 by default) are checked like a browser would: the server's \
+        certificate must chain to the system's trusted certificates and name the URL's host (or IP \
+        address). For your own server's self-signed certificate (rtd serve --tls-cert), trust it with \
+        --ca-file CERT; --insecure skips the check (the traffic is still encrypted, but not \
+        authenticated). TLS 1.2 or newer.
 
         Signaling: rtd's JSON (POST URL/api/webrtc/signal, then a "bye"), or with --whep the WHEP \
         protocol (POST of application/sdp to URL/whep/CAMERA, or to URL itself without --camera; \
@@ -20,16 +26,18 @@ struct SignalCommand: ParsableCommand {
 
         Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
         (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
-        5 ICE failed, 6 DTLS failed (e.g. certificate fingerprint mismatch), 7 timed out.
+        5 ICE failed, 6 TLS or DTLS failed (a certificate that does not verify, a server that does not \
+        speak TLS, a DTLS fingerprint mismatch), 7 timed out.
 
         Examples:
           rtd signal http://127.0.0.1:8080 --camera cam0 > detections.jsonl
           rtd signal http://host:8080 --camera cam0 --frames-out - | rtd detect
           rtd signal http://host:8080 --duration 10 -o clip.mkv --stats
           rtd signal http://host:8080 --camera door --whep --token s3cret --frames-out - | ffplay -
+          rtd signal https://127.0.0.1:8443 --camera cam0 --ca-file cert.pem
         """)
 
-    @Argument(help: "Server URL, e.g. http://127.0.0.1:8080 (with --whep and no --camera: the WHEP endpoint itself).")
+    @Argument(help: "Server URL, e.g. http://127.0.0.1:8080 or https://host (with --whep and no --camera: the WHEP endpoint itself).")
     var url: String
 
     @Option(help: ArgumentHelp("Camera to watch (default: the server's first).", valueName: "name"))
@@ -40,6 +48,12 @@ struct SignalCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Bearer token sent as Authorization: Bearer TOKEN.", valueName: "token"))
     var token: String?
+
+    @Option(help: ArgumentHelp("For https://: trust the certificates in this PEM file instead of the system's (e.g. the --tls-cert of your own rtd serve).", valueName: "file"))
+    var caFile: String?
+
+    @Flag(help: "For https://: do not check the server's certificate (encrypted, but anyone on the path can pose as the server).")
+    var insecure = false
 
     @Option(help: ArgumentHelp("STUN server for a server-reflexive candidate, e.g. stun:stun.example.org:3478.", valueName: "url"))
     var stun: String?
@@ -77,6 +91,10 @@ struct SignalCommand: ParsableCommand {
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
         if !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        if caFile != nil, insecure { throw ValidationError("--ca-file and --insecure cannot be used together") }
+        if caFile != nil || insecure, !url.lowercased().hasPrefix("https://") {
+            throw ValidationError("--ca-file and --insecure apply to https:// URLs only, not \(url)")
+        }
         if framesOut == "-", detectionsOut == "-" {
             throw ValidationError("--frames-out - and --detections-out - cannot both use stdout")
         }
@@ -94,6 +112,12 @@ struct SignalCommand: ParsableCommand {
         options.token = token
         options.codec = codec
         options.stunServer = stun
+        if insecure {
+            note("rtd signal: warning: --insecure: the server's certificate is not checked")
+            options.verification = .insecure
+        } else if let caFile {
+            options.verification = .caFile(caFile)
+        }
         options.timeout = timeout
         options.duration = duration
         options.frameLimit = frames

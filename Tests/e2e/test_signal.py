@@ -8,6 +8,7 @@ import json
 import random
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -217,8 +218,8 @@ def test_unreachable_and_bad_urls(rtd):
     assert r.returncode == EXIT_UNREACHABLE and "cannot connect" in r.stderr.decode(), r.stderr
     r = run([rtd, "signal", "http://no-such-host.invalid:8080", "--timeout", "5"])
     assert r.returncode == EXIT_UNREACHABLE and "cannot resolve" in r.stderr.decode(), r.stderr
-    r = run([rtd, "signal", "https://127.0.0.1:8443"])
-    assert r.returncode == 1 and "only http://" in r.stderr.decode(), r.stderr
+    r = run([rtd, "signal", "ftp://127.0.0.1:8443"])
+    assert r.returncode == 1 and "only http:// and https://" in r.stderr.decode(), r.stderr
 
 
 def test_silent_server_times_out(rtd):
@@ -523,3 +524,148 @@ def test_receives_and_decodes_an_aiortc_whep_server(rtd, tmp_path, codec):
     assert sum(1 for a, b in zip(luma, luma[1:]) if a != b) >= len(luma) // 2
     assert whep.auth[0] == "Bearer t0k"
     assert whep.deleted == ["/whep/bars/1"], "the session ends with DELETE on the Location"
+
+
+# MARK: https:// against rtd serve --tls-cert
+
+def make_cert(directory, name, san):
+    """A self-signed certificate (and its key) valid for the subjectAltName `san`."""
+    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+         "-subj", f"/CN={name}", "-addext", f"subjectAltName={san}", "-keyout", str(key), "-out", str(cert)], check=True)
+    return cert, key
+
+
+def start_https_server(rtd, cert, key):
+    port = free_port()
+    p = subprocess.Popen([rtd, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc",
+                          "--size", "320x240", "--tls-cert", str(cert), "--tls-key", str(key)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if "rtd serve: https://" not in line:
+        p.kill()
+        raise RuntimeError("server did not start: " + line + p.stderr.read())
+    return p, port
+
+
+def stop_server(p):
+    p.terminate()
+    p.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def https_server(rtd, tmp_path_factory):
+    """rtd serve over HTTPS with a certificate for IP:127.0.0.1 and DNS:localhost; yields (port, cert, key)."""
+    cert, key = make_cert(tmp_path_factory.mktemp("tls"), "rtd-test", "IP:127.0.0.1,DNS:localhost")
+    p, port = start_https_server(rtd, cert, key)
+    yield port, cert, key
+    stop_server(p)
+
+
+def test_https_with_ca_file(rtd, https_server):
+    port, cert, _ = https_server
+    r = run([rtd, "signal", f"https://127.0.0.1:{port}", "--camera", "cam0", "--ca-file", str(cert), "--frames", "30",
+             "--stats", "--json"], timeout=60)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    stats = stats_of(r)
+    assert stats["frames_decoded"] >= 30 and (stats["width"], stats["height"]) == (320, 240), stats
+    records = records_of(r)
+    assert len(records) >= 10 and all(x["type"] == "detections" and x["camera"] == "cam0" for x in records), records[-3:]
+
+
+@pytest.mark.parametrize("dialect", [[], ["--whep"]], ids=["rtd", "whep"])
+def test_https_by_host_name(rtd, https_server, dialect):
+    """By host name (SNI and a DNS name check), with rtd's JSON signaling and with WHEP."""
+    port, cert, _ = https_server
+    r = run([rtd, "signal", f"https://localhost:{port}", *dialect, "--camera", "cam0", "--ca-file", str(cert),
+             "--frames", "15", "--detections-out", "/dev/null", "--stats", "--json"], timeout=60)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert stats_of(r)["frames_decoded"] >= 15
+
+
+def test_https_sends_sni_for_names_only(rtd, https_server):
+    """Python's TLS server (not NIO) records the SNI and the request: a host name is sent as SNI, an
+    IP address is not (RFC 6066); the request itself arrives intact over TLS."""
+    _, cert, key = https_server
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Canned)
+    httpd.daemon_threads = True
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    httpd.reply, httpd.seen = (404, json.dumps({"type": "error", "error": "no camera 'x'"}), "application/json"), []
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    try:
+        by_name = run([rtd, "signal", f"https://localhost:{port}/base", "--ca-file", str(cert), "--token", "t", "--timeout", "5"])
+        by_ip = run([rtd, "signal", f"https://127.0.0.1:{port}", "--ca-file", str(cert), "--timeout", "5"])
+    finally:
+        httpd.shutdown()
+    for r in (by_name, by_ip):
+        assert r.returncode == EXIT_HTTP and "no camera 'x'" in r.stderr.decode(), r.stderr
+    assert names == ["localhost", None], names
+    (path, headers), _ = httpd.seen
+    assert path == "/base/api/webrtc/signal" and headers["Host"] == f"localhost:{port}", httpd.seen
+    assert headers["Authorization"] == "Bearer t"
+
+
+def test_https_untrusted_certificate(rtd, https_server):
+    port, _, _ = https_server
+    r = run([rtd, "signal", f"https://127.0.0.1:{port}", "--timeout", "5"])
+    err = r.stderr.decode()
+    assert r.returncode == EXIT_DTLS, err
+    assert "certificate does not verify" in err and "self-signed certificate" in err and "--ca-file" in err, err
+    assert err.count("\n") == 1, err
+
+
+def test_https_insecure(rtd, https_server):
+    port, _, _ = https_server
+    r = run([rtd, "signal", f"https://127.0.0.1:{port}", "--insecure", "--frames", "10", "--detections-out", "/dev/null"],
+            timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode == 0, err[-2000:]
+    assert err.splitlines()[0] == "rtd signal: warning: --insecure: the server's certificate is not checked", err
+
+
+def test_https_certificate_for_another_host(rtd, tmp_path):
+    cert, key = make_cert(tmp_path, "other", "DNS:other.example")
+    p, port = start_https_server(rtd, cert, key)
+    try:
+        by_ip = run([rtd, "signal", f"https://127.0.0.1:{port}", "--ca-file", str(cert), "--timeout", "5"])
+        by_name = run([rtd, "signal", f"https://localhost:{port}", "--ca-file", str(cert), "--timeout", "5"])
+    finally:
+        stop_server(p)
+    for r, why, host in [(by_ip, "IP address mismatch", "127.0.0.1"), (by_name, "Hostname mismatch", "localhost")]:
+        err = r.stderr.decode()
+        assert r.returncode == EXIT_DTLS, err
+        assert why.lower() in err.lower() and f"not for {host}" in err, err
+
+
+def test_https_to_a_plain_http_server(rtd, server):
+    # rtd serve without --tls-cert neither answers nor closes on a TLS hello: it times out, saying why.
+    base, _ = server
+    r = run([rtd, "signal", base.replace("http://", "https://"), "--timeout", "2"])
+    err = r.stderr.decode()
+    assert r.returncode == EXIT_TIMEOUT, err
+    assert "TLS handshake" in err and "plain http://" in err, err
+    assert err.count("\n") == 1, err
+    # A server that answers the hello with an HTTP 400 (Python's http.server) fails at once.
+    httpd, plain = serve_http(Canned, reply=(200, "{}", "application/json"), seen=[])
+    try:
+        r = run([rtd, "signal", plain.replace("http://", "https://"), "--timeout", "5"])
+    finally:
+        httpd.shutdown()
+    err = r.stderr.decode()
+    assert r.returncode == EXIT_DTLS, err
+    assert "TLS handshake failed: the server does not speak TLS (a plain http:// server?)" in err, err
+    assert err.count("\n") == 1, err
+
+
+def test_tls_options_are_checked(rtd, tmp_path):
+    r = run([rtd, "signal", "https://127.0.0.1:9", "--ca-file", str(tmp_path / "none.pem")])
+    assert r.returncode == 1 and "none.pem" in r.stderr.decode(), r.stderr
+    r = run([rtd, "signal", "https://127.0.0.1:9", "--ca-file", "c.pem", "--insecure"])
+    assert r.returncode != 0 and "cannot be used together" in r.stderr.decode(), r.stderr
+    r = run([rtd, "signal", "http://127.0.0.1:9", "--insecure"])
+    assert r.returncode != 0 and "https:// URLs only" in r.stderr.decode(), r.stderr

@@ -4,21 +4,25 @@ import Glibc
 import Darwin
 #endif
 
-/// An http:// URL split into what a plain HTTP/1.1 request needs.
+/// An http:// or https:// URL split into what an HTTP/1.1 request needs.
 public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
+    /// https://: the request goes over TLS.
+    public var tls: Bool
     public var host: String
     public var port: Int
     /// Path and query, starting with "/".
     public var path: String
 
-    /// Accepts `http://host[:port][/path]`, `host:port` (http assumed) and IPv6 in brackets.
+    /// Accepts `http[s]://host[:port][/path]`, `host:port` (http assumed) and IPv6 in brackets.
     public init(_ text: String) throws(SignalError) {
         var rest = Substring(text)
+        tls = false
         if let scheme = rest.range(of: "://") {
             let name = rest[..<scheme.lowerBound].lowercased()
-            guard name == "http" else {
-                throw SignalError(.badInput, "\(name):// URLs are not supported (only http://): \(text)")
+            guard name == "http" || name == "https" else {
+                throw SignalError(.badInput, "\(name):// URLs are not supported (only http:// and https://): \(text)")
             }
+            tls = name == "https"
             rest = rest[scheme.upperBound...]
         }
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
@@ -45,11 +49,12 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
             guard let p = Int(portPart), (1...65535).contains(p) else { throw SignalError(.badInput, "bad port in URL \(text)") }
             port = p
         } else {
-            port = 80
+            port = tls ? 443 : 80
         }
     }
 
-    public init(host: String, port: Int, path: String) {
+    public init(tls: Bool = false, host: String, port: Int, path: String) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.path = path
@@ -59,23 +64,23 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     public func resolving(_ reference: String) throws(SignalError) -> HTTPURL {
         if reference.contains("://") { return try HTTPURL(reference) }
         let base = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        if reference.hasPrefix("/") { return HTTPURL(host: host, port: port, path: reference) }
+        if reference.hasPrefix("/") { return HTTPURL(tls: tls, host: host, port: port, path: reference) }
         let directory = base.hasSuffix("/") ? base : String(base[...(base.lastIndex(of: "/") ?? base.startIndex)])
-        return HTTPURL(host: host, port: port, path: directory + reference)
+        return HTTPURL(tls: tls, host: host, port: port, path: directory + reference)
     }
 
     /// `path` with `suffix` appended, one slash between.
     public func appending(_ suffix: String) -> HTTPURL {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return HTTPURL(host: host, port: port, path: trimmed + suffix)
+        return HTTPURL(tls: tls, host: host, port: port, path: trimmed + suffix)
     }
 
     var hostHeader: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? h : "\(h):\(port)"
+        return port == (tls ? 443 : 80) ? h : "\(h):\(port)"
     }
 
-    public var description: String { "http://\(hostHeader)\(path)" }
+    public var description: String { "\(tls ? "https" : "http")://\(hostHeader)\(path)" }
 }
 
 public struct HTTPReply: Sendable {
@@ -87,42 +92,63 @@ public struct HTTPReply: Sendable {
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A blocking HTTP/1.1 client for signaling: one request per connection, http:// only. Enough for
-/// a few small JSON/SDP exchanges; not a general-purpose client.
-public enum HTTPClient {
+/// A blocking HTTP/1.1 client for signaling: one request per connection, over TLS for https://.
+/// Enough for a few small JSON/SDP exchanges; not a general-purpose client. Not thread-safe.
+public final class HTTPClient {
     public static let maxResponseBytes = 1 << 20
 
-    public static func request(_ method: String, _ url: HTTPURL, headers: [(String, String)] = [], body: [UInt8] = [],
-                               timeout: Double) throws(SignalError) -> HTTPReply {
+    public let verification: TLSVerification
+    /// Made at the first https:// request.
+    private var madeContext: TLSContext?
+
+    public init(verification: TLSVerification = .system) {
+        self.verification = verification
+    }
+
+    public func request(_ method: String, _ url: HTTPURL, headers: [(String, String)] = [], body: [UInt8] = [],
+                        timeout: Double) throws(SignalError) -> HTTPReply {
         let deadline = Clock.monotonicMicros() + Int64(timeout * 1e6)
-        let fd = try connect(url, deadline: deadline)
+        // Before connecting, so an unusable --ca-file is reported as such even if the server is down.
+        let context = url.tls ? try tlsContext() : nil
+        let fd = try Self.connect(url, deadline: deadline)
         defer { close(fd) }
+        let tls: TLSStream? = if let context { try TLSStream(fd: fd, url: url, context: context, deadline: deadline) } else { nil }
         var head = "\(method) \(url.path) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\nUser-Agent: rtd-signal\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
-        try sendAll(fd, Array(head.utf8) + body, url: url, deadline: deadline)
+        if let tls {
+            try tls.write(Array(head.utf8) + body, deadline: deadline)
+        } else {
+            try Self.sendAll(fd, Array(head.utf8) + body, url: url, deadline: deadline)
+        }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
-            try wait(fd, events: Int16(POLLIN), url: url, deadline: deadline, doing: "waiting for the reply")
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw SignalError(.unreachable, "\(url): connection lost while reading the reply: \(String(cString: strerror(errno)))")
+            let n = if let tls {
+                try tls.read(into: &buffer, deadline: deadline)
+            } else {
+                try Self.receive(fd, into: &buffer, url: url, deadline: deadline)
             }
             if n == 0 { break }
             received += buffer[0..<n]
-            guard received.count <= maxResponseBytes else {
-                throw SignalError(.protocolError, "\(url): reply larger than \(maxResponseBytes) bytes")
+            guard received.count <= Self.maxResponseBytes else {
+                throw SignalError(.protocolError, "\(url): reply larger than \(Self.maxResponseBytes) bytes")
             }
             // Complete: stop reading (the server may keep the connection open). Not HTTP: fail now.
-            if try parseResponse(received) != nil { break }
+            if try Self.parseResponse(received) != nil { break }
         }
-        guard let response = try parseResponse(received) else {
+        guard let response = try Self.parseResponse(received) else {
             throw SignalError(.protocolError, "\(url): connection closed before a complete HTTP reply (\(received.count) bytes)")
         }
         return response
+    }
+
+    private func tlsContext() throws(SignalError) -> TLSContext {
+        if let madeContext { return madeContext }
+        let made = try TLSContext(verification)
+        madeContext = made
+        return made
     }
 
     /// Parses a complete response; nil while more bytes are needed (Content-Length or chunked not
@@ -234,7 +260,18 @@ public enum HTTPClient {
         }
     }
 
-    private static func wait(_ fd: Int32, events: Int16, url: HTTPURL, deadline: Int64, doing: String) throws(SignalError) {
+    /// Bytes read into `buffer`; 0 when the server has closed the connection.
+    private static func receive(_ fd: Int32, into buffer: inout [UInt8], url: HTTPURL, deadline: Int64) throws(SignalError) -> Int {
+        while true {
+            try wait(fd, events: Int16(POLLIN), url: url, deadline: deadline, doing: "waiting for the reply")
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n >= 0 { return n }
+            if errno == EINTR || errno == EAGAIN { continue }
+            throw SignalError(.unreachable, "\(url): connection lost while reading the reply: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func wait(_ fd: Int32, events: Int16, url: HTTPURL, deadline: Int64, doing: String) throws(SignalError) {
         while true {
             let left = deadline - Clock.monotonicMicros()
             guard left > 0 else { throw SignalError(.timeout, "\(url): timed out \(doing)") }

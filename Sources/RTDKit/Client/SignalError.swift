@@ -11,6 +11,9 @@ public struct SignalError: Error, Sendable, Equatable, CustomStringConvertible {
         case protocolError
         case iceFailed
         case dtlsFailed
+        /// The https:// handshake failed: a certificate that does not verify, a server that does
+        /// not speak TLS. Shares DTLS's exit status: both mean "no secure channel to the server".
+        case tlsFailed
         case timeout
 
         public var exitCode: Int32 {
@@ -20,7 +23,7 @@ public struct SignalError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unreachable: 3
             case .httpError: 4
             case .iceFailed: 5
-            case .dtlsFailed: 6
+            case .dtlsFailed, .tlsFailed: 6
             case .timeout: 7
             }
         }

@@ -14,6 +14,8 @@ public final class SignalSession {
         public var token: String?
         public var codec: VideoCodecKind?
         public var stunServer: String?
+        /// How an https:// server's certificate is checked.
+        public var verification: TLSVerification = .system
         /// Seconds allowed for signaling, connecting and the first frame, each.
         public var timeout: Double = 10
         /// Stop after this many seconds of receiving (from the first frame).
@@ -115,7 +117,8 @@ public final class SignalSession {
             iceUfrag: credentials.ufrag, icePwd: credentials.password,
             fingerprint: SDPFingerprint(hashFunction: "sha-256", value: certificate.fingerprint.hex), candidates: candidates))
         let signaling = try SignalingClient(url: options.url, dialect: options.dialect, camera: options.camera,
-                                            token: options.token, codec: options.codec, timeout: options.timeout)
+                                            token: options.token, codec: options.codec, timeout: options.timeout,
+                                            verification: options.verification)
         let answerText = try signaling.offer(offer.serialized())
         report.signaledAfterMicros = Clock.monotonicMicros() - started
         defer { signaling.end() }

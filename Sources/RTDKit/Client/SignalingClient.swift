@@ -12,13 +12,15 @@ public final class SignalingClient {
     public let token: String?
     public let codec: VideoCodecKind?
     public let timeout: Double
+    private let http: HTTPClient
     /// Where to end the session: the rtd session id or the WHEP resource.
     public private(set) var sessionID: String?
     public private(set) var resource: HTTPURL?
 
     public init(url: String, dialect: Dialect, camera: String?, token: String?, codec: VideoCodecKind?,
-                timeout: Double) throws(SignalError) {
+                timeout: Double, verification: TLSVerification = .system) throws(SignalError) {
         base = try HTTPURL(url)
+        http = HTTPClient(verification: verification)
         self.dialect = dialect
         self.camera = camera
         self.token = token
@@ -49,7 +51,7 @@ public final class SignalingClient {
             if let camera { request["camera"] = camera }
             if let codec { request["codec"] = codec.rawValue }
             let body = (try? JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])).map { Array($0) } ?? []
-            let reply = try HTTPClient.request("POST", url, headers: [("Content-Type", "application/json")] + authorization,
+            let reply = try http.request("POST", url, headers: [("Content-Type", "application/json")] + authorization,
                                                body: body, timeout: timeout)
             let json = Self.jsonObject(reply.body)
             guard reply.status == 200 else { throw Self.httpError(reply, url: url, json: json) }
@@ -62,7 +64,7 @@ public final class SignalingClient {
             sessionID = json["session_id"] as? String
             return answer
         case .whep:
-            let reply = try HTTPClient.request("POST", url, headers: [("Content-Type", "application/sdp")] + authorization,
+            let reply = try http.request("POST", url, headers: [("Content-Type", "application/sdp")] + authorization,
                                                body: Array(sdp.utf8), timeout: timeout)
             guard reply.status == 201 || reply.status == 200 else {
                 throw Self.httpError(reply, url: url, json: Self.jsonObject(reply.body))
@@ -78,11 +80,11 @@ public final class SignalingClient {
         case .rtd:
             guard let sessionID,
                   let body = try? JSONSerialization.data(withJSONObject: ["type": "bye", "session_id": sessionID]) else { return }
-            _ = try? HTTPClient.request("POST", offerURL, headers: [("Content-Type", "application/json")] + authorization,
+            _ = try? http.request("POST", offerURL, headers: [("Content-Type", "application/json")] + authorization,
                                         body: Array(body), timeout: min(timeout, 3))
         case .whep:
             guard let resource else { return }
-            _ = try? HTTPClient.request("DELETE", resource, headers: authorization, timeout: min(timeout, 3))
+            _ = try? http.request("DELETE", resource, headers: authorization, timeout: min(timeout, 3))
         }
     }
 

@@ -10,8 +10,42 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(try HTTPURL("http://h/whep/cam0").resolving("/whep/cam0/abc").path, "/whep/cam0/abc")
         XCTAssertEqual(try HTTPURL("http://h/whep/cam0").resolving("cam0/abc").path, "/whep/cam0/abc")
         XCTAssertEqual(try HTTPURL("http://h/whep/cam0").resolving("http://other:1/r"), HTTPURL(host: "other", port: 1, path: "/r"))
-        for bad in ["https://example.org", "http://", "http://h:0", "http://h:99999", "http://[::1", "ftp://x"] {
+        for bad in ["http://", "https://", "https://h:0", "http://h:0", "http://h:99999", "http://[::1", "ftp://x"] {
             XCTAssertThrowsError(try HTTPURL(bad), bad) { XCTAssertEqual(($0 as? SignalError)?.kind, .badInput) }
+        }
+    }
+
+    func testHTTPSURLs() throws {
+        XCTAssertEqual(try HTTPURL("https://example.org"), HTTPURL(tls: true, host: "example.org", port: 443, path: "/"))
+        XCTAssertEqual(try HTTPURL("HTTPS://127.0.0.1:8443/base"), HTTPURL(tls: true, host: "127.0.0.1", port: 8443, path: "/base"))
+        XCTAssertEqual(try HTTPURL("https://[::1]/").port, 443)
+        XCTAssertEqual(try HTTPURL("https://h:80").port, 80)
+        XCTAssertFalse(try HTTPURL("http://h").tls)
+        XCTAssertFalse(try HTTPURL("h:443").tls, "no scheme means http")
+        // The default port is left out of Host and of messages; another port is kept.
+        XCTAssertEqual(try HTTPURL("https://example.org:443/x").description, "https://example.org/x")
+        XCTAssertEqual(try HTTPURL("https://example.org:80").hostHeader, "example.org:80")
+        XCTAssertEqual(try HTTPURL("https://[::1]:8443").description, "https://[::1]:8443/")
+        // Derived URLs stay on TLS unless the reference names its own scheme.
+        let whep = try HTTPURL("https://h:8443/whep/cam0")
+        XCTAssertEqual(whep.appending("/x"), HTTPURL(tls: true, host: "h", port: 8443, path: "/whep/cam0/x"))
+        XCTAssertEqual(try whep.resolving("/whep/cam0/abc"), HTTPURL(tls: true, host: "h", port: 8443, path: "/whep/cam0/abc"))
+        XCTAssertEqual(try whep.resolving("http://h:8080/r"), HTTPURL(host: "h", port: 8080, path: "/r"))
+    }
+
+    func testCAFileThatCannotBeUsedIsBadInput() throws {
+        let url = try HTTPURL("https://127.0.0.1:1")
+        let missing = HTTPClient(verification: .caFile("/nonexistent/ca.pem"))
+        XCTAssertThrowsError(try missing.request("GET", url, timeout: 2)) { error in
+            XCTAssertEqual((error as? SignalError)?.kind, .badInput)
+            XCTAssertTrue("\(error)".contains("/nonexistent/ca.pem"), "\(error)")
+        }
+        let notPEM = FileManager.default.temporaryDirectory.appendingPathComponent("rtd-not-a-cert-\(getpid()).pem")
+        try Data("not a certificate\n".utf8).write(to: notPEM)
+        defer { try? FileManager.default.removeItem(at: notPEM) }
+        XCTAssertThrowsError(try HTTPClient(verification: .caFile(notPEM.path)).request("GET", url, timeout: 2)) { error in
+            XCTAssertEqual((error as? SignalError)?.kind, .badInput)
+            XCTAssertTrue("\(error)".contains("no PEM certificate"), "\(error)")
         }
     }
 
@@ -51,8 +85,8 @@ final class HTTPClientTests: XCTestCase {
     func testConnectionRefusedIsUnreachable() throws {
         // Nothing listens on port 1.
         let url = try HTTPURL("http://127.0.0.1:1")
-        XCTAssertThrowsError(try HTTPClient.request("GET", url, timeout: 2)) { XCTAssertEqual(($0 as? SignalError)?.kind, .unreachable) }
-        XCTAssertThrowsError(try HTTPClient.request("GET", try HTTPURL("http://no-such-host.invalid:80"), timeout: 2)) {
+        XCTAssertThrowsError(try HTTPClient().request("GET", url, timeout: 2)) { XCTAssertEqual(($0 as? SignalError)?.kind, .unreachable) }
+        XCTAssertThrowsError(try HTTPClient().request("GET", try HTTPURL("http://no-such-host.invalid:80"), timeout: 2)) {
             XCTAssertEqual(($0 as? SignalError)?.kind, .unreachable)
         }
     }
