@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -258,6 +259,15 @@ def test_limits_peers_offers_bodies_and_paths(rtd):
             status, _, body = request(base + path)
             assert status == 404 and b"root:" not in body, (path, status)
         assert request(base + "/healthz")[0] == 200
+        # Bytes that are not HTTP (garbage, a TLS hello) get a 400 and a hang-up, not a silent open connection.
+        host, port = base.split("//")[1].split(":")
+        for junk in [b"GARBAGE\r\n\r\n", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(40)]:
+            with socket.create_connection((host, int(port)), timeout=5) as s:
+                s.sendall(junk)
+                reply = b""
+                while chunk := s.recv(4096):
+                    reply += chunk
+            assert reply.startswith(b"HTTP/1.1 400 "), reply
     finally:
         stop(p)
 

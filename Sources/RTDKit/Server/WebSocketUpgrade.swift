@@ -109,6 +109,16 @@ final class UpgradeRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
         if refusal == nil { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
     }
 
+    /// Bytes that are not HTTP (a TLS hello sent to a plain server, garbage) get a 400 and a
+    /// hang-up; nothing else answers them before the upgrade decision, so the connection would
+    /// otherwise stay open, silent.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
+        let headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         context.fireUserInboundEventTriggered(event)
         if event is HTTPServerUpgradeEvents { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
