@@ -116,7 +116,8 @@ final class UpgradeRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard error is HTTPParserError else { return context.fireErrorCaught(error) }
         let headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
