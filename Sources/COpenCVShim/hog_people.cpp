@@ -205,7 +205,8 @@ PeopleDetector::PeopleDetector() {
 
     // Gaussian window over the block: sigma = (16 + 16) / 8 (HOGDescriptor::getWinSigma).
     const float sigma = 4.f, gscale = 1.f / (sigma * sigma * 2);
-    std::memset(pixel_weights_, 0, sizeof pixel_weights_);
+    // Weight of a block pixel (row-major 16x16) towards each of the block's four cells.
+    float pixel_weights[kBlock * kBlock][4] = {};
     for (int i = 0; i < kBlock; i++) {       // row
         for (int j = 0; j < kBlock; j++) {   // column
             const float di = (i - kBlock * 0.5f) * (i - kBlock * 0.5f);
@@ -217,7 +218,7 @@ PeopleDetector::PeopleDetector() {
             const int x0 = int(std::floor(cx)), y0 = int(std::floor(cy));
             cx -= x0;
             cy -= y0;
-            float *w = pixel_weights_[i * kBlock + j];
+            float *w = pixel_weights[i * kBlock + j];
             auto cell = [](int x, int y) { return x * 2 + y; };
             const bool xs = x0 >= 0 && x0 + 1 < 2, ys = y0 >= 0 && y0 + 1 < 2;
             if (xs && ys) {
@@ -244,8 +245,8 @@ PeopleDetector::PeopleDetector() {
     }
     for (int v = 0; v < kBlock; v++)
         for (int u = 0; u < kCell; u++) {
-            std::memcpy(pair_weights_[v * kCell + u], pixel_weights_[v * kBlock + kCell + u], 16);
-            std::memcpy(pair_weights_[v * kCell + u] + 4, pixel_weights_[v * kBlock + u], 16);
+            std::memcpy(pair_weights_[v * kCell + u], pixel_weights[v * kBlock + kCell + u], 16);
+            std::memcpy(pair_weights_[v * kCell + u] + 4, pixel_weights[v * kBlock + u], 16);
         }
 }
 

@@ -1,9 +1,10 @@
 // rtd's HOG people detector: the features, linear SVM, pyramid and grouping of
 // cv::HOGDescriptor::detectMultiScale with OpenCV's default people model (64x128 window, 16x16
 // blocks of 8x8 cells at an 8-pixel stride, 9 unsigned bins, Gaussian block window sigma 4,
-// L2-Hys 0.2, square-root gamma), laid out for speed: histograms are stored bin-major so one
-// pixel updates its four cells with one vector add, and the SVM scores four windows per pass over
-// the weights with 8-wide FMA where the CPU has it. Equivalence with OpenCV is a unit test.
+// L2-Hys 0.2, square-root gamma), laid out for speed: a block row's histograms are summed
+// bin-major so one 8-float add updates a pixel's cells in both blocks it belongs to, and the SVM
+// scores four windows per pass over the weights with 8-wide FMA where the CPU has it.
+// Equivalence with OpenCV is a unit test (HOGEngineTests).
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -42,11 +43,10 @@ private:
     // per cell (4, column-major as OpenCV numbers them).
     std::vector<float> weights_;
     float bias_ = 0;
-    // Weight of a block pixel (row-major 16x16) towards each of the block's four cells: the
-    // Gaussian window times the bilinear cell weights, exactly as OpenCV forms them.
-    alignas(16) float pixel_weights_[16 * 16][4];
-    // A pixel's weights in the two blocks of a block row it belongs to (right half of the left
-    // block, then left half of the right one), by its row in the block row and column in its cell.
+    // A pixel's weights towards the four cells of each of the two blocks of a block row it belongs
+    // to (right half of the left block, then left half of the right one), by its row in the block
+    // row and its column in its cell: the Gaussian window times the bilinear cell weights, exactly
+    // as OpenCV forms them.
     alignas(32) float pair_weights_[16 * 8][8];
 
     // Per level scratch, reused across frames.
