@@ -270,6 +270,8 @@ def test_limits_peers_offers_bodies_and_paths(rtd):
             assert reply.startswith(b"HTTP/1.1 400 "), reply
     finally:
         stop(p)
+    # A client's junk is not a server error: nothing at error level in the log.
+    assert " error " not in p.stderr.read(), "junk connections logged as errors"
 
 
 # ---------------------------------------------------------------------------------------------

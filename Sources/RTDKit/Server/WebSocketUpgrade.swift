@@ -70,6 +70,11 @@ struct RefusalAnsweringChannel: ServerChildChannel {
     }
 
     func handle(value: HTTP1WebSocketUpgradeChannel.Value, logger: Logger) async {
+        // Its one error-level line is "Error handling upgrade result", which a connection that
+        // never spoke HTTP (garbage, a TLS hello; answered 400 by UpgradeRefusalHandler) causes:
+        // the client's fault, not the server's, so it is not worth an error in every log.
+        var logger = logger
+        if logger.logLevel > .debug { logger.logLevel = .critical }
         await base.handle(value: value, logger: logger)
     }
 }
