@@ -79,7 +79,7 @@ public final class PeerConnection {
         public var firstFrameAfterMicros: Int64?
     }
 
-    /// A peer that never completes ICE+DTLS, or stops sending consent checks, is dropped (RFC 7675).
+    /// A peer that never completes ICE+DTLS, or stops sending consent checks and RTCP, is dropped (RFC 7675).
     public static let defaultConsentTimeout: Int64 = 30_000_000
     private let consentTimeout: Int64
     static let senderReportInterval: Int64 = 1_000_000
@@ -305,6 +305,10 @@ public final class PeerConnection {
             logger.debug("\(sessionID): dropped SRTCP: \(error)")
             return []
         }
+        // Authenticated RTCP proves the viewer still wants the stream as well as a consent check
+        // does. Some full-ICE agents (libnice, so GStreamer's webrtcbin) send only keepalive
+        // indications once a pair is nominated, and RTCP is all we hear from them.
+        lastConsent = Clock.monotonicMicros()
         let packets: [RTCPPacket]
         do {
             packets = try RTCPPacket.parseCompound(bytes)
@@ -366,7 +370,7 @@ public final class PeerConnection {
         let now = Clock.monotonicMicros()
         if case .closed = state { return [] }
         if now - lastConsent > consentTimeout {
-            close(reason: state == .connected ? "consent expired (no ICE check for \(consentTimeout / 1_000_000) s)" : "never connected")
+            close(reason: state == .connected ? "consent expired (no ICE check or RTCP for \(consentTimeout / 1_000_000) s)" : "never connected")
             return []
         }
         var out: [[UInt8]] = []
