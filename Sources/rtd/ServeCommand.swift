@@ -98,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Offers (signaling and WHEP) allowed per second per client address; more get 429. Default 20.", valueName: "rate"))
     var signalRate: Double?
 
-    @Option(help: ArgumentHelp("Seconds without an ICE consent check after which a viewer is dropped (RFC 7675). Default 30.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds without an ICE consent check or authenticated RTCP from a viewer after which it is dropped (RFC 7675). Default 30.", valueName: "seconds"))
     var consentTimeout: Double?
 
     @Option(help: ArgumentHelp("Require this token: Authorization: Bearer TOKEN on the API, ?token=TOKEN on the page and WebSocket.", valueName: "token"))

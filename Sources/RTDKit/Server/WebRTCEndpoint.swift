@@ -385,8 +385,16 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     private func handleSTUN(_ bytes: [UInt8], from: SocketAddress) {
         // The username's first half is our ufrag: find the peer before checking integrity.
         logger.trace("STUN \(bytes.count) bytes from \(from)")
-        guard let message = try? STUNMessage.parse(bytes), let username = message.username,
-              let ufrag = username.split(separator: ":", maxSplits: 1).first.map(String.init),
+        guard let message = try? STUNMessage.parse(bytes) else {
+            logger.debug("dropped a malformed STUN message from \(from)")
+            return
+        }
+        if message.type.messageClass == .indication {
+            // A keepalive (RFC 8445 11): unauthenticated, so it proves nothing and needs no answer.
+            logger.trace("STUN keepalive from \(from)")
+            return
+        }
+        guard let username = message.username, let ufrag = username.split(separator: ":", maxSplits: 1).first.map(String.init),
               let entry = byUfrag[ufrag] else {
             logger.debug("dropped a STUN message for no known session from \(from)")
             return

@@ -128,7 +128,7 @@ public enum SDPAnswerer {
             if offeredDirection.receives {
                 throw SDPNegotiationError.noAcceptableCodec(mid: offered.mid, offered: offered.rtpMaps.map {
                     "\($0.payloadType) \($0.encodingName)"
-                })
+                }, acceptable: codecOrder)
             }
             return nil
         }

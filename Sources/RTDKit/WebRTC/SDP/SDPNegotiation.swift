@@ -102,7 +102,8 @@ public enum SDPNegotiationError: Error, Sendable, Equatable, CustomStringConvert
     case missingICEUfrag(mid: String?)
     case missingICEPwd(mid: String?)
     case missingFingerprint(mid: String?)
-    case noAcceptableCodec(mid: String?, offered: [String])
+    /// `acceptable`: what this side would have taken (a server forced to one codec takes only it).
+    case noAcceptableCodec(mid: String?, offered: [String], acceptable: [VideoCodecKind])
     case unsupportedSetupRole(mid: String?, role: SDPSetupRole)
     case rtcpMuxRequired(mid: String?)
     /// Nothing in the offer is usable (no video we can send, no data channel we may accept).
@@ -116,8 +117,9 @@ public enum SDPNegotiationError: Error, Sendable, Equatable, CustomStringConvert
         case .missingICEUfrag(let mid): return "\(name(mid)) has no a=ice-ufrag (media or session level)"
         case .missingICEPwd(let mid): return "\(name(mid)) has no a=ice-pwd (media or session level)"
         case .missingFingerprint(let mid): return "\(name(mid)) has no a=fingerprint; DTLS cannot be authenticated"
-        case .noAcceptableCodec(let mid, let offered):
-            return "\(name(mid)) offers no acceptable video codec (need H.264 packetization-mode=1 constrained baseline or VP8); offered: \(offered.joined(separator: ", "))"
+        case .noAcceptableCodec(let mid, let offered, let acceptable):
+            let need = acceptable.map { $0 == .h264 ? "H.264 packetization-mode=1 constrained baseline" : "VP8" }
+            return "\(name(mid)) offers no acceptable video codec (need \(need.joined(separator: " or "))); offered: \(offered.joined(separator: ", "))"
         case .unsupportedSetupRole(let mid, let role):
             return "\(name(mid)) has a=setup:\(role.rawValue); we are always DTLS passive, so the offer must be actpass or active"
         case .rtcpMuxRequired(let mid): return "\(name(mid)) lacks a=rtcp-mux, which is required"

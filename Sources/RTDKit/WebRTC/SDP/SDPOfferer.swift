@@ -124,7 +124,10 @@ public enum SDPOfferer {
             return (pt, codec)
         }.first
         guard let (pt, codec) = match else {
-            throw .noAcceptableCodec(mid: answered.mid, offered: answered.formats)
+            let ours = VideoCodecKind.allCases.filter { codec in
+                offered.rtpMaps.contains { $0.encodingName.uppercased() == codec.encodingName }
+            }
+            throw .noAcceptableCodec(mid: answered.mid, offered: answered.formats, acceptable: ours)
         }
         let offeredFeedback = Set(offered.rtcpFeedback(for: pt).map { "\($0.type) \($0.parameter ?? "")" })
         let feedback = answered.rtcpFeedback(for: pt).filter { offeredFeedback.contains("\($0.type) \($0.parameter ?? "")") }

@@ -198,16 +198,21 @@ import Testing
                 == .unsupportedSetupRole(mid: "0", role: .passive))
 
         let vp9Only = removingLines("a=rtpmap:96").replacingOccurrences(of: "H264/90000", with: "H265/90000")
-        guard case .noAcceptableCodec(let mid, let offered)? = try failure(vp9Only) else {
+        guard case .noAcceptableCodec(let mid, let offered, let acceptable)? = try failure(vp9Only) else {
             Issue.record("expected noAcceptableCodec"); return
         }
         #expect(mid == "0")
         #expect(offered.contains("98 VP9"))
-        #expect(SDPNegotiationError.noAcceptableCodec(mid: mid, offered: offered).description.contains("no acceptable video codec"))
+        let text = SDPNegotiationError.noAcceptableCodec(mid: mid, offered: offered, acceptable: acceptable).description
+        #expect(text.contains("no acceptable video codec") && text.contains("H.264") && text.contains("VP8"), "\(text)")
 
-        // Forced H.264 with only packetization-mode=0 / non-baseline profiles on offer.
+        // Forced H.264 with only packetization-mode=0 / non-baseline profiles on offer: the error
+        // says H.264 is what is needed, and does not suggest the VP8 that was offered.
         let noMode1 = base.replacingOccurrences(of: "packetization-mode=1;profile-level-id=42", with: "packetization-mode=0;profile-level-id=42")
-        #expect(try failure(noMode1, Self.serverConfig(forced: .h264)) == .noAcceptableCodec(mid: "0", offered: try SessionDescription.parse(noMode1).media[0].rtpMaps.map { "\($0.payloadType) \($0.encodingName)" }))
+        let forced = try failure(noMode1, Self.serverConfig(forced: .h264))
+        #expect(forced == .noAcceptableCodec(mid: "0", offered: try SessionDescription.parse(noMode1).media[0].rtpMaps.map { "\($0.payloadType) \($0.encodingName)" },
+                                             acceptable: [.h264]))
+        #expect(forced.map { $0.description.contains("need H.264 packetization-mode=1 constrained baseline)") } == true)
     }
 
     @Test func sessionLevelCredentialsAreHonoured() throws {
