@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 @testable import RTDKit
@@ -23,7 +24,7 @@ import Testing
         var estimates: [Int] = []
     }
 
-    func makeRig() throws -> Rig {
+    func makeRig(consentTimeout: Int64 = PeerConnection.defaultConsentTimeout) throws -> Rig {
         let serverCert = try DTLSCertificate.generate(commonName: "server")
         let clientCert = try DTLSCertificate.generate(commonName: "client")
         let offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
@@ -35,7 +36,7 @@ import Testing
             candidates: [], videoSSRC: 1234, cname: "test", forcedCodec: .vp8, dataChannelsSupported: false))
         let peer = try PeerConnection(sessionID: "s1", negotiated: negotiated, localUfrag: "srvU",
                                       localPassword: "serverpassword0123456789", certificate: serverCert, ssrc: 1234,
-                                      cname: "test", logger: Logger(label: "test"))
+                                      cname: "test", consentTimeout: consentTimeout, logger: Logger(label: "test"))
         let counter = Counter()
         peer.events.keyframeNeeded = { counter.keyframes += 1 }
         peer.events.connected = { counter.connects += 1 }
@@ -129,6 +130,25 @@ import Testing
         #expect(rig.peer.receiveRTCP(plain).isEmpty)
         #expect(rig.peer.receiveRTCP([0x80, 0xC9, 0x00]).isEmpty)
         #expect(rig.keyframeRequests == before)
+    }
+
+    /// Consent (RFC 7675) is kept by ICE checks or by RTCP that authenticates: some full-ICE
+    /// agents (libnice) stop checking once connected and send only RTCP. Forged RTCP keeps nothing.
+    @Test func authenticatedRTCPKeepsConsentForgedRTCPDoesNot() throws {
+        let rig = try makeRig(consentTimeout: 1_000_000)
+        let report = RTCPPacket.serializeCompound([.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        Thread.sleep(forTimeInterval: 0.6)
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        Thread.sleep(forTimeInterval: 0.6)
+        _ = rig.peer.tick()
+        #expect(rig.peer.state == .connected, "1.2 s after the last check, 0.6 s after authenticated RTCP")
+        #expect(rig.peer.receiveRTCP(report).isEmpty) // not protected: ignored
+        Thread.sleep(forTimeInterval: 0.6)
+        _ = rig.peer.tick()
+        guard case .closed(let reason) = rig.peer.state else {
+            Issue.record("still \(rig.peer.state) 1.2 s after the last authenticated RTCP"); return
+        }
+        #expect(reason.contains("consent expired"), "\(reason)")
     }
 
     @Test func closeSendsCloseNotify() throws {
