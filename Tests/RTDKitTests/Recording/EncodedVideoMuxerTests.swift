@@ -50,6 +50,22 @@ final class EncodedVideoMuxerTests: XCTestCase {
         }
     }
 
+    /// Without a frame rate (rtd signal -o), the last frame still plays: MP4's edit list ends
+    /// where the last sample's duration says, and a last frame exactly on a millisecond used to
+    /// fall outside it (ffprobe counted 39 of 40).
+    func testMP4WithoutAFrameRateKeepsTheLastFrame() throws {
+        let dir = TempDir()
+        let frames = try encodedTestFrames(codec: .h264, count: 10)
+        let path = dir.path("s.mp4")
+        let muxer = try EncodedVideoMuxer(path: path, codec: .h264, size: VideoSize(width: 320, height: 240))
+        // Received timing jitters; the last frame lands on a whole millisecond (300 ms).
+        let pts: [Int64] = [0, 33_344, 68_922, 100_000, 133_333, 166_666, 200_000, 233_333, 266_666, 300_000]
+        for (f, t) in zip(frames, pts) { try muxer.write(f.data, isKeyframe: f.isKeyframe, pts: t) }
+        try muxer.finish()
+        XCTAssertEqual(muxer.framesWritten, 10)
+        XCTAssertEqual(try decodeAll(path).count, 10)
+    }
+
     func testFramesBeforeTheFirstKeyframeAreDropped() throws {
         let dir = TempDir()
         let frames = try encodedTestFrames(codec: .h264, count: 40, keyframeInterval: 100, forceKeyframeAt: [25])

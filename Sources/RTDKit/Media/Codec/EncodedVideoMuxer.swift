@@ -97,6 +97,11 @@ public final class EncodedVideoMuxer {
         // The container's clock may be coarser than µs (Matroska counts milliseconds): two frames
         // less than a tick apart still get increasing timestamps, which muxers require.
         if ts <= lastTimestamp { ts = lastTimestamp + 1 }
+        // Every packet gets a duration: MP4 takes the last sample's from it, and its edit list
+        // ends there, so a last frame without one is cut from playback. Without a frame rate,
+        // the gap since the previous frame stands in for it.
+        let duration = frameRate.map { av_rescale_q(Int64($0.frameDurationMicros.rounded()), Self.microseconds, stream.pointee.time_base) }
+            ?? (lastTimestamp == .min ? 0 : ts - lastTimestamp)
         lastTimestamp = ts
         let pkt = packet!
         let r = data.withUnsafeBufferPointer { p -> Int32 in
@@ -105,10 +110,7 @@ public final class EncodedVideoMuxer {
             pkt.pointee.data.update(from: p.baseAddress!, count: p.count)
             pkt.pointee.pts = ts
             pkt.pointee.dts = ts
-            if let frameRate {
-                pkt.pointee.duration = av_rescale_q(Int64(frameRate.frameDurationMicros.rounded()), Self.microseconds,
-                                                    stream.pointee.time_base)
-            }
+            pkt.pointee.duration = duration
             pkt.pointee.flags = isKeyframe ? AV_PKT_FLAG_KEY : 0
             pkt.pointee.stream_index = stream.pointee.index
             // av_write_frame: one stream needs no interleaving buffer, so nothing waits in memory.
