@@ -4,6 +4,19 @@ import Glibc
 import Darwin
 #endif
 
+/// Lets a pipe hold one frame. By default it holds 64 KiB, a twentieth of a 720p frame, so the
+/// stages at its two ends take turns instead of running at once. One frame, not more, so a live
+/// source behind it still drops stale frames rather than queueing them. Not a pipe, or the
+/// kernel refuses: nothing changes (unprivileged pipes stop at 1 MiB by default, tried next).
+func letPipeHoldOneFrame(_ fd: Int32, bytes: Int) {
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO else { return }
+    let F_SETPIPE_SZ: Int32 = 1031, F_GETPIPE_SZ: Int32 = 1032
+    let current = Int(fcntl(fd, F_GETPIPE_SZ))
+    guard current < bytes else { return }
+    if fcntl(fd, F_SETPIPE_SZ, Int32(clamping: bytes)) < 0, current < 1 << 20 { _ = fcntl(fd, F_SETPIPE_SZ, Int32(1 << 20)) }
+}
+
 /// Buffered reader over a file descriptor. Reads in large blocks (pipes deliver 64 KiB at a
 /// time; asking for megabytes keeps syscalls per frame low) and can read big payloads straight
 /// into their destination, skipping the buffer.

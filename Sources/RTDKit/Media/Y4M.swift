@@ -138,6 +138,7 @@ public final class Y4MReader {
             throw MediaError(.badInput, "\(input.name): empty input, expected a Y4M stream")
         }
         header = try Y4MStreamHeader.parse(line, name: input.name)
+        letPipeHoldOneFrame(input.fd, bytes: header.frameByteCount)
     }
 
     /// The next frame, or nil at a clean end of stream. A truncated frame is an error naming
@@ -196,6 +197,7 @@ public final class Y4MWriter {
             }
         } else {
             let h = Y4MStreamHeader(width: frame.width, height: frame.height, frameRate: frameRate)
+            letPipeHoldOneFrame(output.fd, bytes: h.frameByteCount)
             try output.write(h.serialized())
             header = h
         }

@@ -164,3 +164,26 @@ import Testing
         }
     }
 }
+
+/// A pipe carrying Y4M is made to hold a frame (1 MiB where the kernel caps unprivileged pipes),
+/// so the stages on its ends run at once; frames smaller than the default 64 KiB leave it alone.
+@Suite struct Y4MPipeSizeTests {
+    func pipeSize(afterWriting frame: Frame) throws -> Int {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        let writer = Y4MWriter(output: FileDescriptorWriter(fd: fds[1], name: "pipe"), frameRate: FrameRate(30))
+        _ = try? writer.write(frame) // the frame itself may not fit; the header is what sizes the pipe
+        return Int(fcntl(fds[1], 1032 /* F_GETPIPE_SZ */))
+    }
+
+    @Test func a720pStreamGetsAFrameSizedPipe() throws {
+        let big = try pipeSize(afterWriting: Frame(width: 1280, height: 720, pts: 0, capturedAt: 0, index: 0,
+                                                  data: [UInt8](repeating: 0, count: Frame.byteCount(width: 1280, height: 720))))
+        #expect(big >= min(Frame.byteCount(width: 1280, height: 720), 1 << 20), "\(big)")
+        let small = try pipeSize(afterWriting: Frame(width: 160, height: 120, pts: 0, capturedAt: 0, index: 0,
+                                                    data: [UInt8](repeating: 0, count: Frame.byteCount(width: 160, height: 120))))
+        #expect(small == 64 << 10)
+    }
+}
