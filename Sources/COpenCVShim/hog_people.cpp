@@ -338,8 +338,9 @@ void PeopleDetector::compute_gradient(const cv::Mat &img, int pad) {
 // position are visited cell by cell, two cells apart, so consecutive adds never touch the same
 // floats and never wait on each other.
 void PeopleDetector::compute_blocks() {
-    blocks_x_ = grad_w_ < kBlock ? 0 : (grad_w_ - kBlock) / kCell + 1;
-    blocks_y_ = grad_h_ < kBlock ? 0 : (grad_h_ - kBlock) / kCell + 1;
+    // Only called when a window fits, so there is at least one block each way.
+    blocks_x_ = (grad_w_ - kBlock) / kCell + 1;
+    blocks_y_ = (grad_h_ - kBlock) / kCell + 1;
     blocks_.resize(size_t(blocks_x_) * blocks_y_ * kBlockLen);
     acc_.resize(size_t(kBins) * (blocks_x_ + 2) * 4);
 #if defined(__x86_64__)

@@ -83,7 +83,7 @@ final class TLSStream {
             let set = isAddress ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host) : X509_VERIFY_PARAM_set1_host(param, url.host, 0)
             guard set == 1 else { throw SignalError(.badInput, "\(url): cannot check a certificate for \(url.host)") }
         }
-        // Some plain HTTP servers (rtd serve among them) neither answer nor close on a ClientHello.
+        // Some plain HTTP servers neither answer nor close on a ClientHello: say so on timeout.
         var heardBack = false
         while true {
             ERR_clear_error()

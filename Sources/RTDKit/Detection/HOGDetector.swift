@@ -61,11 +61,12 @@ public final class HOGDetector: Detector, @unchecked Sendable { // one detection
 
     /// The SVM score of every window of the unscaled frame, in raster order (engine comparisons).
     func windowScores(_ frame: Frame) throws -> [Double] {
-        try OpenCVBridge.withImage(frame) { image in
-            let count = try OpenCVBridge.call(.opencv, "hog scores") { rtd_hog_window_scores(handle, image, nil, 0, $0) }
-            var scores = [Double](repeating: 0, count: Int(count))
-            _ = try OpenCVBridge.call(.opencv, "hog scores") { rtd_hog_window_scores(handle, image, &scores, count, $0) }
-            return scores
+        // Room for a window at every pixel of the padded frame: more than any stride gives.
+        let pad = options.padding + 8
+        var scores = [Double](repeating: 0, count: (frame.width + 2 * pad) * (frame.height + 2 * pad))
+        let count = try OpenCVBridge.withImage(frame) { image in
+            try OpenCVBridge.call(.opencv, "hog scores") { rtd_hog_window_scores(handle, image, &scores, Int32(scores.count), $0) }
         }
+        return Array(scores.prefix(Int(count)))
     }
 }

@@ -74,10 +74,10 @@ public final class Camera: @unchecked Sendable {
 
     public var activeTracks: [VideoTrack] { lock.withLock { Array(tracks.values) } }
 
-    /// The JPEG stills for WebSocket viewers (of `video`, like the encoders), made when the first one asks.
     /// Viewers on the WebSocket fallback (WebRTC peers are counted by the endpoint).
     public var webSocketViewers: Int { lock.withLock { jpeg }?.viewerCount ?? 0 }
 
+    /// The JPEG stills for WebSocket viewers (of `video`, like the encoders), made when the first one asks.
     public func jpegFeed(maxFPS: Double) -> JPEGFeed {
         lock.withLock {
             if let jpeg { return jpeg }
