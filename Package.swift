@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg"),
         // V4L2: ioctl is variadic and the request codes are function-like macros, so a tiny C shim.
         .target(name: "CV4L2", path: "Sources/CV4L2"),
+        // glibc's malloc_trim, which Swift's Glibc module does not export.
+        .target(name: "CMalloc", path: "Sources/CMalloc"),
         // OpenSSL: HMAC/EVP for STUN integrity, TLS for https:// signaling (DTLS goes through CDTLS).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // DTLS over OpenSSL 3 needs macros, callbacks and a custom BIO: a small C shim whose header
@@ -48,7 +50,7 @@ let package = Package(
         .target(
             name: "RTDKit",
             dependencies: [
-                "CFFmpeg", "CV4L2", "COpenSSL", "COpenCVShim", "CDTLS", "CSRTP", "CUsrsctp",
+                "CFFmpeg", "CV4L2", "CMalloc", "COpenSSL", "COpenCVShim", "CDTLS", "CSRTP", "CUsrsctp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 import Logging
 import Metrics
@@ -36,6 +37,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     private var byUfrag: [String: PeerEntry] = [:]
     private var byAddress: [SocketAddress: PeerEntry] = [:]
     private var bySession: [String: PeerEntry] = [:]
+    private var trimScheduled = false
 
     final class PeerEntry {
         let peer: PeerConnection
@@ -225,6 +227,19 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         entry.track.unsubscribe(entry.subscription)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
         if let r = entry.recordSubscription { entry.camera.detector.unsubscribe(r) }
+        scheduleTrim()
+    }
+
+    /// Hands the memory of departed peers back to the system. glibc keeps freed pages in its
+    /// arenas, so a server that once had 100 viewers would otherwise keep their footprint for
+    /// good. Once per burst of departures: a trim walks every arena.
+    private func scheduleTrim() {
+        guard !trimScheduled else { return }
+        trimScheduled = true
+        eventLoop.scheduleTask(in: .seconds(2)) { [weak self] in
+            self?.trimScheduled = false
+            _ = rtd_malloc_trim()
+        }
     }
 
     private func removeSession(_ id: String) {

@@ -221,7 +221,8 @@ public final class PeerConnection {
                 return
             }
             do {
-                srtp = try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound)
+                srtp = try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound,
+                                       allowRepeatTransmit: true, replayWindow: history.capacity)
                 srtcpIn = try SRTPContext(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
             } catch {
                 close(reason: "SRTP setup failed: \(error)")
@@ -263,17 +264,10 @@ public final class PeerConnection {
         var out: [[UInt8]] = []
         out.reserveCapacity(batch.packets.count)
         for packet in batch.packets {
-            var bytes = packet.bytes(payloadType: video.payloadType, sequenceNumber: sequence, timestamp: batch.rtpTimestamp,
-                                     ssrc: ssrc, absSendTimeID: video.absSendTimeID, absSendTime: absSendTime,
-                                     transportSequenceID: video.transportCCID, transportSequence: transportSequence,
-                                     tailroom: SRTPContext.maxTrailerLength)
-            do {
-                try srtp.protect(&bytes)
-            } catch {
-                logger.warning("\(sessionID): SRTP protect failed: \(error)")
-                continue
-            }
-            history.store(sequence: sequence, packet: bytes)
+            let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: batch.rtpTimestamp,
+                                                    absSendTime: absSendTime, transportSequence: transportSequence)
+            guard let bytes = protect(entry, with: srtp) else { continue }
+            history.store(entry)
             stats.packetsSent += 1
             stats.bytesSent += bytes.count
             out.append(bytes)
@@ -284,6 +278,20 @@ public final class PeerConnection {
         lastBatch = batch.sequence
         lastRTP = (batch.rtpTimestamp, now)
         return out
+    }
+
+    private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext) -> [UInt8]? {
+        var bytes = entry.packet.bytes(payloadType: video.payloadType, sequenceNumber: entry.sequence, timestamp: entry.timestamp,
+                                       ssrc: ssrc, absSendTimeID: video.absSendTimeID, absSendTime: entry.absSendTime,
+                                       transportSequenceID: video.transportCCID, transportSequence: entry.transportSequence,
+                                       tailroom: SRTPContext.maxTrailerLength)
+        do {
+            try srtp.protect(&bytes)
+            return bytes
+        } catch {
+            logger.warning("\(sessionID): SRTP protect failed: \(error)")
+            return nil
+        }
     }
 
     private func askKeyframe() {
@@ -325,8 +333,9 @@ public final class PeerConnection {
                 readReports(sr.reports)
             case .nack(let nack) where nack.mediaSSRC == ssrc:
                 stats.nacks += 1
+                guard let srtp else { break }
                 for seq in nack.lostSequenceNumbers {
-                    if let p = history.packet(sequence: seq) {
+                    if let entry = history.entry(sequence: seq), let p = protect(entry, with: srtp) {
                         out.append(p)
                         stats.retransmissions += 1
                     }
@@ -403,18 +412,31 @@ public final class PeerConnection {
     }
 }
 
-/// The last N protected packets by sequence number, resent as they are on NACK.
+/// What a peer sent lately, by sequence number, to answer NACKs. It keeps the camera's shared
+/// packet and this peer's header fields, not the protected bytes: a copy of every packet per peer
+/// was most of a viewer's memory. A resend is the same packet protected again under the same
+/// index, so it is byte for byte what was sent first.
 struct RetransmissionHistory {
-    private var slots: [(UInt16, [UInt8])?]
-    init(capacity: Int) { slots = Array(repeating: nil, count: capacity) }
-
-    mutating func store(sequence: UInt16, packet: [UInt8]) {
-        slots[Int(sequence) % slots.count] = (sequence, packet)
+    struct Entry {
+        let packet: RTPOutboundPacket
+        let sequence: UInt16
+        let timestamp: UInt32
+        let absSendTime: UInt32
+        let transportSequence: UInt16
     }
 
-    func packet(sequence: UInt16) -> [UInt8]? {
-        guard let (s, p) = slots[Int(sequence) % slots.count], s == sequence else { return nil }
-        return p
+    private var slots: [Entry?]
+    init(capacity: Int) { slots = Array(repeating: nil, count: capacity) }
+
+    var capacity: Int { slots.count }
+
+    mutating func store(_ entry: Entry) {
+        slots[Int(entry.sequence) % slots.count] = entry
+    }
+
+    func entry(sequence: UInt16) -> Entry? {
+        guard let entry = slots[Int(sequence) % slots.count], entry.sequence == sequence else { return nil }
+        return entry
     }
 }
 

@@ -24,11 +24,14 @@ public final class SRTPContext {
     public let direction: Direction
     private let session: OpaquePointer
 
-    /// - Parameter allowRepeatTransmit: outbound only; lets the same RTP sequence number be
-    ///   protected again, as NACK retransmission without RTX needs. The payload must then be
-    ///   identical, otherwise the keystream is reused.
+    /// - Parameters:
+    ///   - allowRepeatTransmit: outbound only; lets the same RTP sequence number be protected
+    ///     again, as NACK retransmission without RTX needs. The payload must then be identical,
+    ///     otherwise the keystream is reused.
+    ///   - replayWindow: packets behind the newest that may still be protected again (outbound)
+    ///     or accepted (inbound); libsrtp's default is 128, shorter than a keyframe's worth of NACKs.
     public init(profile: SRTPProfile, masterKey: SRTPMasterKey, direction: Direction,
-                allowRepeatTransmit: Bool = false) throws(SRTPError) {
+                allowRepeatTransmit: Bool = false, replayWindow: Int? = nil) throws(SRTPError) {
         guard libsrtpStatus == srtp_err_status_ok else { throw SRTPError(libsrtpStatus) }
         guard masterKey.key.count == profile.keyLength, masterKey.salt.count == profile.saltLength else {
             throw .invalidKeyLength(profile: profile)
@@ -44,6 +47,7 @@ public final class SRTPContext {
         }
         policy.ssrc.type = direction == .outbound ? ssrc_any_outbound : ssrc_any_inbound
         policy.allow_repeat_tx = allowRepeatTransmit && direction == .outbound ? 1 : 0
+        if let replayWindow { policy.window_size = UInt(min(max(replayWindow, 64), 0x7FFF)) }
         var keyAndSalt = masterKey.key + masterKey.salt
         var created: srtp_t?
         // srtp_create copies the key, so the buffer only needs to live for this call.

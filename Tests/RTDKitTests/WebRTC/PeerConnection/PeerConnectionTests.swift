@@ -107,6 +107,28 @@ import Testing
         #expect(rig.peer.stats.retransmissions == 1 && rig.peer.stats.nacks == 1)
     }
 
+    /// A resend is the shared packet protected again: byte for byte the first send, also for a
+    /// packet far behind the newest (a lost keyframe's first packets, after hundreds more),
+    /// and nothing for one the history no longer holds.
+    @Test func nackResendsOldPacketsExactlyFromTheSharedHistory() throws {
+        let rig = try makeRig()
+        let first = rig.peer.send(batch(1, key: true))
+        var sent = first
+        for seq in 2...300 { sent += rig.peer.send(batch(seq, key: false)) }
+        #expect(sent.count == 900)
+        func sequence(_ p: [UInt8]) throws -> UInt16 {
+            var p = p
+            try rig.srtpIn.unprotect(&p)
+            return try RTPPacket.parse(p).sequenceNumber
+        }
+        let oldest = try sequence(first[0])
+        let resent = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest, oldest &+ 450]))])
+        #expect(resent == [first[0], sent[450]])
+        // 1024 later the slot holds another packet: nothing stale is sent.
+        for seq in 301...700 { _ = rig.peer.send(batch(seq, key: false)) }
+        #expect(try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest]))]).isEmpty)
+    }
+
     @Test func pliAndFirAskForAKeyframeAndRembIsReported() throws {
         let rig = try makeRig()
         _ = rig.peer.send(batch(1, key: true))

@@ -1,0 +1,7 @@
+#include "rtd_malloc.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+int rtd_malloc_trim(void) { return malloc_trim(0); }
+#else
+int rtd_malloc_trim(void) { return 0; }
+#endif

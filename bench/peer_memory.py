@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Server memory per WebRTC viewer, and whether it is given back when they go, for one or more rtd
+binaries side by side in one run (e.g. this build against an older one) and, with --aiortc, the
+aiortc server built like aiortc's own example (bench/aiortc_server_baseline.py) as the reference.
+
+Per server: RSS idle (camera running, one viewer joined and gone so encoders exist), RSS with N
+aiortc viewers connected (video and rtd's data channel each; they only count frames, see
+Tests/e2e/peers.py light_viewers), MB per viewer, and RSS after every viewer said bye and the
+server had --settle seconds. Viewers join in batches (--batch at a time) so the clients keep up.
+Usage: bench/peer_memory.py [--rtd LABEL=PATH ...] [--aiortc] [--viewers 100] [--size 320x240]
+                            [--bitrate 300] [--hold 5] [--settle 4]"""
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "Tests", "e2e"))
+from common import RTD  # noqa: E402
+from peers import Viewer, light_viewers, wait_for  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--rtd", action="append", default=[], help="LABEL=PATH of an rtd binary (default: this build)")
+ap.add_argument("--aiortc", action="store_true", help="also the aiortc reference server")
+ap.add_argument("--viewers", type=int, default=100)
+ap.add_argument("--size", default="320x240")
+ap.add_argument("--bitrate", type=int, default=300, help="kbit/s")
+ap.add_argument("--batch", type=int, default=10, help="viewers joining at once per client process")
+ap.add_argument("--hold", type=float, default=5, help="seconds all viewers stay connected before RSS is read")
+ap.add_argument("--settle", type=float, default=4, help="seconds after the last bye before RSS is read again")
+args = ap.parse_args()
+PY = os.path.join(HERE, "..", ".venv", "bin", "python")
+PROCS = 2
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def part(base, n, joined_at, hold_until):
+    """One client process's viewers: join in batches, report when all are in, hold, say bye."""
+    light_viewers()
+    viewers = []
+    for i in range(0, n, args.batch):
+        batch = [Viewer(base, light=True) for _ in range(min(args.batch, n - i))]
+        await asyncio.gather(*(v.start() for v in batch), return_exceptions=True)
+        viewers += batch
+    await wait_for(lambda: all(v.frames > 0 for v in viewers), timeout=60)
+    ok = sum(v.frames > 0 for v in viewers)
+    joined_at.put(ok)
+    while time.time() < hold_until.get():
+        await asyncio.sleep(0.1)
+    for v in viewers:
+        if v.session_id:
+            try:
+                await asyncio.wait_for(v.bye(), 5)
+            except Exception:
+                pass
+        try:
+            await asyncio.wait_for(v.close(), 5)
+        except Exception:
+            pass
+    return ok
+
+
+def run_part(p):
+    return asyncio.run(part(*p))
+
+
+def start(label, path, port):
+    if label == "aiortc":
+        cap = subprocess.Popen([RTD, "capture", "testsrc", "--size", args.size, "--fps", "30", "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen([PY, os.path.join(HERE, "aiortc_server_baseline.py"), str(port), "--codec", "h264",
+                              "--bitrate", str(args.bitrate), "--detector", "motion"],
+                             stdin=cap.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cap.stdout.close()
+        p.stdout.readline()
+        return p, [p, cap]
+    p = subprocess.Popen([path, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc",
+                          "--size", args.size, "--fps", "30", "--codec", "h264", "--bitrate", str(args.bitrate),
+                          "--max-bitrate", str(args.bitrate), "--max-peers", str(args.viewers + 8),
+                          "--max-peers-per-camera", str(args.viewers + 8), "--signal-rate", "1000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p.stdout.readline()
+    return p, [p]
+
+
+async def one_viewer(base):
+    light_viewers()
+    v = Viewer(base, light=True)
+    await v.start()
+    await v.wait_frames(5, timeout=15)
+    await v.bye()
+    await v.close()
+
+
+def measure(label, path):
+    import multiprocessing
+    port = free_port()
+    server, procs = start(label, path, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(one_viewer(base))
+        time.sleep(args.settle)
+        idle = rss_mb(server.pid)
+        manager = multiprocessing.Manager()
+        joined, hold_until = manager.Queue(), manager.Value("d", 1e18)
+        shares = [args.viewers // PROCS + (1 if i < args.viewers % PROCS else 0) for i in range(PROCS)]
+        t0 = time.monotonic()
+        with ProcessPoolExecutor(PROCS) as pool:
+            futures = [pool.submit(run_part, (base, s, joined, hold_until)) for s in shares]
+            connected = sum(joined.get(timeout=180) for _ in shares)
+            join_s = time.monotonic() - t0
+            time.sleep(args.hold)
+            full = rss_mb(server.pid)
+            hold_until.value = time.time()
+            [f.result(timeout=120) for f in futures]
+        time.sleep(args.settle)
+        after = rss_mb(server.pid)
+        return {"idle": idle, "full": full, "after": after, "connected": connected, "join_s": join_s}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main():
+    servers = [tuple(s.split("=", 1)) for s in args.rtd] or [("rtd", RTD)]
+    if args.aiortc:
+        servers.append(("aiortc", None))
+    print(f"{args.viewers} viewers, {args.size} H.264 at {args.bitrate} kbit/s, data channel each; RSS in MB")
+    print(f"{'server':<14} {'idle':>7} {'N on':>7} {'per viewer':>10} {'after':>7} {'kept':>6} {'connected':>9} {'join s':>7}")
+    for label, path in servers:
+        r = measure(label, path)
+        per = (r["full"] - r["idle"]) / max(1, r["connected"])
+        print(f"{label:<14} {r['idle']:7.1f} {r['full']:7.1f} {per:10.2f} {r['after']:7.1f} {r['after'] - r['idle']:6.1f} "
+              f"{r['connected']:>5}/{args.viewers:<3} {r['join_s']:7.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
