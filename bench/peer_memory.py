@@ -6,9 +6,9 @@ aiortc server built like aiortc's own example (bench/aiortc_server_baseline.py) 
 Per server: RSS idle (camera running, one viewer joined and gone so encoders exist), RSS with N
 aiortc viewers connected (video and rtd's data channel each; they only count frames, see
 Tests/e2e/peers.py light_viewers), MB per viewer, and RSS after every viewer said bye and the
-server had --settle seconds. Viewers join in batches (--batch at a time) so the clients keep up.
+server had --settle seconds after /healthz counted no peer. Viewers join in batches (--batch at a time) so the clients keep up.
 Usage: bench/peer_memory.py [--rtd LABEL=PATH ...] [--aiortc] [--viewers 100] [--size 320x240]
-                            [--bitrate 300] [--hold 5] [--settle 4]"""
+                            [--bitrate 300] [--hold 5] [--settle 14]"""
 import argparse
 import asyncio
 import os
@@ -30,7 +30,7 @@ ap.add_argument("--size", default="320x240")
 ap.add_argument("--bitrate", type=int, default=300, help="kbit/s")
 ap.add_argument("--batch", type=int, default=10, help="viewers joining at once per client process")
 ap.add_argument("--hold", type=float, default=5, help="seconds all viewers stay connected before RSS is read")
-ap.add_argument("--settle", type=float, default=4, help="seconds after the last bye before RSS is read again")
+ap.add_argument("--settle", type=float, default=14, help="seconds after the last bye before RSS is read again")
 args = ap.parse_args()
 PY = os.path.join(HERE, "..", ".venv", "bin", "python")
 PROCS = 2
@@ -99,6 +99,21 @@ def start(label, path, port):
     return p, [p]
 
 
+def peers_gone(base, label):
+    """Seconds until rtd's /healthz counts no peer (aiortc's server has no such count)."""
+    if label == "aiortc":
+        return float("nan")
+    import json
+    import urllib.request
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60:
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+            if json.load(r).get("peers") == 0:
+                return time.monotonic() - t0
+        time.sleep(0.1)
+    return float("inf")
+
+
 async def one_viewer(base):
     light_viewers()
     v = Viewer(base, light=True)
@@ -129,9 +144,10 @@ def measure(label, path):
             full = rss_mb(server.pid)
             hold_until.value = time.time()
             [f.result(timeout=120) for f in futures]
+        gone = peers_gone(base, label)
         time.sleep(args.settle)
         after = rss_mb(server.pid)
-        return {"idle": idle, "full": full, "after": after, "connected": connected, "join_s": join_s}
+        return {"gone_s": gone, "idle": idle, "full": full, "after": after, "connected": connected, "join_s": join_s}
     finally:
         for p in procs:
             p.terminate()
@@ -147,12 +163,12 @@ def main():
     if args.aiortc:
         servers.append(("aiortc", None))
     print(f"{args.viewers} viewers, {args.size} H.264 at {args.bitrate} kbit/s, data channel each; RSS in MB")
-    print(f"{'server':<14} {'idle':>7} {'N on':>7} {'per viewer':>10} {'after':>7} {'kept':>6} {'connected':>9} {'join s':>7}")
+    print(f"{'server':<14} {'idle':>7} {'N on':>7} {'per viewer':>10} {'after':>7} {'kept':>6} {'connected':>9} {'join s':>7} {'gone s':>7}")
     for label, path in servers:
         r = measure(label, path)
         per = (r["full"] - r["idle"]) / max(1, r["connected"])
         print(f"{label:<14} {r['idle']:7.1f} {r['full']:7.1f} {per:10.2f} {r['after']:7.1f} {r['after'] - r['idle']:6.1f} "
-              f"{r['connected']:>5}/{args.viewers:<3} {r['join_s']:7.1f}", flush=True)
+              f"{r['connected']:>5}/{args.viewers:<3} {r['join_s']:7.1f} {r['gone_s']:7.1f}", flush=True)
 
 
 if __name__ == "__main__":

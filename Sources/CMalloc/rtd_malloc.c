@@ -1,4 +1,5 @@
 #include "rtd_malloc.h"
+#include <stdlib.h> // defines __GLIBC__ on glibc systems
 #if defined(__GLIBC__)
 #include <malloc.h>
 int rtd_malloc_trim(void) { return malloc_trim(0); }

@@ -37,7 +37,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     private var byUfrag: [String: PeerEntry] = [:]
     private var byAddress: [SocketAddress: PeerEntry] = [:]
     private var bySession: [String: PeerEntry] = [:]
-    private var trimScheduled = false
+    private var trim: Scheduled<Void>?
 
     final class PeerEntry {
         let peer: PeerConnection
@@ -232,13 +232,16 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     /// Hands the memory of departed peers back to the system. glibc keeps freed pages in its
     /// arenas, so a server that once had 100 viewers would otherwise keep their footprint for
-    /// good. Once per burst of departures: a trim walks every arena.
+    /// good. Runs once departures have stopped for 10 s: part of a peer's memory is only freed when
+    /// the dispatch threads that served its SCTP queue retire, about 5 s after it leaves; a trim
+    /// walks every arena, so once per burst.
     private func scheduleTrim() {
-        guard !trimScheduled else { return }
-        trimScheduled = true
-        eventLoop.scheduleTask(in: .seconds(2)) { [weak self] in
-            self?.trimScheduled = false
-            _ = rtd_malloc_trim()
+        trim?.cancel()
+        trim = eventLoop.scheduleTask(in: .seconds(10)) { [weak self] in
+            guard let self else { return }
+            self.trim = nil
+            let released = rtd_malloc_trim() == 1
+            self.logger.debug("heap trimmed after peers left", metadata: ["released": "\(released)"])
         }
     }
 
