@@ -26,10 +26,12 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
 
     /// The value when it is a whole number that fits an Int64 (`3`, `3.0`, `3e2`), else nil.
     public var int64: Int64? {
-        if let exact = Int64(text) { return exact }
-        guard let d = Double(text), d.isFinite, d == d.rounded(.towardZero) else { return nil }
-        // Int64(exactly:) is nil outside the representable range (no trap at ±2^63).
-        return Int64(exactly: d)
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) else {
+            return Int64(text)  // nil out of range
+        }
+        // A fraction or exponent goes through Double, which is exact only below 2^53.
+        guard let d = Double(text), d.isFinite, d == d.rounded(.towardZero), d.magnitude < 0x1p53 else { return nil }
+        return Int64(d)
     }
 
     public var int: Int? { int64.flatMap { Int(exactly: $0) } }

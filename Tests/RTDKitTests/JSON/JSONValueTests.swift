@@ -98,6 +98,8 @@ import Testing
         #expect(try number("-9223372036854775809").int64 == nil)
         #expect(try number("1e19").int64 == nil)
         #expect(try number("9223372036854775807.0").int64 == nil)  // rounds to 2^63 as a Double
+        #expect(try number("9007199254740993e0").int64 == nil)     // past 2^53: not exact as a Double
+        #expect(try number("9007199254740991.0").int64 == (1 << 53) - 1)
         #expect(try number("3e2").int == 300 && number("3.0").int == 3 && number("3.5").int == nil)
         #expect(try number("1e400").double == nil && number("1e400").int64 == nil)
         #expect(try number("-0").int == 0 && number("0.25").double == 0.25)
