@@ -115,11 +115,17 @@ def test_malformed_websocket_handshakes_are_answered_with_why(rtd):
         ]
         for data, code, reason in cases:
             status, headers, body = raw(base, data)
-            assert status.startswith(f"HTTP/1.1 {code} "), (data, status, body)
-            assert reason.encode() in body, (data, body)
+            error = json_error(status, headers, body, code)
+            assert reason in error, (data, error)
             if code == "426":
                 assert headers.get("sec-websocket-version") == "13", headers
             alive(base, p)
+        # Off the WebSocket path the same mistakes are told in text; another protocol there is ignored.
+        status, headers, body = raw(base, handshake(["Sec-WebSocket-Version: 13"]).replace(b"/api/ws?camera=cam0", b"/healthz"))
+        assert status.startswith("HTTP/1.1 400 ") and b"Sec-WebSocket-Key" in body, (status, body)
+        assert headers["content-type"].startswith("text/plain"), headers
+        status, _, body = raw(base, handshake(["Connection: close"], upgrade="h2c").replace(b"/api/ws?camera=cam0", b"/healthz"))
+        assert status.startswith("HTTP/1.1 200 ") and json.loads(body)["status"] == "ok", (status, body)
 
         async def still_upgrades():
             async with websockets.connect(base.replace("http", "ws") + "/api/ws?camera=cam0") as conn:

@@ -207,9 +207,12 @@ final class WebSocketHandshakeCheck: ChannelInboundHandler, RemovableChannelHand
             return
         }
         refused = true
-        let body = ByteBuffer(string: refusal.reason + "\n")
-        var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", String(body.readableBytes)),
-                                   ("Connection", "close")])
+        // The same shapes as the router's errors: JSON under /api/, text elsewhere.
+        let json = head.uri.hasPrefix("/api/")
+        let body = ByteBuffer(string: json ? JSONValue.object(JSONObject([("type", .string("error")), ("error", .string(refusal.reason))])).serialized()
+                                           : refusal.reason + "\n")
+        var headers = HTTPHeaders([("Content-Type", json ? "application/json" : "text/plain; charset=utf-8"),
+                                   ("Content-Length", String(body.readableBytes)), ("Connection", "close")])
         if refusal.versionHeader { headers.add(name: "Sec-WebSocket-Version", value: "13") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: refusal.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
