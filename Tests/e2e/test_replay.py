@@ -101,13 +101,14 @@ def test_corrupt_sidecar_line_is_reported_and_skipped(rtd, recording, tmp):
     lines = open(records).read().splitlines()
     lines[4] = '{"type":"detections","frame":'
     lines[9] = "garbage"
+    lines[14] = "[" * 513  # made JSONDecoder trap (SIGILL): replay crashed
     bad = tmp / "bad.jsonl"
     bad.write_text("\n".join(lines) + "\n")
     out = run([rtd, "replay", str(video), "--speed", "max", "--detections", str(bad), "--detections-out", str(tmp / "o.jsonl")])
     assert out.returncode == 0, out.stderr
     err = out.stderr.decode()
-    assert f"{bad}:5:" in err and f"{bad}:10:" in err, err
-    assert len(open(tmp / "o.jsonl").readlines()) == len(lines) - 2
+    assert f"{bad}:5:" in err and f"{bad}:10:" in err and f"{bad}:15: not valid JSON (byte 64: nested deeper" in err, err
+    assert len(open(tmp / "o.jsonl").readlines()) == len(lines) - 3
 
 
 def test_missing_or_unreadable_video_is_a_clear_error(rtd, tmp):

@@ -58,10 +58,10 @@ public final class SignalingClient {
             guard let json else {
                 throw SignalError(.protocolError, "\(url) answered 200 with a body that is not a JSON object: \(Self.snippet(reply.text))")
             }
-            guard json["type"] as? String == "answer", let answer = json["sdp"] as? String else {
+            guard json["type"]?.string == "answer", let answer = json["sdp"]?.string else {
                 throw SignalError(.protocolError, "\(url) answered without {\"type\":\"answer\",\"sdp\":...}: \(Self.snippet(reply.text))")
             }
-            sessionID = json["session_id"] as? String
+            sessionID = json["session_id"]?.string
             return answer
         case .whep:
             let reply = try http.request("POST", url, headers: [("Content-Type", "application/sdp")] + authorization,
@@ -88,12 +88,14 @@ public final class SignalingClient {
         }
     }
 
-    static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    /// The server's reply as a JSON object, or nil: parsed by the bounded parser, since a server
+    /// (or whatever answers at that URL) is as untrusted as a client.
+    static func jsonObject(_ body: [UInt8]) -> JSONObject? {
+        (try? JSONValue.parse(body))?.object
     }
 
-    static func httpError(_ reply: HTTPReply, url: HTTPURL, json: [String: Any]?) -> SignalError {
-        let text = (json?["error"] as? String) ?? snippet(reply.text)
+    static func httpError(_ reply: HTTPReply, url: HTTPURL, json: JSONObject?) -> SignalError {
+        let text = json?["error"]?.string ?? snippet(reply.text)
         let hint = [401: " (wrong or missing --token)", 503: " (server busy)"][reply.status] ?? ""
         return SignalError(.httpError, "\(url) answered HTTP \(reply.status)\(hint): \(text.isEmpty ? "(no error text)" : text)")
     }

@@ -151,17 +151,117 @@ extension DetectionRecord {
     }
 
     /// Parses one line (extra fields are ignored, for records from newer writers). `lineNumber`
-    /// only goes into error messages.
-    public static func decode(jsonLine line: some StringProtocol, lineNumber: Int? = nil) throws -> DetectionRecord {
+    /// only goes into error messages. Lines come from files and pipes, so they go through the
+    /// bounded parser, never Foundation's (which traps on deep nesting).
+    public static func decode(jsonLine line: some StringProtocol, lineNumber: Int? = nil) throws(DetectionRecordError) -> DetectionRecord {
         let place = lineNumber.map { "line \($0): " } ?? ""
-        do {
-            return try JSONDecoder().decode(DetectionRecord.self, from: Data(line.utf8))
-        } catch let error as DecodingError {
-            throw DetectionRecordError(message: place + JSONLine.describe(error))
+        do throws(RecordFieldError) {
+            let value: JSONValue
+            do {
+                value = try JSONValue.parse(line.utf8)
+            } catch {
+                throw RecordFieldError("not valid JSON (\(error))")
+            }
+            return try DetectionRecord(json: RecordFields(value, path: ""))
         } catch {
-            throw DetectionRecordError(message: place + "not a detection record: \(error)")
+            throw DetectionRecordError(message: place + error.message)
         }
     }
+
+    init(json o: RecordFields) throws(RecordFieldError) {
+        guard try o.string("type") == Self.type else { throw RecordFieldError("field 'type': expected \"\(Self.type)\"") }
+        camera = try o.optional("camera") { f throws(RecordFieldError) in try f.string() }
+        frame = try o.int("frame")
+        ptsUs = try o.int64("pts_us")
+        capturedAtUs = try o.optional("captured_at_us") { f throws(RecordFieldError) in try f.int64() }
+        rtpTimestamp = try o.optional("rtp_timestamp") { f throws(RecordFieldError) in
+            guard let v = UInt32(exactly: try f.int64()) else { throw f.wrongType("32-bit unsigned integer") }
+            return v
+        }
+        width = try o.int("width")
+        height = try o.int("height")
+        detector = try o.string("detector")
+        inferenceUs = try o.int64("inference_us")
+        detections = []
+        for d in try o.field("detections").elements() {
+            let label = try d.string("label")
+            let score = try d.field("score").double()
+            let box = try d.field("box")
+            let numbers = try box.elements()
+            guard numbers.count == 4 else { throw RecordFieldError("field '\(box.path)': expected [x,y,w,h], got \(numbers.count) numbers") }
+            let v = try numbers.map { n throws(RecordFieldError) in try n.int() }
+            let trackId = try d.optional("track_id") { f throws(RecordFieldError) in try f.int() }
+            detections.append(Detection(label: label, score: score, box: BoundingBox(x: v[0], y: v[1], width: v[2], height: v[3]),
+                                        trackId: trackId))
+        }
+    }
+}
+
+/// A record field that is missing or of the wrong type, as a message naming its path.
+struct RecordFieldError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// A JSON value with its path in the record (`detections[2].box`), for typed reads that name
+/// the field they fail on.
+struct RecordFields {
+    let value: JSONValue
+    let path: String
+
+    init(_ value: JSONValue, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    func wrongType(_ expected: String) -> RecordFieldError {
+        value.isNull ? RecordFieldError("field '\(path)' is null (expected \(expected))")
+            : RecordFieldError("field '\(path)' has the wrong type (expected \(expected))")
+    }
+
+    private func childPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func field(_ key: String) throws(RecordFieldError) -> RecordFields {
+        guard let object = value.object else { throw wrongType("object") }
+        guard let v = object[key] else { throw RecordFieldError("missing field '\(childPath(key))'") }
+        return RecordFields(v, path: childPath(key))
+    }
+
+    /// nil when the member is absent or null (optional fields are omitted by our writer).
+    func optional<T>(_ key: String, _ read: (RecordFields) throws(RecordFieldError) -> T) throws(RecordFieldError) -> T? {
+        guard let object = value.object else { throw wrongType("object") }
+        guard let v = object[key], !v.isNull else { return nil }
+        return try read(RecordFields(v, path: childPath(key)))
+    }
+
+    func elements() throws(RecordFieldError) -> [RecordFields] {
+        guard let a = value.array else { throw wrongType("array") }
+        return a.enumerated().map { RecordFields($1, path: "\(path)[\($0)]") }
+    }
+
+    func string() throws(RecordFieldError) -> String {
+        guard let s = value.string else { throw wrongType("string") }
+        return s
+    }
+
+    func int64() throws(RecordFieldError) -> Int64 {
+        guard let n = value.number?.int64 else { throw wrongType("integer") }
+        return n
+    }
+
+    func int() throws(RecordFieldError) -> Int {
+        guard let n = value.number?.int else { throw wrongType("integer") }
+        return n
+    }
+
+    func double() throws(RecordFieldError) -> Double {
+        guard let d = value.number?.double else { throw wrongType("number") }
+        return d
+    }
+
+    func string(_ key: String) throws(RecordFieldError) -> String { try field(key).string() }
+    func int(_ key: String) throws(RecordFieldError) -> Int { try field(key).int() }
+    func int64(_ key: String) throws(RecordFieldError) -> Int64 { try field(key).int64() }
 }
 
 enum JSONLine {
@@ -203,43 +303,5 @@ enum JSONLine {
             }
         }
         s += "\""
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            var out = ""
-            for key in keys {
-                if let index = key.intValue {
-                    out += "[\(index)]"
-                } else {
-                    out += (out.isEmpty ? "" : ".") + key.stringValue
-                }
-            }
-            return out
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing field '\(path(context.codingPath + [key]))'"
-        case .typeMismatch(let type, let context):
-            return "field '\(path(context.codingPath))' has the wrong type (expected \(jsonType(type)))"
-        case .valueNotFound(let type, let context):
-            return "field '\(path(context.codingPath))' is null (expected \(jsonType(type)))"
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            return "not valid JSON"
-        case .dataCorrupted(let context):
-            return "field '\(path(context.codingPath))': \(context.debugDescription)"
-        @unknown default:
-            return "not a detection record"
-        }
-    }
-
-    private static func jsonType(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "string"
-        case is Int.Type, is Int64.Type, is UInt32.Type: "integer"
-        case is Double.Type: "number"
-        case is [Any].Type, is UnkeyedDecodingContainer.Type: "array"
-        default: "\(type)"
-        }
     }
 }

@@ -99,6 +99,31 @@ struct AccessMiddleware: RouterMiddleware {
     }
 }
 
+/// Errors thrown by a route (a body over its limit from `collect(upTo:)`, an `HTTPError`) are
+/// answered in rtd's own error shape: `{"type":"error","error":…}` under `/api/`, text elsewhere,
+/// instead of Hummingbird's empty 413 or its differently shaped JSON.
+struct ErrorShapeMiddleware: RouterMiddleware {
+    typealias Context = ServeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as NIOTooManyBytesError {
+            return Self.response("request body over \(error.maxBytes ?? context.maxUploadSize) bytes", status: .contentTooLarge,
+                                 path: request.uri.path)
+        } catch let error as HTTPError {
+            var response = Self.response(error.body ?? error.status.reasonPhrase, status: error.status, path: request.uri.path)
+            response.headers.append(contentsOf: error.headers)
+            return response
+        }
+    }
+
+    static func response(_ message: String, status: HTTPResponse.Status, path: String) -> Response {
+        path.hasPrefix("/api/") ? HTTPServer.jsonResponse(["type": "error", "error": message], status: status.code)
+            : WHEPRoutes.text(message, status: status)
+    }
+}
+
 /// Offers per client address: a token bucket (`rate` per second, bursts of `burst`), so one
 /// client cannot make the server spend all its time answering offers.
 public actor SignalRateLimiter {

@@ -52,17 +52,20 @@ public struct HTTPServer {
                                        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
         let router = Router(context: ServeRequestContext.self)
         router.add(middleware: AccessMiddleware(token: settings.token, allowOrigins: settings.allowOrigins))
+        // Inside the access check, so the errors it shapes get the CORS headers too.
+        router.add(middleware: ErrorShapeMiddleware())
         let limiter = SignalRateLimiter(perSecond: settings.signalRate)
         @Sendable func rateLimited(_ context: ServeRequestContext) async -> Bool {
             await !limiter.allow(context.remoteAddress?.ipAddress ?? "?")
         }
+        let webSocketPath = "/api/ws"
         let tooMany = "too many offers from this address (limit \(settings.signalRate)/s): retry shortly"
 
         router.post("/api/webrtc/signal") { request, context -> Response in
             guard settings.webrtcEnabled else {
                 return jsonResponse(["type": "error", "error": "WebRTC is disabled on this server (--no-webrtc)"], status: 503)
             }
-            let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes + 1)
+            let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes)
             let (status, json) = await SignalingProtocol.handle(
                 body: Array(body.readableBytesView), defaultCamera: settings.defaultCamera, backend: Backend(endpoint: endpoint),
                 admitOffer: { await rateLimited(context) ? tooMany : nil })
@@ -91,7 +94,7 @@ public struct HTTPServer {
                           "ice_servers": settings.iceServers.map(\.json), "ws_max_fps": settings.wsMaxFPS,
                           "version": settings.version], status: 200)
         }
-        router.ws("/api/ws", shouldUpgrade: { request, context in
+        router.ws(RouterPath(webSocketPath), shouldUpgrade: { request, context in
             // A plain GET (no Upgrade header) gets a readable error instead of an empty 200.
             guard request.headers[.upgrade]?.lowercased() == "websocket" else {
                 throw HTTPError(.badRequest, message: "/api/ws is a WebSocket endpoint: connect with a WebSocket client")
@@ -130,7 +133,7 @@ public struct HTTPServer {
         router.get("/favicon.ico") { _, _ -> Response in Response(status: .noContent) }
 
         // WebSocket upgrades (/api/ws) go through the same router, and so through the token check.
-        var server = webSocketUpgradeServer(router: router)
+        var server = webSocketUpgradeServer(router: router, webSocketPaths: [webSocketPath])
         if let cert = settings.tlsCertificate, let key = settings.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
@@ -159,10 +162,7 @@ enum WHEPRoutes {
             guard mediaType(request) == "application/sdp" else {
                 return text("WHEP offers are Content-Type: application/sdp", status: .unsupportedMediaType)
             }
-            let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes + 1)
-            guard body.readableBytes <= SignalingProtocol.maxBodyBytes else {
-                return text("offer over \(SignalingProtocol.maxBodyBytes) bytes", status: .contentTooLarge)
-            }
+            let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes)
             if await rateLimited(context) { return text(tooMany, status: .tooManyRequests) }
             do throws(SignalingError) {
                 let (sdp, session) = try await endpoint.answer(offer: String(buffer: body), cameraName: camera, codec: nil)

@@ -288,18 +288,12 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
             entry.peer.send(text: String(decoding: data, as: UTF8.self), on: channel)
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            logger.debug("\(id): invalid JSON on the data channel")
-            return reply(["type": "error", "error": "invalid JSON: control messages are JSON objects"])
-        }
-        switch object["type"] as? String {
-        case "ping":
-            var pong: [String: Any] = ["type": "pong"]
-            pong["id"] = object["id"]
-            reply(pong)
-        case "subscribe":
-            guard let name = object["camera"] as? String, let camera = hub.camera(named: name) else {
-                return reply(["type": "error", "error": "no camera '\(object["camera"] ?? "")' (cameras: \(hub.names.joined(separator: ", ")))"])
+        switch ViewerControl.parse(text) {
+        case .ping(let pingID):
+            entry.peer.send(text: ViewerControl.pong(id: pingID), on: channel)
+        case .subscribe(let name):
+            guard let camera = hub.camera(named: name) else {
+                return reply(["type": "error", "error": "no camera '\(name)' (cameras: \(hub.names.joined(separator: ", ")))"])
             }
             guard camera !== entry.camera else { return reply(["type": "subscribed", "camera": name]) }
             entry.track.unsubscribe(entry.subscription)
@@ -315,9 +309,9 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             subscribeRecords(id)
             startVideo(id)
             reply(["type": "subscribed", "camera": name])
-        case let other:
-            logger.debug("\(id): unknown control message \(other ?? "without a type")")
-            reply(["type": "error", "error": other.map { "unknown message type '\($0)'" } ?? "message without 'type'"])
+        case .invalid(let error):
+            logger.debug("\(id): refused control message: \(error)")
+            reply(["type": "error", "error": error])
         }
     }
 

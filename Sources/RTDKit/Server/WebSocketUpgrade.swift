@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -9,11 +10,14 @@ import NIOHTTP1
 /// HTTP/1 with WebSocket upgrades through `router`, like `.http1WebSocketUpgrade(webSocketRouter:)`,
 /// except that a refused upgrade gets the router's own answer (the token check's 401, a 404, ...):
 /// HummingbirdWebSocket answers every refusal with a bare `400`, which hides why from the client.
-func webSocketUpgradeServer(router: Router<ServeRequestContext>) -> HTTPServerBuilder {
+/// A malformed handshake (to any path; to another protocol than WebSocket on `webSocketPaths`)
+/// gets a 400 or 426 that says why.
+func webSocketUpgradeServer(router: Router<ServeRequestContext>, webSocketPaths: Set<String>) -> HTTPServerBuilder {
     let webSocketResponder = RefusalForwardingResponder(base: router.buildResponder())
     return HTTPServerBuilder { responder in
         RefusalAnsweringChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
-                                                                   configuration: .init()))
+                                                                   configuration: .init()),
+                                webSocketPaths: webSocketPaths)
     }
 }
 
@@ -59,12 +63,16 @@ private final class BodyCollector: ResponseBodyWriter {
 /// `HTTP1WebSocketUpgradeChannel` plus an `UpgradeRefusalHandler` in every connection's pipeline.
 struct RefusalAnsweringChannel: ServerChildChannel {
     let base: HTTP1WebSocketUpgradeChannel
+    let webSocketPaths: Set<String>
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1WebSocketUpgradeChannel.Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             // Last for now: between NIO's upgrade handler and the HTTP handlers added when an upgrade
             // is declined, so it sees the response then written.
             try channel.pipeline.syncOperations.addHandler(UpgradeRefusalHandler())
+            // Ahead of NIO's upgrade handler, which drops a malformed handshake without an answer.
+            let upgrader = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<HTTP1WebSocketUpgradeChannel.UpgradeResult>.self)
+            try channel.pipeline.syncOperations.addHandler(WebSocketHandshakeCheck(webSocketPaths: webSocketPaths), position: .before(upgrader))
             return value
         }
     }
@@ -128,5 +136,87 @@ final class UpgradeRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         context.fireUserInboundEventTriggered(event)
         if event is HTTPServerUpgradeEvents { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
+    }
+}
+
+/// RFC 6455 §4.2.1's checks of an opening handshake, as a pure function: a request that asks for
+/// an upgrade but cannot get one is told why, rather than seeing its connection dropped.
+enum WebSocketHandshake {
+    struct Refusal: Equatable {
+        let status: HTTPResponseStatus
+        let reason: String
+        /// Sent with a 426: the versions this server speaks (RFC 6455 §4.4).
+        var versionHeader = false
+    }
+
+    /// nil for a request that is no upgrade attempt (no `Upgrade` header), a valid WebSocket
+    /// handshake, or an upgrade to another protocol outside `webSocketPaths` (RFC 9110 §7.8 lets a
+    /// server ignore that one: `curl --http2` still gets its plain HTTP/1.1 answer).
+    static func refusal(method: NIOHTTP1.HTTPMethod, uri: String, version: NIOHTTP1.HTTPVersion, headers: HTTPHeaders,
+                        webSocketPaths: Set<String>) -> Refusal? {
+        let upgrade = headers[canonicalForm: "upgrade"].map { $0.lowercased() }
+        guard !upgrade.isEmpty else { return nil }
+        // `websocket` or `websocket/13` (RFC 9110 §7.8 protocol/version).
+        guard upgrade.contains(where: { $0 == "websocket" || $0.hasPrefix("websocket/") }) else {
+            let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
+            guard webSocketPaths.contains(path) else { return nil }
+            let asked = headers["upgrade"].joined(separator: ", ")
+            return Refusal(status: .badRequest, reason: "this server upgrades only to websocket, not '\(asked.prefix(100))'")
+        }
+        guard method == .GET else { return Refusal(status: .badRequest, reason: "a WebSocket handshake is a GET, not \(method.rawValue)") }
+        guard version.major == 1, version.minor >= 1 else { return Refusal(status: .badRequest, reason: "a WebSocket handshake needs HTTP/1.1") }
+        guard headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else {
+            return Refusal(status: .badRequest, reason: "a WebSocket handshake needs 'Connection: Upgrade'")
+        }
+        let versions = headers[canonicalForm: "sec-websocket-version"]
+        guard versions == ["13"] else {
+            let got = versions.isEmpty ? "no Sec-WebSocket-Version" : "Sec-WebSocket-Version '\(versions.joined(separator: ", ").prefix(40))'"
+            return Refusal(status: .upgradeRequired, reason: "\(got): this server speaks WebSocket version 13", versionHeader: true)
+        }
+        let keys = headers["sec-websocket-key"]
+        guard keys.count == 1, let key = keys.first else {
+            return Refusal(status: .badRequest, reason: keys.isEmpty ? "missing Sec-WebSocket-Key" : "more than one Sec-WebSocket-Key")
+        }
+        // The key is 16 random bytes in base64 (24 characters).
+        guard key.utf8.count == 24, Data(base64Encoded: key)?.count == 16 else {
+            return Refusal(status: .badRequest, reason: "Sec-WebSocket-Key must be 16 bytes in base64")
+        }
+        return nil
+    }
+}
+
+/// Answers a malformed upgrade request (the connection's first request; see `WebSocketHandshake`)
+/// with a 400 or 426 and its reason, then closes; anything else passes through, and the handler leaves.
+final class WebSocketHandshakeCheck: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let webSocketPaths: Set<String>
+    private var refused = false
+
+    init(webSocketPaths: Set<String>) { self.webSocketPaths = webSocketPaths }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // The rest of a refused request (its body) goes nowhere: the connection is closing.
+        guard !refused else { return }
+        guard case .head(let head) = unwrapInboundIn(data),
+              let refusal = WebSocketHandshake.refusal(method: head.method, uri: head.uri, version: head.version, headers: head.headers,
+                                                        webSocketPaths: webSocketPaths) else {
+            context.fireChannelRead(data)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
+        }
+        refused = true
+        // The same shapes as the router's errors: JSON under /api/, text elsewhere.
+        let json = head.uri.hasPrefix("/api/")
+        let body = ByteBuffer(string: json ? JSONValue.object(JSONObject([("type", .string("error")), ("error", .string(refusal.reason))])).serialized()
+                                           : refusal.reason + "\n")
+        var headers = HTTPHeaders([("Content-Type", json ? "application/json" : "text/plain; charset=utf-8"),
+                                   ("Content-Length", String(body.readableBytes)), ("Connection", "close")])
+        if refusal.versionHeader { headers.add(name: "Sec-WebSocket-Version", value: "13") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: refusal.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -12,19 +12,22 @@ enum ViewerControl: Equatable {
 
     /// `id` comes back verbatim (as JSON) in the pong, whatever its type.
     static func parse(_ text: String) -> ViewerControl {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            return .invalid("invalid JSON: control messages are JSON objects")
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(text, limits: .control)
+        } catch {
+            return .invalid("invalid JSON at \(error): control messages are JSON objects")
         }
-        switch object["type"] as? String {
-        case "ping":
-            let id = object["id"].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed]) }
-            return .ping(id: id.map { String(decoding: $0, as: UTF8.self) })
-        case "subscribe":
-            guard let camera = object["camera"] as? String else { return .invalid("subscribe without 'camera'") }
+        guard let object = value.object else { return .invalid("invalid JSON: control messages are JSON objects, not \(value.typeName)") }
+        switch object["type"] {
+        case .string("ping")?:
+            return .ping(id: object["id"].map { $0.serialized() })
+        case .string("subscribe")?:
+            guard let camera = object["camera"]?.string else { return .invalid("subscribe without 'camera'") }
             return .subscribe(camera: camera)
-        case let other?:
+        case .string(let other)?:
             return .invalid("unknown message type '\(other)'")
-        case nil:
+        default:
             return .invalid("message without 'type'")
         }
     }

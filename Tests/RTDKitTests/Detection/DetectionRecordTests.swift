@@ -78,7 +78,7 @@ import Testing
         (#"{"type":"detections","frame":1,"pts_us":0,"width":2,"height":2,"detector":"m","inference_us":3,"detections":[{"label":"x","score":1,"box":[0,0,1]}]}"#,
          "field 'detections[0].box': expected [x,y,w,h], got 3 numbers"),
         (#"{"type":"other","frame":1}"#, "field 'type': expected \"detections\""),
-        (#"{"type":"detections","#, "not valid JSON"),
+        (#"{"type":"detections","#, "not valid JSON (byte 21: unexpected end of input)"),
     ])
     func decoderNamesTheBadField(line: String, message: String) {
         let error = #expect(throws: DetectionRecordError.self) { try DetectionRecord.decode(jsonLine: line, lineNumber: 5) }
