@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// One encoded picture, packetized once for every viewer: payloads with their marker bits and
 /// the 90 kHz RTP timestamp shared by all peers (so a detection record's `rtp_timestamp` means the
@@ -12,7 +13,21 @@ public struct RTPVideoBatch: Sendable {
     /// Increases by one per encoded picture of this track (a re-encoded keyframe of the same
     /// frame gets a new one), so a receiver can tell a picture it already has.
     public let sequence: Int
+    /// The stream the picture belongs to (`VideoTrack.id`): after a camera switch, pictures of
+    /// the previous stream may still be on their way to a peer, and must not reach its decoder.
+    public let track: UInt64
+
+    public init(packets: [RTPOutboundPacket], rtpTimestamp: UInt32, isKeyframe: Bool, sequence: Int, track: UInt64) {
+        self.packets = packets
+        self.rtpTimestamp = rtpTimestamp
+        self.isKeyframe = isKeyframe
+        self.sequence = sequence
+        self.track = track
+    }
 }
+
+/// Distinct for every track the process makes (never reused, unlike an object address).
+private let nextTrackID = Atomic<UInt64>(0)
 
 /// The encoder of one camera for one codec: takes the newest frame, encodes and packetizes it
 /// once, and hands the same packets to every subscriber. Encodes only while someone watches
@@ -24,6 +39,8 @@ public final class VideoTrack: @unchecked Sendable {
 
     public let camera: String
     public let codec: VideoCodecKind
+    /// Tags this track's batches (`RTPVideoBatch.track`).
+    public let id = nextTrackID.add(1, ordering: .relaxed).newValue
     private let mailbox: LatestFrameMailbox
     private let broadcast: FrameBroadcast
     private let settings: LiveEncoder.Settings
@@ -205,7 +222,8 @@ public final class VideoTrack: @unchecked Sendable {
                 let packets = fragments.map {
                     RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: $0.marker, payload: $0.payload)
                 }
-                let batch = RTPVideoBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, sequence: sequence)
+                let batch = RTPVideoBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, sequence: sequence,
+                                          track: id)
                 sequence += 1
                 lock.withLock {
                     if encoded.isKeyframe {

@@ -187,6 +187,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                                       certificate: certificate, ssrc: ssrc, cname: config.cname,
                                       consentTimeout: Int64(settings.consentTimeout * 1_000_000), logger: logger)
         let track = camera.track(for: peer.video.codec)
+        peer.restartVideo(track: track.id)
         let entry = PeerEntry(peer: peer, camera: camera, track: track)
         // Every callback below runs on this event loop and finds the peer by its session id.
         peer.events.keyframeNeeded = { [unowned self] in self.bySession[sessionID]?.track.requestKeyframe() }
@@ -304,7 +305,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             entry.camera = camera
             updatePeerGauges()
             entry.track = camera.track(for: entry.peer.video.codec)
-            entry.peer.restartVideo()
+            entry.peer.restartVideo(track: entry.track.id)
             entry.subscription = subscribeVideo(entry.track, session: id)
             subscribeRecords(id)
             startVideo(id)

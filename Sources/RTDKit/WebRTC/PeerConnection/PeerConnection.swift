@@ -49,6 +49,8 @@ public final class PeerConnection {
     /// A viewer whose channel has this much queued loses records instead of growing memory.
     static let maxBufferedRecordBytes = 64 * 1024
     private var waitingForKeyframe = true
+    /// The stream this peer sends (`RTPVideoBatch.track`); batches of any other are dropped.
+    private var videoTrack: UInt64?
     private var lastBatch = Int.min
     private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
     private var transportSequence: UInt16 = 0
@@ -206,11 +208,16 @@ public final class PeerConnection {
         stats.recordsSent += 1
     }
 
-    /// The viewer switched camera: its next picture must be a keyframe of the new stream.
-    public func restartVideo() {
+    /// The stream to send from now on (at the start, and when the viewer switches camera). Its
+    /// first picture must be a keyframe; pictures of the previous stream that are still queued
+    /// or in flight are dropped, as the viewer's decoder now follows the new one.
+    public func restartVideo(track: UInt64) {
+        videoTrack = track
         waitingForKeyframe = true
         // The new track numbers its pictures from its own start.
         lastBatch = Int.min
+        // The new stream's first delta asks for its keyframe at once, not after the old one's limit.
+        lastKeyframeAsk = 0
     }
 
     private func checkDTLS() {
@@ -245,9 +252,10 @@ public final class PeerConnection {
     // MARK: Media out
 
     /// Protects and returns one frame's packets for this peer; nothing until it is connected and
-    /// until its first keyframe (a decoder cannot start on a delta frame).
+    /// until its first keyframe (a decoder cannot start on a delta frame), and nothing from a
+    /// track other than the one chosen with `restartVideo(track:)`.
     public func send(_ batch: RTPVideoBatch) -> [[UInt8]] {
-        guard state == .connected, let srtp else { return [] }
+        guard state == .connected, let srtp, batch.track == videoTrack else { return [] }
         // A frame may come twice: once in a join burst, once live. Send it once.
         guard batch.sequence > lastBatch else { return [] }
         if waitingForKeyframe {

@@ -41,6 +41,7 @@ import Testing
         peer.events.keyframeNeeded = { counter.keyframes += 1 }
         peer.events.connected = { counter.connects += 1 }
         peer.events.bitrateEstimate = { counter.estimates.append($0) }
+        peer.restartVideo(track: 1)
         let client = try DTLSTransport(role: .client, certificate: clientCert, remoteFingerprint: serverCert.fingerprint)
         // ICE first: a valid check picks the path.
         let check = STUNMessage.iceBindingRequest(remoteUfrag: "srvU", localUfrag: "cliU", remotePassword: "serverpassword0123456789",
@@ -62,10 +63,12 @@ import Testing
                    counter: counter)
     }
 
-    func batch(_ seq: Int, key: Bool, packets: Int = 3) -> RTPVideoBatch {
+    /// One picture of `track`: its payload bytes are its sequence number (mod 256), its RTP
+    /// timestamp 3000 per sequence number.
+    func batch(_ seq: Int, key: Bool, packets: Int = 3, track: UInt64 = 1) -> RTPVideoBatch {
         RTPVideoBatch(packets: (0..<packets).map { i in
-            RTPOutboundPacket(payloadType: 0, timestamp: 0, marker: i == packets - 1, payload: [UInt8](repeating: UInt8(seq), count: 100 + i))
-        }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, sequence: seq)
+            RTPOutboundPacket(payloadType: 0, timestamp: 0, marker: i == packets - 1, payload: [UInt8](repeating: UInt8(truncatingIfNeeded: seq), count: 100 + i))
+        }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, sequence: seq, track: track)
     }
 
     func rtcp(_ rig: Rig, _ packets: [RTCPPacket]) throws -> [[UInt8]] {
@@ -94,6 +97,39 @@ import Testing
         // The same picture again (a join burst overlapping live delivery) is not sent twice.
         #expect(rig.peer.send(batch(1, key: true)).isEmpty)
         #expect(rig.peer.send(batch(2, key: false)).count == 3)
+    }
+
+    /// A camera switch under load: pictures of the old camera's track were already queued for
+    /// the peer when it switched, and arrive after the new track's keyframe (or before it). The
+    /// viewer's decoder must get the new track's keyframe and then only that track's pictures:
+    /// an old delta after it breaks the picture, and the old track's higher picture numbers
+    /// must not make the peer drop the new track's pictures as already sent.
+    @Test func aCameraSwitchSendsOnlyTheNewTracksPictures() throws {
+        let rig = try makeRig()
+        func sent(_ b: RTPVideoBatch) throws -> [UInt32] {
+            try rig.peer.send(b).map { p in
+                var p = p
+                try rig.srtpIn.unprotect(&p)
+                return try RTPPacket.parse(p).timestamp
+            }
+        }
+        #expect(try sent(batch(500, key: true)).count == 3)
+        #expect(try sent(batch(501, key: false)).count == 3)
+        let asked = rig.keyframeRequests
+        rig.peer.restartVideo(track: 2)
+        // The old track's next pictures, queued before the switch: neither its keyframe nor its
+        // deltas may start or continue the new stream.
+        #expect(try sent(batch(502, key: false)).isEmpty)
+        #expect(try sent(batch(503, key: true)).isEmpty)
+        #expect(rig.keyframeRequests == asked, "the old track's pictures ask nothing of the new one")
+        // The new track's delta before its keyframe asks for one at once.
+        #expect(try sent(batch(6, key: false, track: 2)).isEmpty)
+        #expect(rig.keyframeRequests == asked + 1)
+        #expect(try sent(batch(7, key: true, track: 2)) == [21000, 21000, 21000])
+        #expect(try sent(batch(504, key: false)).isEmpty, "an old delta after the new keyframe")
+        #expect(try sent(batch(8, key: false, track: 2)) == [24000, 24000, 24000])
+        #expect(try sent(batch(505, key: true)).isEmpty)
+        #expect(try sent(batch(9, key: false, track: 2)).count == 3)
     }
 
     @Test func nackResendsTheSameProtectedPackets() throws {

@@ -1,0 +1,105 @@
+"""Headless Firefox ESR as a viewer of `rtd serve` (see firefox.py for how it is driven).
+
+Firefox gathers no loopback candidates, so the server runs in a network namespace the test makes,
+reached from here over a veth pair: the browser's host candidate is this end's address."""
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+from conftest import free_port
+
+pytestmark = pytest.mark.skipif(not shutil.which("firefox-esr"), reason="firefox-esr is not installed (scripts/setup --test-deps)")
+
+
+@pytest.fixture
+def netns():
+    """A namespace joined to this one by a veth pair; yields (name, our address, its address)."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("a network namespace needs root and iproute2")
+    tag = f"{os.getpid() % 100000}{random.randrange(100)}"
+    name, here_if = f"rtdff{tag}", f"vff{tag}"
+    net = f"10.{random.randrange(200, 250)}.{random.randrange(256)}"
+    here, there = f"{net}.1", f"{net}.2"
+
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+    ip("netns", "add", name)
+    try:
+        ip("link", "add", here_if, "type", "veth", "peer", "name", "vff0", "netns", name)
+        ip("addr", "add", f"{here}/30", "dev", here_if)
+        ip("link", "set", here_if, "up")
+        ip("-n", name, "addr", "add", f"{there}/30", "dev", "vff0")
+        ip("-n", name, "link", "set", "vff0", "up")
+        ip("-n", name, "link", "set", "lo", "up")
+        yield name, here, there
+    finally:
+        # Takes the veth pair with it.
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def health(base):
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def wait_for(read, cond, timeout):
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not cond(value) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value
+
+
+def test_firefox_watches_and_closing_the_page_is_a_clean_goodbye(rtd, netns):
+    from firefox import Firefox
+    name, _, there = netns
+    port = free_port()
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(port),
+                               "--camera", "cam0=testsrc", "--size", "320x240", "--log-format", "json"],
+                              stdout=subprocess.PIPE, stderr=log, text=True)
+    browser = None
+    try:
+        line = server.stdout.readline()
+        assert "rtd serve: http://" in line, line
+        base = f"http://{there}:{port}"
+        browser = Firefox()
+        tab = browser.open_tab(base + "/")
+
+        def stats():
+            return browser.evaluate(tab, "window.rtdStats")
+        st = wait_for(stats, lambda s: s and s["framesDecoded"] > 0 and s["lastRecord"], timeout=30)
+        assert st and st["connected"] and st["codec"] == "video/VP8", st
+        decoded = st["framesDecoded"]
+        st = wait_for(stats, lambda s: s["framesDecoded"] >= decoded + 20, timeout=15)
+        assert st["framesDecoded"] >= decoded + 20, "Firefox keeps decoding"
+        assert st["lastRecord"]["camera"] == "cam0" and "rtp_timestamp" in st["lastRecord"], st
+        assert health(base)["peers"] == 1
+
+        browser.close_tab(tab)
+        peers = wait_for(lambda: health(base)["peers"], lambda n: n == 0, timeout=15)
+        assert peers == 0, "the peer is removed when its page closes"
+        # Anything logged about the closed peer has been written by now: its removal is the last step.
+        server.terminate()
+        server.wait(timeout=10)
+        log.seek(0)
+        entries = [json.loads(l) for l in log if l.startswith("{")]
+        gone = [e for e in entries if e.get("message") == "peer gone"]
+        assert len(gone) == 1, entries
+        noisy = [e for e in entries
+                 if e.get("level") in ("warning", "error", "critical")
+                 or "streamResetFailed" in e.get("message", "") or "sendFailed" in e.get("message", "")]
+        assert not noisy, noisy
+    finally:
+        if browser:
+            browser.quit()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
