@@ -383,27 +383,44 @@ class WatchedViewer:
         from peers import Viewer
         self.v = Viewer(base, data_channel=data_channel)
         self.frame_times = []
+        self.frame_pts = []
         self.connected_at = None
+        self.ice_at = None
         self.answer_at = None
 
         async def consume(track):
             while True:
                 try:
-                    await track.recv()
+                    frame = await track.recv()
                 except Exception:
                     return
                 self.frame_times.append(time.monotonic())
+                self.frame_pts.append(frame.pts)
         self.v._consume = consume
         self.v.pc.on("connectionstatechange",
                      lambda: self.v.pc.connectionState == "connected" and self.connected_at is None
                      and setattr(self, "connected_at", time.monotonic()))
+        self.v.pc.on("iceconnectionstatechange",
+                     lambda: self.v.pc.iceConnectionState == "completed" and self.ice_at is None
+                     and setattr(self, "ice_at", time.monotonic()))
 
     async def start(self):
         await self.v.start()
         self.answer_at = time.monotonic()
 
 
-FEEDBACK = {"nack": [], "pli": []}
+FEEDBACK = {"nack": [], "pli": [], "arrivals": {}, "lags": []}
+
+
+async def loop_lag():
+    """Notes when this process's event loop ran late by more than 0.2 s (the client itself stalled
+    on a busy machine, which looks like a freeze but is none of the server's doing)."""
+    while True:
+        at = time.monotonic()
+        await asyncio.sleep(0.05)
+        late = time.monotonic() - at - 0.05
+        if late > 0.2:
+            FEEDBACK["lags"].append((at, late))
 
 
 def count_feedback():
@@ -420,6 +437,26 @@ def count_feedback():
         FEEDBACK["pli"].append(time.monotonic())
         return await pli(self, ssrc)
     R._send_rtcp_nack, R._send_rtcp_pli = send_nack, send_pli
+    handle = R._handle_rtp_packet
+
+    async def handle_rtp(self, packet, arrival_time_ms):
+        FEEDBACK["arrivals"].setdefault(packet.sequence_number, []).append(time.monotonic())
+        return await handle(self, packet, arrival_time_ms)
+    R._handle_rtp_packet = handle_rtp
+
+
+def freeze_detail(start, end, t0):
+    """What the viewer asked for during a freeze, and when each packet it asked for came."""
+    out = []
+    for at, lost in FEEDBACK["nack"]:
+        if start - 0.2 <= at <= end:
+            came = {s: [round(t - t0, 2) for t in FEEDBACK["arrivals"].get(s, []) if t >= at - 0.05] for s in lost}
+            out.append({"at": round(at - t0, 2), "asked": lost[:12], "came": {s: c[:3] for s, c in list(came.items())[:12]}})
+    plis = [round(t - t0, 2) for t in FEEDBACK["pli"] if start - 0.2 <= t <= end + 0.5]
+    arrived = sum(1 for ts in FEEDBACK["arrivals"].values() for t in ts if start < t < end)
+    stalled = sum(late for at, late in FEEDBACK["lags"] if start - 0.1 <= at <= end)
+    return {"nacks": out[:15], "plis": plis, "packets_arrived_meanwhile": arrived,
+            "client_loop_stalled_s": round(stalled, 2)}
 
 
 async def watch(base, seconds, connect_timeout):
@@ -427,6 +464,7 @@ async def watch(base, seconds, connect_timeout):
     from peers import release_frames_at_marker
     release_frames_at_marker()
     count_feedback()
+    lag = asyncio.ensure_future(loop_lag())
     w = WatchedViewer(base)
     t0 = time.monotonic()
     result = {"connected": False}
@@ -450,11 +488,18 @@ async def watch(base, seconds, connect_timeout):
             result.update({
                 "connected": w.connected_at is not None,
                 "connect_s": (w.connected_at - w.answer_at) if w.connected_at else None,
+                "ice_s": (w.ice_at - w.answer_at) if w.ice_at else None,
                 "first_frame_s": ft[0] - w.v.offer_at, "frames": len(ft), "fps": (len(ft) - 1) / span if span else 0,
                 "fps_min_1s": min(per_second[:-1] or per_second), "longest_freeze_s": max(gaps) if gaps else None,
                 "freeze_at_s": freeze_at,
                 "gaps_over_1s": [(round(ft[i] - t0, 2), round(g, 2)) for i, g in enumerate(gaps) if g > 1],
             })
+            if worst is not None and gaps[worst] > 0.5:
+                result["freeze_detail"] = freeze_detail(ft[worst], ft[worst + 1], t0)
+                # Media time between the two frames around the freeze: about a frame when the
+                # pictures in between were only late, the whole gap when they never came.
+                result["freeze_detail"]["media_gap_s"] = round((w.frame_pts[worst + 1] - w.frame_pts[worst]) / 90000, 2)
+            result["client_stalls_over_0.5s"] = [(round(at - t0, 2), round(late, 2)) for at, late in FEEDBACK["lags"] if late > 0.5]
         else:
             result["connected"] = w.connected_at is not None
         result["nacks"] = len(FEEDBACK["nack"])
@@ -464,6 +509,7 @@ async def watch(base, seconds, connect_timeout):
     except Exception as e:
         result["error"] = f"{type(e).__name__}: {e}"
     finally:
+        lag.cancel()
         try:
             await asyncio.wait_for(w.v.bye(), 5)
         except Exception:
@@ -487,6 +533,7 @@ async def connects(base, n, timeout):
             while not w.frame_times and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             r = {"connect_s": w.connected_at - w.answer_at if w.connected_at else None,
+                 "ice_s": w.ice_at - w.answer_at if w.ice_at else None,
                  "first_frame_s": w.frame_times[0] - w.v.offer_at if w.frame_times else None}
         except Exception as e:
             r = {"error": type(e).__name__}
@@ -516,7 +563,8 @@ def start_server(kind, log):
     port = 8080
     base = f"http://{SERVER_IP}:{port}"
     if kind == "rtd":
-        return start_rtd(SERVER_IP, port, netns=NS_S, size=LOSS_SIZE, bitrate=LOSS_KBPS, log=log), [], base
+        extra = ["--log-level", "debug"] if log else []
+        return start_rtd(SERVER_IP, port, extra, netns=NS_S, size=LOSS_SIZE, bitrate=LOSS_KBPS, log=log), [], base
     cap = subprocess.Popen(["ip", "netns", "exec", NS_S, RTD, "capture", "testsrc", "--size", LOSS_SIZE, "--fps", "30", "-q"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     p = subprocess.Popen(["ip", "netns", "exec", NS_S, PY, os.path.join(HERE, "aiortc_server_baseline.py"), str(port),
@@ -607,14 +655,16 @@ def print_loss(rows, a):
         conn = [c["connect_s"] for c in row["connects"] if c.get("connect_s") is not None] + \
                [r["connect_s"] for r in runs if r.get("connect_s") is not None]
         first = [c["first_frame_s"] for c in row["connects"] if c.get("first_frame_s") is not None]
+        ice = [c["ice_s"] for c in row["connects"] if c.get("ice_s") is not None]
         failed = len(row["runs"]) - len(runs) + sum(1 for c in row["connects"] if c.get("first_frame_s") is None)
         print(f"  {link:>16} {row['kind']:>6} {min(fps_min, default=0):4.0f}/{statistics.median(fps) if fps else 0:<6.1f} "
               f"{max(freezes, default=float('nan')):13.2f} {statistics.median(nacks) if nacks else 0:9.0f} "
               f"{statistics.median(plis) if plis else 0:9.0f} "
               f"{statistics.median(conn) if conn else float('nan'):5.2f}/{max(conn, default=float('nan')):<5.2f} "
               f"{statistics.median(first) if first else float('nan'):5.2f}/{max(first, default=float('nan')):<5.2f} {failed:6}")
-        if freezes:
-            print(f"  {'':>16} {'':>6} freezes per run: {', '.join(f'{f:.2f}' for f in freezes)}")
+        print(f"  {'':>16} {'':>6} longest freeze per run: {', '.join(f'{f:.2f}' for f in freezes)}; "
+              f"connects: ICE done after {statistics.median(ice) if ice else float('nan'):.2f}/{max(ice, default=float('nan')):.2f} s (med/max), "
+              f"ICE+DTLS {', '.join(f'{c:.2f}' for c in sorted(conn))}")
 
 
 # ---- kill-record -----------------------------------------------------------------------------
