@@ -30,6 +30,7 @@ from aiortc.contrib.media import MediaRelay
 
 ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
+ap.add_argument("--host", default="127.0.0.1", help="address of the signaling server (ICE uses every interface)")
 ap.add_argument("--codec", default="h264", help="h264, vp8, or any (the viewer's preference)")
 ap.add_argument("--bitrate", type=int, default=2500, help="starting kbit/s (aiortc adapts it to REMB, 500-3000)")
 ap.add_argument("--detector", default="none", choices=["none", "motion"])
@@ -168,8 +169,8 @@ async def main():
     if args.detector == "motion":
         sys.path.insert(0, __file__.rsplit("/", 1)[0])
         threading.Thread(target=detect_forever, args=(source, loop), daemon=True).start()
-    server = await asyncio.start_server(lambda r, w: handle(r, w, source), "127.0.0.1", args.port)
-    print(f"aiortc baseline: http://127.0.0.1:{args.port}", flush=True)
+    server = await asyncio.start_server(lambda r, w: handle(r, w, source), args.host, args.port)
+    print(f"aiortc baseline: http://{args.host}:{args.port}", flush=True)
     async with server:
         await server.serve_forever()
 

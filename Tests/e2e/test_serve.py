@@ -406,3 +406,45 @@ def test_detections_ping_and_subscribe_on_the_data_channel(server):
     # After the switch the picture is cam1's (plain testsrc: no timestamp strip), and video went on.
     assert after > before + 20
     assert after_switch and not any(after_switch), "frames after subscribe must come from cam1"
+
+
+def test_ice_checks_are_answered_twice_until_connected(server):
+    """rtd is ICE-lite and sends no checks of its own: a lost answer would cost the viewer its STUN
+    retransmission timeout (500 ms) before DTLS, so until DTLS is up every check is answered twice."""
+    from aioice import stun
+    from aiortc import RTCPeerConnection
+    base, udp = server
+
+    async def offer():
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        await pc.close()
+        return sdp
+
+    sdp = asyncio.run(offer())
+    status, answer = post_json(base + "/api/webrtc/signal", {"type": "offer", "sdp": sdp, "camera": "cam0"})
+    assert status == 200, answer
+    field = lambda text, name: next(l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("a=" + name + ":"))
+    request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+    request.attributes["USERNAME"] = f"{field(answer['sdp'], 'ice-ufrag')}:{field(sdp, 'ice-ufrag')}"
+    request.attributes["PRIORITY"] = 1 << 24
+    request.attributes["ICE-CONTROLLING"] = 42
+    request.attributes["USE-CANDIDATE"] = None
+    request.add_message_integrity(field(answer["sdp"], "ice-pwd").encode())
+    request.add_fingerprint()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(1)
+        s.sendto(bytes(request), ("127.0.0.1", udp))
+        answers = []
+        try:
+            while len(answers) < 3:
+                data = s.recv(2048)
+                if data[:1] in (b"\x00", b"\x01"):
+                    answers.append(stun.parse_message(data))
+        except socket.timeout:
+            pass
+    post_json(base + "/api/webrtc/signal", {"type": "bye", "session_id": answer["session_id"]})
+    assert len(answers) == 2, answers
+    assert all(a.transaction_id == request.transaction_id and a.message_class == stun.Class.RESPONSE for a in answers)

@@ -423,7 +423,11 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                 entry.address = from
                 byAddress[from] = entry
             }
-            send([response], to: from)
+            // An ICE-lite agent sends no checks of its own, so a lost response costs the viewer a
+            // STUN retransmission timeout (500 ms and doubling in aiortc and libwebrtc) before it
+            // can start DTLS. Until the peer is connected the response goes twice: a random loss
+            // must then take both. Extra copies match no open transaction and are ignored.
+            send(entry.peer.state == .connected ? [response] : [response, response], to: from)
         case .reject(let request, let code, let reason):
             send([STUNMessage.errorResponse(to: request, code: code, reason: reason)], to: from)
         case .discard(let reason):

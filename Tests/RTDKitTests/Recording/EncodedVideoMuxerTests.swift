@@ -145,6 +145,19 @@ final class EncodedVideoMuxerTests: XCTestCase {
         XCTAssertLessThanOrEqual(survived.count, 120)
     }
 
+    func testAFileKilledInItsFirstSecondStillHoldsItsFirstFrame() throws {
+        let dir = TempDir()
+        let frames = try encodedTestFrames(codec: .h264, count: 10, keyframeInterval: 1)
+        let path = dir.path("f.mkv")
+        let muxer = try EncodedVideoMuxer(path: path, codec: .h264, size: VideoSize(width: 320, height: 240), frameRate: FrameRate(30))
+        for f in frames { try muxer.write(f.data, isKeyframe: f.isKeyframe, pts: f.pts) }
+        // A third of a second in: the open cluster is still in memory, only the first is on disk.
+        let copy = dir.path("killed-early.mkv")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try muxer.finish()
+        XCTAssertGreaterThanOrEqual(try decodeAll(copy).count, 1)
+    }
+
     func testUnknownContainerAndUnwritablePathAreClearErrors() {
         XCTAssertThrowsError(try EncodedVideoMuxer(path: "/tmp/x.notacontainer", codec: .h264, size: VideoSize(width: 64, height: 64))) {
             XCTAssertTrue(($0 as? MediaError)?.message.contains("unknown container") ?? false)

@@ -6,8 +6,9 @@ import CFFmpeg
 /// H.264 comes as Annex-B access units with SPS/PPS inline before each IDR (what LiveEncoder
 /// emits). Matroska needs the parameter sets in its header, so the header is written at the first
 /// keyframe, from that keyframe's SPS/PPS; frames before it are dropped (they could not be decoded).
-/// Matroska output is written in clusters of at most a second, each flushed to disk as it closes,
-/// so a killed process leaves a file readable up to its last cluster.
+/// Matroska output is written in clusters of at most a second, each flushed to disk as it closes
+/// (the first one right after the first frame), so a killed process leaves a file readable up to
+/// its last cluster, and never a file without a frame.
 public final class EncodedVideoMuxer {
     public let path: String
     public let codec: VideoCodecKind
@@ -119,9 +120,21 @@ public final class EncodedVideoMuxer {
             return w
         }
         guard r >= 0 else { throw MediaError(.io, "writing \(path) failed: \(avErrorString(r))") }
+        if framesWritten == 0, isMatroska {
+            // Matroska holds a cluster in memory until it closes: without this, a recorder killed
+            // in a segment's first second would leave a header and no frame, which no player opens.
+            let f = av_write_frame(format, nil)
+            guard f >= 0 else { throw MediaError(.io, "writing \(path) failed: \(avErrorString(f))") }
+        }
         avio_flush(format!.pointee.pb)
         framesWritten += 1
         return true
+    }
+
+    private var isMatroska: Bool {
+        guard let name = format?.pointee.oformat?.pointee.name else { return false }
+        let n = String(cString: name)
+        return n == "matroska" || n == "webm"
     }
 
     /// Bytes in the file so far.

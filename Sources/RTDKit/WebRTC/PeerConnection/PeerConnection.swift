@@ -59,6 +59,8 @@ public final class PeerConnection {
     private var lastSenderReport: Int64 = 0
     private var lastRTP: (timestamp: UInt32, at: Int64)?
     private var lastKeyframeAsk: Int64 = 0
+    private var keyframeAskPending = false
+    static let keyframeAskInterval: Int64 = 300_000
     private var lossEstimate = LossBasedEstimate()
     private let logger: Logger
     private let created: Int64
@@ -302,11 +304,19 @@ public final class PeerConnection {
         }
     }
 
+    /// Asks the encoder for a keyframe at most every `keyframeAskInterval` (a peer waiting for
+    /// one would otherwise ask at every delta frame). An ask inside the interval is kept, not
+    /// dropped, and `tick()` makes it when the interval ends: a PLI for a keyframe that was lost
+    /// right after an earlier ask must still be answered, or the viewer stays frozen until the
+    /// next periodic keyframe (a receiver like aiortc's asks only once per loss).
     private func askKeyframe() {
         let now = Clock.monotonicMicros()
-        if now - lastKeyframeAsk > 300_000 {
+        if now - lastKeyframeAsk >= Self.keyframeAskInterval {
             lastKeyframeAsk = now
+            keyframeAskPending = false
             events.keyframeNeeded()
+        } else {
+            keyframeAskPending = true
         }
     }
 
@@ -342,12 +352,18 @@ public final class PeerConnection {
             case .nack(let nack) where nack.mediaSSRC == ssrc:
                 stats.nacks += 1
                 guard let srtp else { break }
+                var unavailable = false
                 for seq in nack.lostSequenceNumbers {
                     if let entry = history.entry(sequence: seq), let p = protect(entry, with: srtp) {
                         out.append(p)
                         stats.retransmissions += 1
+                    } else {
+                        unavailable = true
                     }
                 }
+                // A packet the history no longer holds cannot be repaired: the viewer's picture
+                // is broken until a keyframe, so it gets one now rather than when it gives up.
+                if unavailable { askKeyframe() }
             case .pictureLossIndication:
                 stats.pli += 1
                 askKeyframe()
@@ -391,6 +407,7 @@ public final class PeerConnection {
             return []
         }
         var out: [[UInt8]] = []
+        if keyframeAskPending { askKeyframe() }
         if let timeout = dtls.nextTimeout, timeout <= .zero {
             out += dtls.handleTimeout()
             checkDTLS()

@@ -176,6 +176,43 @@ import Testing
         #expect(rig.counter.estimates.last == 800)
     }
 
+    /// A PLI inside the ask interval (the keyframe just asked for was lost) is kept and made
+    /// when the interval ends, not dropped: the viewer would stay frozen until the next periodic
+    /// keyframe, since a receiver like aiortc's sends one PLI per loss.
+    @Test func aPLIRightAfterAnotherAskIsAnsweredWhenTheIntervalEnds() throws {
+        let rig = try makeRig()
+        _ = rig.peer.send(batch(1, key: true))
+        let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))
+        _ = try rtcp(rig, [pli])
+        let first = ContinuousClock.now
+        #expect(rig.keyframeRequests == 1)
+        _ = try rtcp(rig, [pli])
+        _ = rig.peer.tick()
+        #expect(rig.keyframeRequests == 1, "not before the interval ends")
+        while rig.keyframeRequests == 1, ContinuousClock.now - first < .seconds(5) {
+            _ = rig.peer.tick()
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(rig.keyframeRequests == 2)
+        #expect(ContinuousClock.now - first >= .milliseconds(PeerConnection.keyframeAskInterval / 1000 - 5))
+        // Nothing more is pending: further ticks ask for nothing.
+        for _ in 0..<5 { _ = rig.peer.tick() }
+        #expect(rig.keyframeRequests == 2)
+    }
+
+    /// A NACK for a packet the history no longer holds cannot be repaired: a keyframe is asked for.
+    @Test func aNackForAPacketNoLongerHeldAsksForAKeyframe() throws {
+        let rig = try makeRig()
+        var first = rig.peer.send(batch(1, key: true))[0]
+        try rig.srtpIn.unprotect(&first)
+        let oldest = try RTPPacket.parse(first).sequenceNumber
+        _ = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest]))])
+        #expect(rig.keyframeRequests == 0, "a packet still held is resent, no keyframe needed")
+        for seq in 2...400 { _ = rig.peer.send(batch(seq, key: false)) }
+        _ = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest]))])
+        #expect(rig.keyframeRequests == 1)
+    }
+
     @Test func forgedOrGarbledRTCPIsDropped() throws {
         let rig = try makeRig()
         _ = rig.peer.send(batch(1, key: true))
