@@ -10,8 +10,12 @@ public enum DataChannelEvent: Sendable {
     case message(DataChannel, DataChannelMessage)
     /// Both directions of the channel's stream have been reset, or the association went away.
     case channelClosed(DataChannel)
-    /// Malformed or unexpected input was dropped; the association carries on.
+    /// Malformed or unexpected input was dropped, or a send or stream reset failed while the
+    /// channel and the association were meant to live on.
     case protocolError(DataChannelProtocolError)
+    /// A send or stream reset failed because the peer is closing that channel or the whole
+    /// association (a page being closed does both at once): the normal end of a session.
+    case failedWhileClosing(DataChannelProtocolError)
     case associationClosed(SCTPCloseReason)
 }
 
@@ -184,7 +188,7 @@ public final class DataChannelTransport: Sendable {
                 finishCloseIfDone(channel)
             }
         case .outgoingStreamsReset(let sids, let succeeded):
-            if !succeeded { sink(.protocolError(.streamResetFailed(sids))) }
+            if !succeeded { reportFailure(.streamResetFailed(sids), streams: sids) }
             for sid in sids {
                 guard let channel = state.withLock({ $0.channels[sid] }) else { continue }
                 channel.status.withLock { $0.outgoingReset = true }
@@ -193,7 +197,7 @@ public final class DataChannelTransport: Sendable {
         case .sendFailed(let sid, let error):
             // Abandoning messages is the point of partial reliability: only report reliable ones.
             let reliable = state.withLock { $0.channels[sid]?.options.reliability ?? .reliable } == .reliable
-            if reliable { sink(.protocolError(.sendFailed(streamID: sid, error: error))) }
+            if reliable { reportFailure(.sendFailed(streamID: sid, error: error), streams: [sid]) }
         case .closed(let reason):
             let all = state.withLock { s in
                 s.closed = true
@@ -208,6 +212,21 @@ public final class DataChannelTransport: Sendable {
                 if wasLive { sink(.channelClosed(channel)) }
             }
             sink(.associationClosed(reason))
+        }
+    }
+
+    /// A failure is expected when the peer has reset the stream (closed its channel) or the
+    /// association is over. An abort makes usrsctp report the sends and resets it cuts short just
+    /// before the association's own end, in the same input, so the verdict waits for the events
+    /// already queued behind this one.
+    private func reportFailure(_ error: DataChannelProtocolError, streams: [UInt16]) {
+        association.enqueue { [self] in
+            let closing = state.withLock { s in
+                s.closed || association.phase == .closed || streams.allSatisfy { sid in
+                    s.channels[sid].map { $0.status.withLock { $0.incomingReset || $0.state == .closed } } ?? true
+                }
+            }
+            sink(closing ? .failedWhileClosing(error) : .protocolError(error))
         }
     }
 

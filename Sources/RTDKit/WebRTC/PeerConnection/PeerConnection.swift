@@ -185,6 +185,8 @@ public final class PeerConnection {
             if recordChannel === channel { recordChannel = nil }
         case .protocolError(let error):
             logger.info("\(sessionID): data channel protocol error: \(error)")
+        case .failedWhileClosing(let error):
+            logger.debug("\(sessionID): data channel closing: \(error)")
         default:
             break
         }

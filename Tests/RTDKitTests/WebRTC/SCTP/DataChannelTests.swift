@@ -218,6 +218,33 @@ struct DataChannelTests {
         pair.server.close()
     }
 
+    /// What a browser does when its page closes: it resets the channel's stream and aborts the
+    /// association at once, while the server still has messages for it queued and in flight.
+    /// The server's sends and its answering reset then fail, as they must; that is the end of the
+    /// session, not a protocol error.
+    @Test func aPeerClosingWhileMessagesAreInFlightIsNoProtocolError() async throws {
+        let pair = try LinkedPair()
+        #expect(await pair.start())
+        let channel = try pair.client.openChannel(label: "viewer")
+        #expect(await pair.serverLog.wait { $0.opened.count == 1 })
+        let serverSide = try #require(pair.serverLog.opened.first)
+        #expect(await eventually { serverSide.state == .open })
+        // More than usrsctp's send buffer, so some of it is unsent and some unacknowledged.
+        let record = [UInt8](repeating: 7, count: 1000)
+        for _ in 0..<400 { try serverSide.send(record) }
+        #expect(await pair.clientLog.wait { $0.messages.count >= 10 })
+        channel.close()
+        pair.client.close()
+        #expect(await pair.serverLog.wait { $0.all.contains { if case .associationClosed = $0 { true } else { false } } })
+        // Everything the server's association had queued before this marker has been reported.
+        let drained = Mutex(false)
+        pair.server.association.enqueue { drained.withLock { $0 = true } }
+        #expect(await eventually { drained.withLock { $0 } })
+        #expect(pair.serverLog.closedStreams == [serverSide.streamID])
+        #expect(pair.serverLog.protocolErrors.isEmpty, "\(pair.serverLog.protocolErrors)")
+        pair.server.close()
+    }
+
     @Test(arguments: [1188, 1000, 600])
     func noPacketExceedsTheConfiguredMTU(mtu: Int) async throws {
         let largest = Mutex(0)
