@@ -124,8 +124,9 @@ def test_malformed_websocket_handshakes_are_answered_with_why(rtd):
         status, headers, body = raw(base, handshake(["Sec-WebSocket-Version: 13"]).replace(b"/api/ws?camera=cam0", b"/healthz"))
         assert status.startswith("HTTP/1.1 400 ") and b"Sec-WebSocket-Key" in body, (status, body)
         assert headers["content-type"].startswith("text/plain"), headers
-        status, _, body = raw(base, handshake(["Connection: close"], upgrade="h2c").replace(b"/api/ws?camera=cam0", b"/healthz"))
-        assert status.startswith("HTTP/1.1 200 ") and json.loads(body)["status"] == "ok", (status, body)
+        for upgrade in ["h2c", "foo"]:  # (were dropped unanswered, on any path)
+            status, _, body = raw(base, handshake(["Connection: close"], upgrade=upgrade).replace(b"/api/ws?camera=cam0", b"/healthz"))
+            assert status.startswith("HTTP/1.1 200 ") and json.loads(body)["status"] == "ok", (status, body)
 
         async def still_upgrades():
             async with websockets.connect(base.replace("http", "ws") + "/api/ws?camera=cam0") as conn:
@@ -135,9 +136,9 @@ def test_malformed_websocket_handshakes_are_answered_with_why(rtd):
         stop(p)
 
 
-HOSTILE_CONTROL = ["[" * 600, "{\"a\":" * 600, "[" * 60_000, '{"type":"ping","id":"\\udc00"}',
+HOSTILE_CONTROL = ["[" * 600, "{\"a\":" * 600, "[" * 16_000, '{"type":"ping","id":"\\udc00"}',
                    '{"type":"ping","type":"subscribe"}', '{"type":"subscribe","camera":' + "[" * 100 + "}", "1e999999",
-                   '"' + "x" * 50_000 + '"']
+                   '"' + "x" * 16_380 + '"']
 
 
 def test_hostile_websocket_control_messages_get_errors(rtd):
@@ -163,9 +164,19 @@ def test_hostile_websocket_control_messages_get_errors(rtd):
         errors, pong = asyncio.run(go())
         assert len(errors) == len(HOSTILE_CONTROL), errors
         assert all(e.startswith("invalid JSON") for e in errors), errors
-        assert sum("nested deeper" in e for e in errors) == 3, errors
-        assert sum("over 16384 bytes" in e for e in errors) == 2, errors
+        assert sum("nested deeper" in e for e in errors) == 4, errors
         assert pong == {"type": "pong", "id": {"n": [1, "\u00e9"]}}
+        alive(base, p)
+
+        async def too_big():  # over the 16 KiB frame limit: closed with 1009, and that is all
+            async with websockets.connect(base.replace("http", "ws") + "/api/ws?camera=cam0") as conn:
+                await conn.send("[" * 20_000)
+                try:
+                    while True:
+                        await asyncio.wait_for(conn.recv(), 10)
+                except websockets.exceptions.ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd else None
+        assert asyncio.run(too_big()) == 1009
         alive(base, p)
     finally:
         stop(p)
@@ -178,7 +189,7 @@ def test_hostile_data_channel_control_messages_get_errors(rtd):
         v = Viewer(base, camera="cam0")
         await v.start()
         assert await wait_for(lambda: v.dc.readyState == "open")
-        for text in HOSTILE_CONTROL[:2] + HOSTILE_CONTROL[3:5]:
+        for text in HOSTILE_CONTROL[:2] + HOSTILE_CONTROL[3:5] + ["[" * 20_000]:
             v.dc.send(text)
         v.dc.send(json.dumps({"type": "ping", "id": 9}))
         assert await wait_for(lambda: any(m.get("type") == "pong" for _, m in v.replies))
@@ -190,7 +201,8 @@ def test_hostile_data_channel_control_messages_get_errors(rtd):
     try:
         replies = asyncio.run(go())
         errors = [m["error"] for m in replies if m["type"] == "error"]
-        assert len(errors) == 4 and all(e.startswith("invalid JSON") for e in errors), errors
+        assert len(errors) == 5 and all(e.startswith("invalid JSON") for e in errors), errors
+        assert "invalid JSON at byte 16384: document over 16384 bytes: control messages are JSON objects" in errors
         assert {"type": "pong", "id": 9} in replies
         alive(base, p)
     finally:

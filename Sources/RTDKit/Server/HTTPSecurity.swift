@@ -99,7 +99,23 @@ struct AccessMiddleware: RouterMiddleware {
     }
 }
 
-/// Errors thrown by a route (a body over its limit from `collect(upTo:)`, an `HTTPError`) are
+/// A request body over a route's `limit`, answered 413 by `ErrorShapeMiddleware`.
+struct BodyTooLarge: Error {
+    let limit: Int
+}
+
+extension Request {
+    /// The whole body, or `BodyTooLarge` naming the limit (NIO's error names only what was left of it).
+    func readBody(limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw BodyTooLarge(limit: limit)
+        }
+    }
+}
+
+/// Errors thrown by a route (a body over its limit, an `HTTPError`) are
 /// answered in rtd's own error shape: `{"type":"error","error":…}` under `/api/`, text elsewhere,
 /// instead of Hummingbird's empty 413 or its differently shaped JSON.
 struct ErrorShapeMiddleware: RouterMiddleware {
@@ -108,9 +124,10 @@ struct ErrorShapeMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as NIOTooManyBytesError {
-            return Self.response("request body over \(error.maxBytes ?? context.maxUploadSize) bytes", status: .contentTooLarge,
-                                 path: request.uri.path)
+        } catch let error as BodyTooLarge {
+            return Self.response("request body over \(error.limit) bytes", status: .contentTooLarge, path: request.uri.path)
+        } catch is NIOTooManyBytesError {
+            return Self.response("request body too large", status: .contentTooLarge, path: request.uri.path)
         } catch let error as HTTPError {
             var response = Self.response(error.body ?? error.status.reasonPhrase, status: error.status, path: request.uri.path)
             response.headers.append(contentsOf: error.headers)

@@ -65,7 +65,7 @@ public struct HTTPServer {
             guard settings.webrtcEnabled else {
                 return jsonResponse(["type": "error", "error": "WebRTC is disabled on this server (--no-webrtc)"], status: 503)
             }
-            let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes)
+            let body = try await request.readBody(limit: SignalingProtocol.maxBodyBytes)
             let (status, json) = await SignalingProtocol.handle(
                 body: Array(body.readableBytesView), defaultCamera: settings.defaultCamera, backend: Backend(endpoint: endpoint),
                 admitOffer: { await rateLimited(context) ? tooMany : nil })
@@ -162,7 +162,7 @@ enum WHEPRoutes {
             guard mediaType(request) == "application/sdp" else {
                 return text("WHEP offers are Content-Type: application/sdp", status: .unsupportedMediaType)
             }
-            let body = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes)
+            let body = try await request.readBody(limit: SignalingProtocol.maxBodyBytes)
             if await rateLimited(context) { return text(tooMany, status: .tooManyRequests) }
             do throws(SignalingError) {
                 let (sdp, session) = try await endpoint.answer(offer: String(buffer: body), cameraName: camera, codec: nil)
@@ -197,7 +197,7 @@ enum WHEPRoutes {
             guard mediaType(request) == "application/trickle-ice-sdpfrag" else {
                 return text("PATCH takes Content-Type: application/trickle-ice-sdpfrag", status: .unsupportedMediaType)
             }
-            _ = try await request.body.collect(upTo: SignalingProtocol.maxBodyBytes)
+            _ = try await request.readBody(limit: SignalingProtocol.maxBodyBytes)
             // ICE-lite: the client's checks reach us from its candidates anyway, so trickled
             // candidates need no action; the answer already carried all of ours.
             return Response(status: .noContent)

@@ -149,20 +149,32 @@ enum WebSocketHandshake {
         var versionHeader = false
     }
 
-    /// nil for a request that is no upgrade attempt (no `Upgrade` header), a valid WebSocket
-    /// handshake, or an upgrade to another protocol outside `webSocketPaths` (RFC 9110 §7.8 lets a
-    /// server ignore that one: `curl --http2` still gets its plain HTTP/1.1 answer).
-    static func refusal(method: NIOHTTP1.HTTPMethod, uri: String, version: NIOHTTP1.HTTPVersion, headers: HTTPHeaders,
-                        webSocketPaths: Set<String>) -> Refusal? {
+    enum Verdict: Equatable {
+        case pass
+        /// An upgrade to another protocol off the WebSocket paths: served as plain HTTP/1.1 with the
+        /// Upgrade header removed (RFC 9110 §7.8 lets a server ignore it), so `curl --http2` gets its
+        /// answer; left in, the request's connection would be dropped unanswered.
+        case ignoreUpgrade
+        case refuse(Refusal)
+    }
+
+    /// `.pass` for a request that is no upgrade attempt (no `Upgrade` header) or a valid WebSocket handshake.
+    static func verdict(method: NIOHTTP1.HTTPMethod, uri: String, version: NIOHTTP1.HTTPVersion, headers: HTTPHeaders,
+                        webSocketPaths: Set<String>) -> Verdict {
         let upgrade = headers[canonicalForm: "upgrade"].map { $0.lowercased() }
-        guard !upgrade.isEmpty else { return nil }
+        guard !upgrade.isEmpty else { return .pass }
         // `websocket` or `websocket/13` (RFC 9110 §7.8 protocol/version).
         guard upgrade.contains(where: { $0 == "websocket" || $0.hasPrefix("websocket/") }) else {
             let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
-            guard webSocketPaths.contains(path) else { return nil }
+            guard webSocketPaths.contains(path) else { return .ignoreUpgrade }
             let asked = headers["upgrade"].joined(separator: ", ")
-            return Refusal(status: .badRequest, reason: "this server upgrades only to websocket, not '\(asked.prefix(100))'")
+            return .refuse(Refusal(status: .badRequest, reason: "this server upgrades only to websocket, not '\(asked.prefix(100))'"))
         }
+        return refusal(method: method, version: version, headers: headers).map(Verdict.refuse) ?? .pass
+    }
+
+    /// RFC 6455 §4.2.1's requirements of a request that asks for `Upgrade: websocket`.
+    private static func refusal(method: NIOHTTP1.HTTPMethod, version: NIOHTTP1.HTTPVersion, headers: HTTPHeaders) -> Refusal? {
         guard method == .GET else { return Refusal(status: .badRequest, reason: "a WebSocket handshake is a GET, not \(method.rawValue)") }
         guard version.major == 1, version.minor >= 1 else { return Refusal(status: .badRequest, reason: "a WebSocket handshake needs HTTP/1.1") }
         guard headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" }) else {
@@ -186,9 +198,11 @@ enum WebSocketHandshake {
 }
 
 /// Answers a malformed upgrade request (the connection's first request; see `WebSocketHandshake`)
-/// with a 400 or 426 and its reason, then closes; anything else passes through, and the handler leaves.
+/// with a 400 or 426 and its reason, then closes; strips an Upgrade to be ignored; anything else
+/// passes through, and the handler leaves.
 final class WebSocketHandshakeCheck: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let webSocketPaths: Set<String>
@@ -199,12 +213,22 @@ final class WebSocketHandshakeCheck: ChannelInboundHandler, RemovableChannelHand
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // The rest of a refused request (its body) goes nowhere: the connection is closing.
         guard !refused else { return }
-        guard case .head(let head) = unwrapInboundIn(data),
-              let refusal = WebSocketHandshake.refusal(method: head.method, uri: head.uri, version: head.version, headers: head.headers,
-                                                        webSocketPaths: webSocketPaths) else {
+        guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
+        let refusal: WebSocketHandshake.Refusal
+        switch WebSocketHandshake.verdict(method: head.method, uri: head.uri, version: head.version, headers: head.headers,
+                                          webSocketPaths: webSocketPaths) {
+        case .pass:
             context.fireChannelRead(data)
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            return
+            return context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        case .ignoreUpgrade:
+            let connection = head.headers[canonicalForm: "connection"].filter { $0.lowercased() != "upgrade" }
+            head.headers.remove(name: "Upgrade")
+            head.headers.remove(name: "Connection")
+            if !connection.isEmpty { head.headers.add(name: "Connection", value: connection.joined(separator: ", ")) }
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            return context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        case .refuse(let r):
+            refusal = r
         }
         refused = true
         // The same shapes as the router's errors: JSON under /api/, text elsewhere.
