@@ -55,10 +55,11 @@ struct CaptureCommand: ParsableCommand {
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
-        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be above 0") }
-        if !(0...51).contains(crf) { throw ValidationError("--crf must be 0...51") }
-        if let bitrate, bitrate < 1 { throw ValidationError("--bitrate must be at least 1 kbit/s") }
+        try requireRange(frames, 1...Int.max, "--frames")
+        try requireRange(duration, 0.001...1e9, "--duration", " s")
+        try requireRange(crf, 0...51, "--crf")
+        try requireRange(bitrate, 1...VideoFileWriter.maxBitrateKbps, "--bitrate", " kbit/s")
+        try requireRange(keyint, 1...VideoFileWriter.maxKeyframeInterval, "--keyint", " frames")
     }
 
     func run() throws {
@@ -75,6 +76,9 @@ struct CaptureCommand: ParsableCommand {
             try FrameSinkFactory.refuseTerminal(output)
             let feed = try FrameFeed.open(spec, options: sourceArguments.options, logger: logger)
             let sink = try FrameSinkFactory.open(output: output, size: feed.size, frameRate: feed.frameRate, encoder: encoder)
+            if !quiet, let file = sink as? VideoFileWriter, file.encodedSize != feed.size {
+                note("rtd capture: \(feed.size) is odd: recording \(file.encodedSize) (last column/row repeated; H.264 4:2:0 needs even sizes)")
+            }
             Interrupt.install()
             let showProgress = !quiet && isatty(2) == 1
             let result = try FramePump.run(

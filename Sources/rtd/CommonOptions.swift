@@ -55,6 +55,13 @@ struct LoggingArguments: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
+/// Refuses `value` (when given) outside `range` with a usage error naming the option; NaN is
+/// outside every range. Bounds keep every later conversion (Int32 fields, µs in Int64) exact.
+func requireRange<T: Comparable>(_ value: T?, _ range: ClosedRange<T>, _ option: String, _ unit: String = "") throws {
+    guard let value, !range.contains(value) else { return }
+    throw ValidationError("\(option) must be \(range.lowerBound) .. \(range.upperBound)\(unit), not \(value)")
+}
+
 /// Prints one line naming the command and the problem, then exits non-zero: the CLI's single
 /// way of reporting a runtime failure.
 func fail(_ command: String, _ message: String, code: Int32 = 1) -> ExitCode {

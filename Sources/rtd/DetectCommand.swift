@@ -49,10 +49,17 @@ struct DetectorArguments: ParsableArguments {
     var threads: Int = 1
 
     func validate() throws {
-        if let sensitivity, !(0...1).contains(sensitivity) { throw ValidationError("--sensitivity must be 0...1") }
-        if let confidence, !(0...1).contains(confidence) { throw ValidationError("--confidence must be 0...1") }
-        if let nms, !(0...1).contains(nms) { throw ValidationError("--nms must be 0...1") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try requireRange(sensitivity, 0...1, "--sensitivity")
+        try requireRange(confidence, 0...1, "--confidence")
+        try requireRange(nms, 0...1, "--nms")
+        try requireRange(threads, 1...256, "--threads")
+        try requireRange(minArea, 0...Y4MStreamHeader.maxPixels, "--min-area", " pixels")
+        try requireRange(hogStride, 1...256, "--hog-stride", " pixels")
+        try requireRange(scale, 1.001...4, "--scale")
+        try requireRange(hitThreshold, -1e6...1e6, "--hit-threshold")
+        try requireRange(minNeighbors, 0...1000, "--min-neighbors")
+        try requireRange(minSize, 0...16384, "--min-size", " pixels")
+        try requireRange(inputSize, 32...4096, "--input-size", " pixels")
     }
 
     var spec: String { detector ?? DetectorFactory.defaultSpec }
@@ -136,8 +143,10 @@ struct DetectCommand: ParsableCommand {
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
-        if every < 1 { throw ValidationError("--every must be at least 1") }
-        if let maxFps, maxFps <= 0 { throw ValidationError("--max-fps must be above 0") }
+        try requireRange(every, 1...1_000_000, "--every")
+        try requireRange(maxFps, 0.001...1000, "--max-fps")
+        try requireRange(frames, 1...Int.max, "--frames")
+        try requireRange(duration, 0.001...1e9, "--duration", " s")
         if framesOut == "-" && output == "-" {
             throw ValidationError("--frames-out - writes frames to stdout, so records need a file: add -o detections.jsonl")
         }

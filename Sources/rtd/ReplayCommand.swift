@@ -64,7 +64,9 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         if speed != "max" {
-            guard let s = Double(speed), s > 0, s.isFinite else { throw ValidationError("--speed must be a number above 0 or max, e.g. 1, 2 or max") }
+            guard let s = Double(speed), (0.01...1000).contains(s) else {
+                throw ValidationError("--speed must be 0.01 .. 1000 or max, e.g. 1, 2 or max")
+            }
         }
         if json && !summary { throw ValidationError("--json formats the --summary output; add --summary") }
         if export != nil && (framesOut != nil || detectionsOut != nil || loop) {

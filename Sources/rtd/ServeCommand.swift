@@ -133,15 +133,19 @@ struct ServeCommand: AsyncParsableCommand {
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let wsMaxFps, !(wsMaxFps > 0 && wsMaxFps <= 60) { throw ValidationError("--ws-max-fps must be above 0 and at most 60") }
-        if let consentTimeout, consentTimeout < 1 { throw ValidationError("--consent-timeout must be at least 1 second") }
-        if let keyint, keyint <= 0 { throw ValidationError("--keyint must be above 0") }
+        // The config file's ranges for the same settings.
+        try requireRange(consentTimeout, 1...3600, "--consent-timeout", " s")
+        try requireRange(keyint, 0.1...3600, "--keyint", " s")
+        try requireRange(bitrate, 50...100_000, "--bitrate", " kbit/s")
+        try requireRange(minBitrate, 50...100_000, "--min-bitrate", " kbit/s")
+        try requireRange(maxBitrate, 50...100_000, "--max-bitrate", " kbit/s")
         if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if let minBitrate, let maxBitrate, minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let udpPort, !(0...65535).contains(udpPort) { throw ValidationError("--udp-port must be 0...65535") }
-        if let maxPeers, maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
-        if let maxPeersPerCamera, maxPeersPerCamera < 1 { throw ValidationError("--max-peers-per-camera must be at least 1") }
-        if let signalRate, signalRate <= 0 { throw ValidationError("--signal-rate must be above 0") }
+        try requireRange(maxPeers, 1...100_000, "--max-peers")
+        try requireRange(maxPeersPerCamera, 1...100_000, "--max-peers-per-camera")
+        try requireRange(signalRate, 0.1...100_000, "--signal-rate", "/s")
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
         for c in cameras where !c.contains("=") { throw ValidationError("--camera '\(c)' must be NAME=SOURCE, e.g. cam0=testsrc") }
         for u in iceServer where !(u.hasPrefix("stun:") || u.hasPrefix("stuns:") || u.hasPrefix("turn:") || u.hasPrefix("turns:")) {

@@ -88,9 +88,9 @@ struct SignalCommand: ParsableCommand {
     @OptionGroup var logging: LoggingArguments
 
     func validate() throws {
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
-        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
-        if !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        try requireRange(duration, 0.001...1e9, "--duration", " s")
+        try requireRange(frames, 1...Int.max, "--frames")
+        try requireRange(timeout, 0.001...86_400, "--timeout", " s")
         if caFile != nil, insecure { throw ValidationError("--ca-file and --insecure cannot be used together") }
         if caFile != nil || insecure, !url.lowercased().hasPrefix("https://") {
             throw ValidationError("--ca-file and --insecure apply to https:// URLs only, not \(url)")

@@ -84,9 +84,9 @@ public final class FileDescriptorReader {
         }
     }
 
-    /// Reads up to and excluding `\n`. Returns nil at a clean end of stream (no bytes at all).
-    /// Throws when the line is longer than `maxLength` or the stream ends inside the line.
-    public func readLine(maxLength: Int) throws(MediaError) -> [UInt8]? {
+    /// Reads up to and excluding `\n`, at most `maxLength` bytes: no more is buffered looking
+    /// for the newline.
+    public func readLine(maxLength: Int) throws(MediaError) -> HeaderLine {
         var scanned = 0
         while true {
             let found: Int? = buffer.withUnsafeBufferPointer { p in
@@ -102,16 +102,13 @@ public final class FileDescriptorReader {
                 let line = Array(buffer[start..<nl])
                 offset += Int64(nl + 1 - start)
                 start = nl + 1
-                return line
+                return .line(line)
             }
             scanned = end - start
             if scanned > maxLength { break }
-            if try !fill() {
-                if end == start { return nil }
-                throw MediaError(.badInput, "\(name): stream ends inside a header line at byte \(offset + Int64(end - start))")
-            }
+            if try !fill() { return end == start ? .end : .cutShort(end - start) }
         }
-        throw MediaError(.badInput, "\(name): header line at byte \(offset) is longer than \(maxLength) bytes (not a Y4M stream?)")
+        return .tooLong(prefix: Array(buffer[start..<min(end, start + 16)]))
     }
 
     /// Fills `destination` completely. Returns the number of bytes read, which is less than its
@@ -135,6 +132,11 @@ public final class FileDescriptorReader {
         offset += Int64(done)
         return done
     }
+}
+
+extension FileDescriptorReader: Y4MByteSource {
+    /// Unknown ahead for a pipe: a frame is read until the stream ends.
+    public var bytesLeft: Int? { nil }
 }
 
 /// Writer over a file descriptor that completes partial writes and reports a closed pipe as

@@ -36,6 +36,29 @@ public final class Frame: Sendable {
         width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)
     }
 
+    /// This frame at even width and height, its last column and row repeated: 4:2:0 encoders
+    /// (x264, VP8) take only even sizes. The chroma planes stay as they are, since (w+1)/2 is the
+    /// same for an odd w and for w+1.
+    public func paddedToEven() -> Frame {
+        let w2 = width + width % 2, h2 = height + height % 2
+        guard w2 != width || h2 != height else { return self }
+        var out = [UInt8]()
+        out.reserveCapacity(Frame.byteCount(width: w2, height: h2))
+        data.withUnsafeBufferPointer { src in
+            for y in 0..<height {
+                let row = UnsafeBufferPointer(rebasing: src[(y * width)..<((y + 1) * width)])
+                out.append(contentsOf: row)
+                if w2 != width { out.append(row[width - 1]) }
+            }
+            if h2 != height {
+                let lastRow = Array(out[((height - 1) * w2)...])
+                out.append(contentsOf: lastRow)
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: src[lumaCount...]))
+        }
+        return Frame(width: w2, height: h2, pts: pts, capturedAt: capturedAt, index: index, data: out)
+    }
+
     /// Same pixels, new timing: used when a stage re-stamps frames without touching pixels.
     /// (The pixel array is copy-on-write, so this shares storage.)
     public func retimed(pts: Int64? = nil, capturedAt: Int64? = nil, index: Int? = nil) -> Frame {

@@ -36,9 +36,23 @@ public struct FrameRate: Sendable, Equatable, Hashable, CustomStringConvertible 
         self.denominator = denominator
     }
 
+    /// Slowest and fastest rates rtd handles (one frame in 1000 s .. 1000 fps). With numerator and
+    /// denominator each within libav's 32-bit rationals, a frame lasts at most 10⁹ µs, so the time
+    /// of any frame index fits in Int64 when computed in Int128 (see `pts(ofFrame:)`).
+    public static let limitsText = "1/1000 .. 1000/1 fps"
+    public static let maxTerm = Int(Int32.max)
+
+    /// True when both terms fit libav's 32-bit rationals and the rate is within `limitsText`.
+    public var isWithinLimits: Bool {
+        guard (1...Self.maxTerm).contains(numerator), (1...Self.maxTerm).contains(denominator) else { return false }
+        // Both terms are below 2³¹, so these products cannot overflow.
+        return numerator * 1000 >= denominator && numerator <= denominator * 1000
+    }
+
     /// Parses `30`, `29.97` or `30000/1001` (also `30000:1001`).
     public static func parse(_ text: String) throws(MediaError) -> FrameRate {
         let bad = MediaError(.badInput, "malformed frame rate '\(text)': expected e.g. 30, 29.97 or 30000/1001")
+        let outOfRange = MediaError(.badInput, "frame rate '\(text)' out of range (\(limitsText), terms at most \(maxTerm))")
         let sep = text.firstIndex(where: { $0 == "/" || $0 == ":" })
         var rate: FrameRate
         if let sep {
@@ -47,14 +61,26 @@ public struct FrameRate: Sendable, Equatable, Hashable, CustomStringConvertible 
         } else if let n = Int(text) {
             rate = FrameRate(n, 1)
         } else if let v = Double(text), v.isFinite {
+            // Checked before the conversion: Int(Double) traps outside Int's range.
+            guard v >= 0.001, v <= 1000 else { throw outOfRange }
             rate = FrameRate(Int((v * 1000).rounded()), 1000)
         } else {
             throw bad
         }
-        guard rate.numerator > 0, rate.denominator > 0, rate.value <= 1000 else {
-            throw MediaError(.badInput, "frame rate '\(text)' out of range: must be above 0 and at most 1000")
-        }
-        return rate.reduced
+        guard rate.numerator > 0, rate.denominator > 0 else { throw outOfRange }
+        rate = rate.reduced
+        guard rate.isWithinLimits else { throw outOfRange }
+        return rate
+    }
+
+    /// Presentation time in µs of frame `index` at this rate, rounded; nil when the rate is outside
+    /// the limits or the time does not fit in Int64. In Int128: index < 2⁶³ and terms < 2³¹ keep
+    /// every product below 2¹¹⁶.
+    public func pts(ofFrame index: Int) -> Int64? {
+        guard isWithinLimits, index >= 0 else { return nil }
+        let n = Int128(numerator)
+        let t = (Int128(index) * 1_000_000 * Int128(denominator) * 2 + n) / (2 * n)
+        return Int64(exactly: t)
     }
 
     public var value: Double { Double(numerator) / Double(denominator) }

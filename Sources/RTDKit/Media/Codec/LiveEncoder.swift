@@ -32,6 +32,9 @@ public final class LiveEncoder {
     private var packet: UnsafeMutablePointer<AVPacket>?
     public let settings: Settings
     public let size: VideoSize
+    /// `size` rounded up to even numbers (4:2:0 encoders take only even sizes); odd frames are
+    /// padded by repeating their last column and row.
+    public let encodedSize: VideoSize
     public let encoderName: String
     public private(set) var bitrateKbps: Int
     /// Capture time of each picture in the encoder, by pts (the packet tells only its pts).
@@ -40,7 +43,20 @@ public final class LiveEncoder {
     public init(codec: VideoCodecKind, settings: Settings, size: VideoSize, frameRate: FrameRate) throws(MediaError) {
         self.settings = settings
         self.size = size
+        encodedSize = VideoSize(width: size.width + size.width % 2, height: size.height + size.height % 2)
         bitrateKbps = settings.bitrateKbps
+        // libvpx takes at most 16383 per side (libx264 16384): refused here, with the reason,
+        // rather than by avcodec_open2.
+        let maxSide = codec == .vp8 ? 16383 : 16384
+        guard (1...maxSide).contains(encodedSize.width), (1...maxSide).contains(encodedSize.height),
+              encodedSize.width * encodedSize.height <= Y4MStreamHeader.maxPixels else {
+            throw MediaError(.unsupported, "cannot encode \(size) as \(codec.rawValue): at most \(maxSide) per side "
+                + "and \(Y4MStreamHeader.maxPixels) pixels")
+        }
+        guard frameRate.isWithinLimits else {
+            throw MediaError(.unsupported, "cannot encode at \(frameRate.numerator)/\(frameRate.denominator) fps: "
+                + "out of range (\(FrameRate.limitsText))")
+        }
         av_log_set_level(AV_LOG_FATAL)
         let names = codec == .h264 ? ["libx264", "libopenh264"] : ["libvpx"]
         guard let codec = names.lazy.compactMap({ avcodec_find_encoder_by_name($0) }).first else {
@@ -49,12 +65,14 @@ public final class LiveEncoder {
         encoderName = String(cString: codec.pointee.name)
         guard let ctx = avcodec_alloc_context3(codec) else { throw MediaError(.codec, "out of memory") }
         context = ctx
-        ctx.pointee.width = Int32(size.width)
-        ctx.pointee.height = Int32(size.height)
+        ctx.pointee.width = Int32(encodedSize.width)
+        ctx.pointee.height = Int32(encodedSize.height)
         ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         ctx.pointee.time_base = AVRational(num: 1, den: 90_000)
         ctx.pointee.framerate = AVRational(num: Int32(frameRate.numerator), den: Int32(frameRate.denominator))
-        ctx.pointee.gop_size = Int32(max(1, settings.keyframeInterval * frameRate.value))
+        // Bounded before the conversion: Int32(Double) traps on NaN or out of range.
+        let gop = settings.keyframeInterval * frameRate.value
+        ctx.pointee.gop_size = gop.isFinite ? Int32(min(1e6, max(1, gop))) : 1
         ctx.pointee.max_b_frames = 0
         // libvpx's worker threads spin waiting for each other when the cores are busy (measured:
         // 19x the CPU with 2 threads on a loaded 2-core machine, 3-10 fps instead of 30), so VP8
@@ -118,7 +136,7 @@ public final class LiveEncoder {
         }
         let pts = av_rescale_q(frame.pts, AVRational(num: 1, den: 1_000_000), AVRational(num: 1, den: 90_000))
         pending[pts] = frame.capturedAt
-        let sent = sendFrame(frame, to: context, through: picture!, pts: pts, keyframe: keyframe)
+        let sent = sendFrame(encodedSize == size ? frame : frame.paddedToEven(), to: context, through: picture!, pts: pts, keyframe: keyframe)
         guard sent >= 0 else { throw MediaError(.codec, "\(encoderName) rejected frame \(frame.index): \(avErrorString(sent))") }
         let r = avcodec_receive_packet(context, packet)
         if r == rtd_averror_eagain() { return nil }
