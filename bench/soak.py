@@ -9,7 +9,8 @@ rtd's data channel.
                RSS and open files (/proc) before and after.
   vanish       --peers 100 viewers join, then their client processes are SIGKILLed (no bye, no
                DTLS close_notify, no ICE): seconds until /healthz shows 0 peers, with the default
-               consent timeout and with --consent-timeout N, and the server's RSS after.
+               consent timeout and with --consent-timeout N, and the server's RSS idle, with them,
+               and after (--no-data-channel: video only).
   loss         (root) a link between network namespaces the suite creates: viewer namespace --
                bridge namespace -- server namespace. Random loss on each end's ingress with
                `iptables -m statistic` (UDP only, so HTTP signaling is not part of the figure); the
@@ -194,13 +195,13 @@ def cmd_cycles(a):
 
 # ---- vanish ----------------------------------------------------------------------------------
 
-async def vanish_client(base, n, batch):
+async def vanish_client(base, n, batch, data_channel=True):
     """Joins n viewers and reports how many are in; then waits to be killed."""
     from peers import Viewer, light_viewers, wait_for
     light_viewers()
     viewers = []
     for i in range(0, n, batch):
-        group = [Viewer(base, light=True) for _ in range(min(batch, n - i))]
+        group = [Viewer(base, light=True, data_channel=data_channel) for _ in range(min(batch, n - i))]
         await asyncio.gather(*(v.start() for v in group), return_exceptions=True)
         viewers += group
     await wait_for(lambda: all(v.frames > 0 for v in viewers), timeout=60)
@@ -208,7 +209,7 @@ async def vanish_client(base, n, batch):
     await asyncio.sleep(3600)
 
 
-def vanish_once(peers, consent):
+def vanish_once(peers, consent, data_channel=True):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     extra = ["--max-peers", str(peers + 8), "--max-peers-per-camera", str(peers + 8)]
@@ -219,8 +220,8 @@ def vanish_once(peers, consent):
     try:
         rss_idle = rss_mb(server.pid)
         shares = [peers // 2 + (1 if i < peers % 2 else 0) for i in range(2)]
-        clients = [subprocess.Popen([PY, SELF, "_vanish-client", base, str(s)], stdout=subprocess.PIPE, text=True)
-                   for s in shares]
+        clients = [subprocess.Popen([PY, SELF, "_vanish-client", base, str(s), *([] if data_channel else ["nodc"])],
+                                    stdout=subprocess.PIPE, text=True) for s in shares]
         joined = sum(json.loads(c.stdout.readline() or '{"joined": 0}')["joined"] for c in clients)
         in_server = get_json(base + "/healthz")["peers"]
         rss_full = rss_mb(server.pid)
@@ -246,8 +247,9 @@ def vanish_once(peers, consent):
 
 
 def cmd_vanish(a):
-    rows = [vanish_once(a.peers, None)] + [vanish_once(a.peers, c) for c in a.consent_timeout]
-    print(f"vanish: {a.peers} viewers killed without a bye (SIGKILL of their processes)")
+    dc = not a.no_data_channel
+    rows = [vanish_once(a.peers, None, dc)] + [vanish_once(a.peers, c, dc) for c in a.consent_timeout]
+    print(f"vanish: {a.peers} viewers{'' if dc else ' without a data channel'} killed without a bye (SIGKILL of their processes)")
     print(f"  {'consent timeout s':>18} {'joined':>7} {'gone after s':>12} {'RSS idle/with/after MB':>24}")
     for r in rows:
         gone = f"{r['gone_s']:.1f}" if r["gone_s"] is not None else "never"
@@ -710,7 +712,7 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
         hidden = sys.argv[1]
         if hidden == "_vanish-client":
-            asyncio.run(vanish_client(sys.argv[2], int(sys.argv[3]), 10))
+            asyncio.run(vanish_client(sys.argv[2], int(sys.argv[3]), 10, data_channel=sys.argv[4:] != ["nodc"]))
         elif hidden == "_relay":
             relay(float(sys.argv[2]), float(sys.argv[3]))
         elif hidden == "_watch":
@@ -728,6 +730,7 @@ def main():
     v = sub.add_parser("vanish")
     v.add_argument("--peers", type=int, default=100)
     v.add_argument("--consent-timeout", type=float, action="append", default=None)
+    v.add_argument("--no-data-channel", action="store_true", help="video only (tells SCTP's share of the memory)")
     lo = sub.add_parser("loss")
     lo.add_argument("--loss", type=float, action="append", default=None, help="percent (repeatable); 5, 10, 20")
     lo.add_argument("--delay", type=float, default=30, help="ms each way for the delayed link (0: none)")

@@ -48,6 +48,8 @@ public final class PeerConnection {
     public private(set) var recordChannel: DataChannel?
     /// A viewer whose channel has this much queued loses records instead of growing memory.
     static let maxBufferedRecordBytes = 64 * 1024
+    /// usrsctp's send buffer for a viewer: a few seconds of records.
+    static let recordSendBuffer = 64 * 1024
     private var waitingForKeyframe = true
     /// The stream this peer sends (`RTPVideoBatch.track`); batches of any other are dropped.
     private var videoTrack: UInt64?
@@ -148,10 +150,15 @@ public final class PeerConnection {
     /// SCTP over DTLS (RFC 8261), once DTLS is up and the offer had an application section.
     private func startDataChannels() {
         guard let dc = negotiated.dataChannel, let sink = dataChannelSink, dataChannels == nil else { return }
-        let configuration = SCTPAssociation.Configuration(
+        var configuration = SCTPAssociation.Configuration(
             localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
             remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
             mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
+        // What the server sends is records (~10 KB/s) and control replies. usrsctp keeps every
+        // unacknowledged message in its own buffers at several times its size, so a viewer that
+        // vanished without a word held up to the whole send buffer until consent expired
+        // (measured: 100 such viewers grew RSS by 90 MB in 30 s; video only: nothing).
+        configuration.sendBufferSize = Self.recordSendBuffer
         do {
             let transport = try DataChannelTransport(role: .server, configuration: configuration, sink: sink)
             dataChannels = transport
