@@ -419,6 +419,23 @@ private func stream(_ header: String, frames: [String], size: Int) -> [UInt8] {
         #expect(throws: MediaError.self) { _ = try VideoFileWriter(path: dir.path("x.mkv"), size: VideoSize(width: 64, height: 48), frameRate: FrameRate(30), options: options) }
     }
 
+    /// The live (WebRTC) encoders pad odd sizes the same way, and VP8's limit is refused before
+    /// libvpx is opened.
+    @Test(arguments: [VideoCodecKind.h264, .vp8])
+    func liveEncodersPadOddSizes(codec: VideoCodecKind) throws {
+        let encoder = try LiveEncoder(codec: codec, settings: .init(), size: VideoSize(width: 63, height: 47), frameRate: FrameRate(30))
+        #expect(encoder.encodedSize == VideoSize(width: 64, height: 48))
+        var out: [EncodedFrame] = []
+        for i in 0..<3 {
+            let frame = Frame(width: 63, height: 47, pts: Int64(i) * 33_333, capturedAt: 0, index: i,
+                              data: [UInt8](repeating: UInt8(60 + i * 20), count: Frame.byteCount(width: 63, height: 47)))
+            if let e = try encoder.encode(frame, keyframe: i == 0) { out.append(e) }
+        }
+        #expect(out.first?.isKeyframe == true)
+        #expect { _ = try LiveEncoder(codec: .vp8, settings: .init(), size: VideoSize(width: 16384, height: 2), frameRate: FrameRate(30)) }
+            throws: { e in (e as! MediaError).message.contains("at most 16383 per side") }
+    }
+
     /// Every failure inside init frees each libav object once (this crashed in avcodec_send_frame
     /// from deinit, then freed the format context twice).
     @Test func failuresAfterAllocationDoNotCrash() throws {
