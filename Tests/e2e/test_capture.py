@@ -175,7 +175,7 @@ def test_probe_without_camera(rtd):
 
 
 @pytest.mark.parametrize("args,stdin,expect", [
-    (["-"], b"YUV4MPEG2 W64 H32 F30:1 C420jpeg\nFRAME\n" + b"\x10" * 1000, "frame 0 truncated at byte 1039"),
+    (["-"], b"YUV4MPEG2 W64 H32 F30:1 C420jpeg\nFRAME\n" + b"\x10" * 1000, "y4m: frame 0, byte 1039: frame data truncated"),
     (["-"], b"GIF89a garbage\n", "not a Y4M stream"),
     (["-"], b"YUV4MPEG2 W64 H32 F30:1 C422\nFRAME\n", "unsupported chroma format 'C422'"),
     (["/no/such/clip.mp4"], b"", "no such file: /no/such/clip.mp4"),
