@@ -32,7 +32,8 @@ class Firefox:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
         self.stderr = []
         url = self._bidi_url(startup_timeout)
-        self.ws = connect(url + "/session", max_size=None, open_timeout=startup_timeout)
+        # Held open across calls rather than in a with-block: websockets asks for legacy=True then.
+        self.ws = connect(url + "/session", max_size=None, open_timeout=startup_timeout, legacy=True)
         self.next_id = 0
         self.command("session.new", capabilities={})
 

@@ -277,7 +277,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     private func deliver(_ record: DetectionRecord, to id: String) {
         guard let entry = bySession[id], record.camera == entry.camera.name else { return }
         var r = record
-        if let captured = r.capturedAtUs { r.rtpTimestamp = entry.track.rtpTimestamp(capturedAt: captured) }
+        if let captured = r.capturedAtUs { r.rtpTimestamp = entry.track.rtpTimestamp(capturedAt: captured).map(entry.peer.viewerTimestamp) }
         entry.peer.sendRecord(r.jsonLine())
     }
 

@@ -54,6 +54,10 @@ public final class PeerConnection {
     /// The stream this peer sends (`RTPVideoBatch.track`); batches of any other are dropped.
     private var videoTrack: UInt64?
     private var lastBatch = Int.min
+    /// Added to the current track's RTP timestamps. Each track counts from its own start, and the
+    /// viewer sees one stream whose clock must go on across a switch: a jump back (to a track
+    /// that started later) left Chromium's decoder stalled.
+    private var timestampOffset: UInt32 = 0
     private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
     private var transportSequence: UInt16 = 0
     private var history = RetransmissionHistory(capacity: 1024)
@@ -275,15 +279,21 @@ public final class PeerConnection {
                 return []
             }
             waitingForKeyframe = false
+            if let last = lastRTP {
+                // The new track goes on from the last picture sent, as much later as it really is.
+                let elapsed = UInt32(clamping: max(1, (Clock.monotonicMicros() - last.at) * 9 / 100))
+                timestampOffset = (last.timestamp &+ elapsed) &- batch.rtpTimestamp
+            }
             stats.firstFrameAfterMicros = Clock.monotonicMicros() - created
             logger.debug("\(sessionID): first keyframe sent \((stats.firstFrameAfterMicros ?? 0) / 1000) ms after the offer")
         }
         let now = Clock.monotonicMicros()
         let absSendTime = AbsSendTime.value(seconds: Double(Clock.nowMicros()) / 1e6)
+        let timestamp = batch.rtpTimestamp &+ timestampOffset
         var out: [[UInt8]] = []
         out.reserveCapacity(batch.packets.count)
         for packet in batch.packets {
-            let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: batch.rtpTimestamp,
+            let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: timestamp,
                                                     absSendTime: absSendTime, transportSequence: transportSequence)
             guard let bytes = protect(entry, with: srtp) else { continue }
             history.store(entry)
@@ -295,9 +305,13 @@ public final class PeerConnection {
         }
         stats.framesSent += 1
         lastBatch = batch.sequence
-        lastRTP = (batch.rtpTimestamp, now)
+        lastRTP = (timestamp, now)
         return out
     }
+
+    /// The RTP timestamp this viewer sees for a picture its current track stamped `trackTimestamp`
+    /// (a detection record names its frame by it).
+    public func viewerTimestamp(_ trackTimestamp: UInt32) -> UInt32 { trackTimestamp &+ timestampOffset }
 
     private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext) -> [UInt8]? {
         var bytes = entry.packet.bytes(payloadType: video.payloadType, sequenceNumber: entry.sequence, timestamp: entry.timestamp,
