@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// `RTD_FUZZ=1` (scripts/fuzz) adds the libFuzzer executable and instruments RTDKit with libFuzzer's
+// coverage and AddressSanitizer; normal builds and `swift test` never see either.
+let fuzzing = Context.environment["RTD_FUZZ"] != nil
+let fuzzFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+
 let package = Package(
     name: "rtd",
     platforms: [.macOS(.v14)],
@@ -65,7 +70,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
-            path: "Sources/RTDKit"
+            path: "Sources/RTDKit",
+            swiftSettings: fuzzFlags
         ),
         .executableTarget(
             name: "rtd",
@@ -80,3 +86,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if fuzzing {
+    // libFuzzer supplies main() and calls LLVMFuzzerTestOneInput, so the module has no entry point.
+    package.products.append(.executable(name: "rtd-fuzz", targets: ["RTDFuzz"]))
+    package.targets.append(.executableTarget(
+        name: "RTDFuzz",
+        dependencies: ["RTDKit"],
+        path: "Sources/RTDFuzz",
+        swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+        linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    ))
+}
