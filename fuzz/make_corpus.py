@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Writes the seed corpora under fuzz/corpus/<target>/ from inputs the repository already holds:
 the browser and aiortc SDP captures (tools/webrtc-fixtures/captures), the byte vectors of the unit
-tests (RFC 5769 STUN, RTP, RTCP and transport-cc, DCEP), the config files of the config tests;
+tests (RFC 5769 STUN, RTP, RTCP and transport-cc, DCEP), the config files of the config tests,
+signaling and control messages as the viewer page sends them, and small Y4M streams;
 plus a few packets built here the way Chromium sends them (a STUN check with integrity and
 fingerprint, RTP with abs-send-time and transport-cc extensions, H.264 and VP8 payloads).
 scripts/fuzz minimizes what the fuzzer adds; run this again only to reseed."""
 import hashlib
 import hmac
+import json
 import re
 import struct
 import zlib
@@ -106,6 +108,13 @@ def chromium_rtcp():
     return [rr + sdes, rr + remb]
 
 
+def y4m(header, frame_lines):
+    width = int(re.search(rb"W(\d+)", header).group(1))
+    height = int(re.search(rb"H(\d+)", header).group(1))
+    size = width * height + 2 * ((width + 1) // 2) * ((height + 1) // 2)
+    return header + b"\n" + b"".join(line + b"\n" + bytes(range(size)) for line in frame_lines)
+
+
 def config_texts():
     text = (TESTS / "Server" / "ConfigFileTests.swift").read_text()
     items = []
@@ -135,6 +144,14 @@ def main():
         "dcep": swift_arrays(TESTS / "WebRTC" / "SCTP" / "HostileInputTests.swift", 0x03)
                 + [b"\x02", b"\x03\x00\x01\x00\x00\x00\x00\x00\x00\x0a\x00\x00detections"],
         "config": config_texts(),
+        "signal": [json.dumps({"type": "offer", "sdp": sdps[0].decode(), "camera": "cam0", "codec": "vp8"}).encode(),
+                   json.dumps({"type": "candidate", "session_id": "s1", "candidate": {
+                       "candidate": candidates[0].decode(), "sdpMid": "0", "sdpMLineIndex": 0}}).encode(),
+                   b'{"type":"bye","session_id":"s1"}', b'{"type":"offer","sdp":"v=0\\r\\n","x":[1,{"y":null}]}'],
+        "control": [b'{"type":"ping","id":1}', b'{"type":"ping","id":{"a":[1.5,"x",true,null]}}',
+                    b'{"type":"subscribe","camera":"cam0"}', b'{"type":"ping","id":"\\u00e9\\ud83d\\ude00"}'],
+        "y4m": [y4m(b"YUV4MPEG2 W4 H2 F30:1 Ip A1:1 C420jpeg", [b"FRAME", b"FRAME Xpts=33333 Xts=1700000000000000"]),
+                y4m(b"YUV4MPEG2 W3 H3 F30000:1001 C420mpeg2 XYSCSS=420JPEG", [b"FRAME"])],
     }
     for target, items in corpora.items():
         directory = OUT / target

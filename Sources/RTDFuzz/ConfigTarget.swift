@@ -9,7 +9,8 @@ func fuzzConfig(_ bytes: [UInt8]) {
         require(config.cameras.allSatisfy { CameraConfig.validName($0.name) }, "invalid camera name loaded")
         require(Set(config.cameras.map(\.name)).count == config.cameras.count, "camera names repeat")
     } catch {
-        let lines = text.utf8.count { $0 == UInt8(ascii: "\n") } + 1
+        // YAML breaks lines at CR, LF, CRLF, NEL, LS and PS; isNewline counts a few more.
+        let lines = text.count { $0.isNewline } + 1
         if let line = error.line {
             require(line >= 1 && line <= lines + 1, "error at line \(line) of a \(lines)-line text: \(error)")
         }
