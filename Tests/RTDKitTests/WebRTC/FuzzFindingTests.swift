@@ -53,3 +53,38 @@ import Testing
         #expect(parsed.reason == String(repeating: "é", count: 127))
     }
 }
+
+/// stun: text attributes that were not UTF-8 were decoded with replacement characters, so a
+/// 200-byte USERNAME of 0xFF re-serialized as 600 bytes, past the 513 the parser allows, and an
+/// ERROR-CODE reason over 763 bytes came back cut. Both are refused when parsed now.
+@Suite struct STUNTextFindingTests {
+    static func message(type: UInt16, attribute: UInt16, value: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.wireAppend(type)
+        bytes.wireAppend(UInt16(4 + (value.count + 3) / 4 * 4))
+        bytes.wireAppend(STUNMessage.magicCookie)
+        bytes += [UInt8](repeating: 0, count: 12)
+        bytes.wireAppend(attribute)
+        bytes.wireAppend(UInt16(value.count))
+        bytes += value
+        bytes.wirePadTo4()
+        return bytes
+    }
+
+    @Test func usernameMustBeUTF8() throws {
+        let input = Self.message(type: 0x0001, attribute: 0x0006, value: [UInt8](repeating: 0xFF, count: 200))
+        #expect(throws: PacketParseError.self) { try STUNMessage.parse(input) }
+        let valid = try STUNMessage.parse(Self.message(type: 0x0001, attribute: 0x0006, value: Array("fzUf:é".utf8)))
+        #expect(valid.username == "fzUf:é")
+        #expect(try STUNMessage.parse(valid.serialized()) == valid)
+    }
+
+    @Test func errorReasonIsBoundedUTF8() throws {
+        let long = Self.message(type: 0x0111, attribute: 0x0009, value: [0, 0, 4, 1] + Array(repeating: UInt8(ascii: "a"), count: 800))
+        #expect(throws: PacketParseError.self) { try STUNMessage.parse(long) }
+        let invalid = Self.message(type: 0x0111, attribute: 0x0009, value: [0, 0, 4, 1, 0xC3, 0x28])
+        #expect(throws: PacketParseError.self) { try STUNMessage.parse(invalid) }
+        let software = Self.message(type: 0x0001, attribute: 0x8022, value: [0xFE])
+        #expect(throws: PacketParseError.self) { try STUNMessage.parse(software) }
+    }
+}
