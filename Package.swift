@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// `RTD_FUZZ=1` (scripts/fuzz) adds the libFuzzer executable and instruments RTDKit with libFuzzer's
+// coverage and AddressSanitizer; normal builds and `swift test` never see either.
+let fuzzing = Context.environment["RTD_FUZZ"] != nil
+// -O: unspecialized generics in a -Onone build parse SDP at ~100 inputs/s.
+let fuzzFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-O"])] : []
+
 let package = Package(
     name: "rtd",
     platforms: [.macOS(.v14)],
@@ -65,7 +71,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
-            path: "Sources/RTDKit"
+            path: "Sources/RTDKit",
+            swiftSettings: fuzzFlags
         ),
         .executableTarget(
             name: "rtd",
@@ -80,3 +87,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if fuzzing {
+    // main.swift hands control to libFuzzer's driver (declared by CLibFuzzer).
+    package.products.append(.executable(name: "rtd-fuzz", targets: ["RTDFuzz"]))
+    package.targets.append(.target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"))
+    package.targets.append(.executableTarget(
+        name: "RTDFuzz",
+        dependencies: ["RTDKit", "CLibFuzzer"],
+        path: "Sources/RTDFuzz",
+        swiftSettings: fuzzFlags,
+        linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]
+    ))
+}

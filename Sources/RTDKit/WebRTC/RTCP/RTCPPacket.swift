@@ -200,7 +200,7 @@ public enum RTCPPacket: Sendable, Hashable {
             for chunk in chunks {
                 body.wireAppend(chunk.ssrc)
                 for item in chunk.items where item.type != 0 {
-                    let text = Array(item.text.utf8.prefix(255))
+                    let text = Self.utf8Prefix(item.text, maxBytes: 255)
                     body.append(item.type)
                     body.append(UInt8(text.count))
                     body += text
@@ -215,7 +215,7 @@ public enum RTCPPacket: Sendable, Hashable {
             count = UInt8(ssrcs.count)
             for ssrc in ssrcs { body.wireAppend(ssrc) }
             if let reason = bye.reason {
-                let text = Array(reason.utf8.prefix(255))
+                let text = Self.utf8Prefix(reason, maxBytes: 255)
                 body.append(UInt8(text.count))
                 body += text
             }
@@ -264,11 +264,36 @@ public enum RTCPPacket: Sendable, Hashable {
             count = format & 0x1F
             body = raw
         }
-        body.wirePadTo4()
-        var out: [UInt8] = [0x80 | (count & 0x1F), type]
+        var first: UInt8 = 0x80 | (count & 0x1F)
+        switch self {
+        case .senderReport, .receiverReport, .other:
+            // Opaque trailing bytes of any length: zeros would read back as part of them, so pad
+            // with the P bit and a count (RFC 3550 §6.4.1), which the parser strips.
+            let padding = (4 - body.count % 4) % 4
+            if padding > 0 {
+                body += repeatElement(0, count: padding - 1)
+                body.append(UInt8(padding))
+                first |= 0x20
+            }
+        default:
+            // SDES and BYE end in zero padding by definition; the rest are whole words.
+            body.wirePadTo4()
+        }
+        var out: [UInt8] = [first, type]
         out.reserveCapacity(4 + body.count)
         out.wireAppend(UInt16(truncatingIfNeeded: body.count / 4))
         out += body
+        return out
+    }
+
+    /// At most `maxBytes` of UTF-8, cut between characters so the text reads back the same.
+    static func utf8Prefix(_ text: String, maxBytes: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        for scalar in text.unicodeScalars {
+            let encoded = Array(String(scalar).utf8)
+            guard out.count + encoded.count <= maxBytes else { break }
+            out += encoded
+        }
         return out
     }
 

@@ -40,8 +40,10 @@ public enum RTPHeaderExtension: Sendable, Hashable {
             var index = 0
             while index < data.count {
                 let byte = data[index]
-                if byte == 0 { index += 1; continue } // padding
                 let id = byte >> 4
+                // RFC 8285 §4.2: id 0 is reserved for padding, a single byte whatever its length
+                // nibble says (as libwebrtc reads it); kept as an element it could not be re-sent.
+                if id == 0 { index += 1; continue }
                 // RFC 8285 §4.2: id 15 means stop processing the rest of the block.
                 if id == 15 { break }
                 let length = Int(byte & 0x0F) + 1

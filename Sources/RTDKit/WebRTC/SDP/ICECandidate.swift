@@ -78,6 +78,11 @@ public struct ICECandidate: Sendable, Hashable, CustomStringConvertible {
         let fields = SDPText.fields(text)
         guard fields.count >= 8 else { throw SDPValueError("candidate needs at least 8 fields, has \(fields.count)") }
         guard fields[6] == "typ" else { throw SDPValueError("candidate field 7 must be \"typ\"") }
+        // RFC 8839 §5.1: foundation = 1*32 ice-char. Anything else (a second "candidate:" prefix,
+        // say) would print as a different candidate than the one parsed.
+        guard fields[0].utf8.count <= 32, fields[0].utf8.allSatisfy(isICEChar) else {
+            throw SDPValueError("candidate foundation \"\(fields[0].prefix(40))\" is not 1 to 32 letters, digits, + or /")
+        }
         guard let priority = UInt32(fields[3]) else { throw SDPValueError("candidate priority \"\(fields[3])\" is not a 32-bit integer") }
         guard let type = CandidateType(rawValue: String(fields[7]).lowercased()) else {
             throw SDPValueError("unknown candidate type \"\(fields[7])\"")
@@ -106,6 +111,15 @@ public struct ICECandidate: Sendable, Hashable, CustomStringConvertible {
             index += 2
         }
         return candidate
+    }
+
+    /// ALPHA / DIGIT / "+" / "/" (RFC 8839 §5.1).
+    private static func isICEChar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"): true
+        default: false
+        }
     }
 
     /// The attribute value (without "candidate:").

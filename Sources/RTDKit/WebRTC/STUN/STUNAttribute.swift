@@ -119,7 +119,7 @@ public enum STUNAttribute: Sendable, Equatable {
             return .xorMappedAddress(try decodeAddress(value, xorWith: transactionID, fail: fail))
         case TypeCode.username:
             guard value.count <= 513 else { throw fail("USERNAME longer than 513 bytes") }
-            return .username(String(decoding: value, as: UTF8.self))
+            return .username(try utf8(value, "USERNAME", fail: fail))
         case TypeCode.messageIntegrity:
             try exactLength(20, "MESSAGE-INTEGRITY")
             return .messageIntegrity(value)
@@ -133,15 +133,16 @@ public enum STUNAttribute: Sendable, Equatable {
             guard (3...6).contains(classDigit), number < 100 else {
                 throw fail("ERROR-CODE class \(classDigit) number \(number) out of range")
             }
-            return .errorCode(code: classDigit * 100 + number,
-                              reason: String(decoding: value[4...], as: UTF8.self))
+            // RFC 8489 §14.8: under 128 characters, so at most 763 bytes (what encode keeps).
+            guard value.count - 4 <= 763 else { throw fail("ERROR-CODE reason longer than 763 bytes") }
+            return .errorCode(code: classDigit * 100 + number, reason: try utf8(value[4...], "ERROR-CODE reason", fail: fail))
         case TypeCode.unknownAttributes:
             guard value.count % 2 == 0 else { throw fail("UNKNOWN-ATTRIBUTES length is odd") }
             var types: [UInt16] = []
             while !reader.isAtEnd { types.append(try reader.readU16("UNKNOWN-ATTRIBUTES entry")) }
             return .unknownAttributes(types)
         case TypeCode.software:
-            return .software(String(decoding: value, as: UTF8.self))
+            return .software(try utf8(value, "SOFTWARE", fail: fail))
         case TypeCode.priority:
             try exactLength(4, "PRIORITY")
             return .priority(value.wireU32(at: 0))
@@ -157,6 +158,14 @@ public enum STUNAttribute: Sendable, Equatable {
         default:
             return .other(type: type, value: value)
         }
+    }
+
+    /// Text attributes are UTF-8 (RFC 8489 §14). Decoding anything else with replacement
+    /// characters would change the bytes (and can triple them past USERNAME's bound) when sent on.
+    private static func utf8(_ bytes: some Collection<UInt8>, _ name: String,
+                             fail: (String) -> PacketParseError) throws(PacketParseError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("\(name) is not UTF-8") }
+        return text
     }
 
     /// Address family 0x01 = IPv4, 0x02 = IPv6; XOR variant masks the port with the cookie's top
