@@ -147,7 +147,10 @@ def main():
         "signal": [json.dumps({"type": "offer", "sdp": sdps[0].decode(), "camera": "cam0", "codec": "vp8"}).encode(),
                    json.dumps({"type": "candidate", "session_id": "s1", "candidate": {
                        "candidate": candidates[0].decode(), "sdpMid": "0", "sdpMLineIndex": 0}}).encode(),
-                   b'{"type":"bye","session_id":"s1"}', b'{"type":"offer","sdp":"v=0\\r\\n","x":[1,{"y":null}]}'],
+                   b'{"type":"bye","session_id":"s1"}', b'{"type":"offer","sdp":"v=0\\r\\n","x":[1,{"y":null}]}',
+                   b'[' * 513],
+        "json": [b'[' * 513, b'{"a":' * 40 + b'1' + b'}' * 40, b'[1e400,-0.0,1E-7,123456789012345678901234]',
+                 b'"\\ud83d\\ude00\\u0000\\/\\b"', b'{"a":1,"a":2}', b'\xef\xbb\xbf{}'],
         "control": [b'{"type":"ping","id":1}', b'{"type":"ping","id":{"a":[1.5,"x",true,null]}}',
                     b'{"type":"subscribe","camera":"cam0"}', b'{"type":"ping","id":"\\u00e9\\ud83d\\ude00"}'],
         "y4m": [y4m(b"YUV4MPEG2 W4 H2 F30:1 Ip A1:1 C420jpeg", [b"FRAME", b"FRAME Xpts=33333 Xts=1700000000000000"]),

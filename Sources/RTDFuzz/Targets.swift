@@ -21,6 +21,7 @@ let fuzzTargets: [FuzzTarget] = [
     FuzzTarget(name: "rtcp", run: fuzzRTCP),
     FuzzTarget(name: "dcep", run: fuzzDCEP),
     FuzzTarget(name: "config", run: fuzzConfig),
+    FuzzTarget(name: "json", run: fuzzJSON),
     FuzzTarget(name: "signal", run: fuzzSignal),
     FuzzTarget(name: "control", run: fuzzControl),
     FuzzTarget(name: "y4m", run: fuzzY4M),
