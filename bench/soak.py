@@ -237,7 +237,7 @@ def vanish_once(peers, consent, data_channel=True):
                 gone = time.monotonic() - t0
                 break
             time.sleep(0.1)
-        time.sleep(3)  # the trim after departures
+        time.sleep(14)  # rtd trims its heap 10 s after the last departure
         rss_after = rss_mb(server.pid)
         alive = server.poll() is None
     finally:
