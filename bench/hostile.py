@@ -53,6 +53,7 @@ ap.add_argument("--consent-timeout", type=int, default=3)
 args = ap.parse_args()
 R = random.Random(args.seed)
 FAILURES = []
+UNANSWERED = []  # requests that got no HTTP answer, to show (a few)
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -66,6 +67,17 @@ def rss_mb(pid):
         if line.startswith("VmRSS"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def fd_targets(pid):
+    """What each open descriptor is (a file, socket:[inode], anon_inode:[eventfd], ...)."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out.append(re.sub(r"\[\d+\]$", "", os.readlink(f"/proc/{pid}/fd/{fd}")))
+        except OSError:
+            pass
+    return Counter(out)
 
 
 def open_files(pid):
@@ -222,6 +234,8 @@ def run_http(port, n, offer_sdp, session_id, statuses):
                 status = f"error {type(e).__name__}"
             with lock:
                 statuses[status] += 1
+                if status == 0 and len(UNANSWERED) < 5:
+                    UNANSWERED.append(raw[:160])
                 if isinstance(status, int) and status >= 500 and status != 503:
                     if len(FAILURES) < 20:
                         FAILURES.append(f"HTTP {status} for {raw[:200]!r}")
@@ -484,6 +498,7 @@ def main():
     asyncio.run(run_dc(port, 10, Counter()))
     time.sleep(args.settle)
     before = (rss_mb(server.pid), open_files(server.pid))
+    fds_before = fd_targets(server.pid)
     sessions = []
     for _ in range(4):
         ans = signal(port, {"type": "offer", "sdp": offer, "camera": "cam0"})
@@ -501,6 +516,7 @@ def main():
     time.sleep(args.settle + args.consent_timeout)
     alive = server.poll() is None
     after = (rss_mb(server.pid), open_files(server.pid)) if alive else (float("nan"), 0)
+    extra_fds = (fd_targets(server.pid) - fds_before) if alive else Counter()
     health = None
     if alive:
         try:
@@ -517,8 +533,12 @@ def main():
           f"HTTP requests {sum(statuses.values())} in {t_http:.1f} s; WebSocket frames {counts['ws frames']} on "
           f"{counts['ws connections']} connections; data-channel messages {counts['dc messages']} ({counts['dc replies']} replies)")
     print("  HTTP statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=lambda kv: str(kv[0]))))
+    for raw in UNANSWERED:
+        print(f"    no answer to: {raw!r}")
     print(f"  RSS MB / open files: before {before[0]:.1f} / {before[1]}, at the end {at_end[0]:.1f} / {at_end[1]}, "
           f"after {args.settle + args.consent_timeout:.0f} s {after[0]:.1f} / {after[1]}")
+    if extra_fds:
+        print("    descriptors open after that were not before: " + ", ".join(f"{k} ×{v}" for k, v in extra_fds.items()))
     other = {k: v for k, v in counts.items() if k.startswith("ws ") and k not in ("ws frames", "ws connections")}
     if other:
         print("  WebSocket: " + ", ".join(f"{k}: {v}" for k, v in other.items()))
