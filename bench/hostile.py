@@ -39,7 +39,7 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "e2e"))
-from common import RTD  # noqa: E402
+from common import RTD, free_port, open_files, rss_mb  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--datagrams", type=int, default=200_000)
@@ -56,17 +56,8 @@ FAILURES = []
 UNANSWERED = []  # requests that got no HTTP answer, to show (a few)
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def rss_mb(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def fd_targets(pid):
@@ -80,8 +71,6 @@ def fd_targets(pid):
     return Counter(out)
 
 
-def open_files(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 # MARK: mutation

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "e2e"))
-from common import RTD  # noqa: E402
+from common import RTD, free_port, rss_mb, stop  # noqa: E402
 from peers import Viewer, light_viewers, wait_for  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -36,18 +36,8 @@ PY = os.path.join(HERE, "..", ".venv", "bin", "python")
 PROCS = 2
 
 
-def rss_mb(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def part(base, n, joined_at, hold_until):
@@ -149,13 +139,7 @@ def measure(label, path):
         after = rss_mb(server.pid)
         return {"gone_s": gone, "idle": idle, "full": full, "after": after, "connected": connected, "join_s": join_s}
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 def main():

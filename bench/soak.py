@@ -46,7 +46,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "e2e"))
-from common import RTD  # noqa: E402
+from common import RTD, free_port, open_files, rss_mb, stop  # noqa: E402
 
 PY = os.path.join(HERE, "..", ".venv", "bin", "python")
 if not os.path.exists(PY):
@@ -56,15 +56,8 @@ SELF = os.path.abspath(__file__)
 
 # ---- /proc and HTTP --------------------------------------------------------------------------
 
-def rss_mb(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
-def open_files(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def get_json(url, timeout=5):
@@ -72,10 +65,6 @@ def get_json(url, timeout=5):
         return json.loads(r.read())
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(xs, p):
@@ -95,16 +84,6 @@ def start_rtd(host, port, extra=(), netns=None, size="320x240", bitrate=300, log
     return p
 
 
-def stop(procs):
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 # ---- cycles ----------------------------------------------------------------------------------
