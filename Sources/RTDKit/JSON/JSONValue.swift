@@ -243,43 +243,49 @@ private struct JSONParser {
         i += 1  // the opening bracket
     }
 
+    /// Right after an opening bracket: true, past the closing one, when the container is empty.
+    mutating func leave(ifNext close: UInt8) -> Bool {
+        skipWhitespace()
+        guard i < b.count, b[i] == close else { return false }
+        i += 1
+        depth -= 1
+        return true
+    }
+
+    /// After an element: `,` goes on (false); `close` ends the container (true).
+    mutating func leave(after close: UInt8) throws(JSONError) -> Bool {
+        skipWhitespace()
+        guard i < b.count else { throw fail(.unexpectedEnd) }
+        switch b[i] {
+        case UInt8(ascii: ","):
+            i += 1
+            return false
+        case close:
+            i += 1
+            depth -= 1
+            return true
+        default: throw fail(.unexpectedByte(b[i]))
+        }
+    }
+
     mutating func array() throws(JSONError) -> JSONValue {
         try enter()
         var elements: [JSONValue] = []
-        skipWhitespace()
-        if i < b.count, b[i] == UInt8(ascii: "]") {
-            i += 1
-            depth -= 1
-            return .array(elements)
-        }
-        while true {
+        if leave(ifNext: UInt8(ascii: "]")) { return .array(elements) }
+        repeat {
             guard elements.count < limits.maxContainerCount else { throw fail(.tooManyElements(limit: limits.maxContainerCount)) }
             skipWhitespace()
             elements.append(try value())
-            skipWhitespace()
-            guard i < b.count else { throw fail(.unexpectedEnd) }
-            switch b[i] {
-            case UInt8(ascii: ","): i += 1
-            case UInt8(ascii: "]"):
-                i += 1
-                depth -= 1
-                return .array(elements)
-            default: throw fail(.unexpectedByte(b[i]))
-            }
-        }
+        } while try !leave(after: UInt8(ascii: "]"))
+        return .array(elements)
     }
 
     mutating func object() throws(JSONError) -> JSONValue {
         try enter()
         var members: [(key: String, value: JSONValue)] = []
         var names = Set<String>()
-        skipWhitespace()
-        if i < b.count, b[i] == UInt8(ascii: "}") {
-            i += 1
-            depth -= 1
-            return .object(JSONObject(members))
-        }
-        while true {
+        if leave(ifNext: UInt8(ascii: "}")) { return .object(JSONObject(members)) }
+        repeat {
             guard members.count < limits.maxContainerCount else { throw fail(.tooManyElements(limit: limits.maxContainerCount)) }
             skipWhitespace()
             guard i < b.count else { throw fail(.unexpectedEnd) }
@@ -294,17 +300,8 @@ private struct JSONParser {
             i += 1
             skipWhitespace()
             members.append((key, try value()))
-            skipWhitespace()
-            guard i < b.count else { throw fail(.unexpectedEnd) }
-            switch b[i] {
-            case UInt8(ascii: ","): i += 1
-            case UInt8(ascii: "}"):
-                i += 1
-                depth -= 1
-                return .object(JSONObject(members))
-            default: throw fail(.unexpectedByte(b[i]))
-            }
-        }
+        } while try !leave(after: UInt8(ascii: "}"))
+        return .object(JSONObject(members))
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, kept as text.
