@@ -54,15 +54,7 @@ async def part(base, n, joined_at, hold_until):
     while time.time() < hold_until.get():
         await asyncio.sleep(0.1)
     for v in viewers:
-        if v.session_id:
-            try:
-                await asyncio.wait_for(v.bye(), 5)
-            except Exception:
-                pass
-        try:
-            await asyncio.wait_for(v.close(), 5)
-        except Exception:
-            pass
+        await v.leave()
     return ok
 
 

@@ -109,15 +109,7 @@ async def viewers_part(base, n, decoding, start_at, window):
     answer = [1000 * (stages["answer", id(v)] - v.offer_at) for v in viewers if ("answer", id(v)) in stages]
     connected = [1000 * (stages["connected", id(v)] - v.offer_at) for v in viewers if ("connected", id(v)) in stages]
     for v in viewers:
-        if v.session_id:
-            try:
-                await asyncio.wait_for(v.bye(), 5)
-            except Exception:
-                pass
-        try:
-            await asyncio.wait_for(v.close(), 5)
-        except Exception:
-            pass
+        await v.leave()
     return first, lat, fps, mbps, failed, answer, connected
 
 
