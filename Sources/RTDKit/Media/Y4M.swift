@@ -417,7 +417,7 @@ public final class Y4MReader {
         let index = framesRead
         let frameStart = input.offset
         func fail(_ field: Y4MError.Field, at offset: Int64, _ detail: String) -> MediaError {
-            Y4MError(field, .frame(index), at: 0, detail).placed(frame: index, lineStart: offset).mediaError(input: input.name)
+            Y4MError(field, .frame(index), at: Int(offset), detail).mediaError(input: input.name)
         }
         let fh: Y4MFrameHeader
         switch try input.readLine(maxLength: Y4MSyntax.maxLine) {
