@@ -129,13 +129,20 @@ extension DetectionRecord {
     /// Hand-written because JSONEncoder neither keeps key order nor rounds scores, and is several
     /// times slower for a record written per frame.
     public func jsonLine() -> String {
-        var s = "{\"type\":\"detections\""
-        s.reserveCapacity(160 + detections.count * 80)
-        if let camera { s += ",\"camera\":"; JSONLine.appendString(camera, to: &s) }
-        s += ",\"frame\":\(frame),\"pts_us\":\(ptsUs)"
-        if let capturedAtUs { s += ",\"captured_at_us\":\(capturedAtUs)" }
-        if let rtpTimestamp { s += ",\"rtp_timestamp\":\(rtpTimestamp)" }
-        s += ",\"width\":\(width),\"height\":\(height),\"detector\":"
+        let (head, tail) = jsonLineHalves()
+        guard let rtpTimestamp else { return head + tail }
+        return head + ",\"rtp_timestamp\":\(rtpTimestamp)" + tail
+    }
+
+    /// The line without `rtp_timestamp`, cut where it goes: serialized once, it serves every
+    /// viewer of a track, each adding its own timestamp (`head + ,"rtp_timestamp":N + tail`).
+    public func jsonLineHalves() -> (head: String, tail: String) {
+        var head = "{\"type\":\"detections\""
+        if let camera { head += ",\"camera\":"; JSONLine.appendString(camera, to: &head) }
+        head += ",\"frame\":\(frame),\"pts_us\":\(ptsUs)"
+        if let capturedAtUs { head += ",\"captured_at_us\":\(capturedAtUs)" }
+        var s = ",\"width\":\(width),\"height\":\(height),\"detector\":"
+        s.reserveCapacity(120 + detections.count * 80)
         JSONLine.appendString(detector, to: &s)
         s += ",\"inference_us\":\(inferenceUs),\"detections\":["
         for (i, d) in detections.enumerated() {
@@ -149,7 +156,7 @@ extension DetectionRecord {
             s += "}"
         }
         s += "]}"
-        return s
+        return (head, s)
     }
 
     /// Parses one line (extra fields are ignored, for records from newer writers). `lineNumber`

@@ -5,43 +5,6 @@ import NIOCore
 import RTDCore
 import RTDDetection
 
-/// What a viewer may ask on its control channel (the WebRTC data channel or /api/ws): parsed
-/// from untrusted text without ever failing hard.
-enum ViewerControl: Equatable {
-    case ping(id: String?)
-    case subscribe(camera: String)
-    case invalid(String)
-
-    /// `id` comes back verbatim (as JSON) in the pong, whatever its type.
-    static func parse(_ text: String) -> ViewerControl {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(text, limits: .control)
-        } catch {
-            return .invalid("invalid JSON at \(error): control messages are JSON objects")
-        }
-        guard let object = value.object else { return .invalid("invalid JSON: control messages are JSON objects, not \(value.typeName)") }
-        switch object["type"] {
-        case .string("ping")?:
-            return .ping(id: object["id"].map { $0.serialized() })
-        case .string("subscribe")?:
-            guard let camera = object["camera"]?.string else { return .invalid("subscribe without 'camera'") }
-            return .subscribe(camera: camera)
-        case .string(let other)?:
-            return .invalid("unknown message type '\(other)'")
-        default:
-            return .invalid("message without 'type'")
-        }
-    }
-
-    static func pong(id: String?) -> String { id.map { "{\"type\":\"pong\",\"id\":\($0)}" } ?? "{\"type\":\"pong\"}" }
-
-    static func message(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
 /// One browser on `/api/ws`: JPEG stills of its camera (the newest only; one that the
 /// connection is not ready for is replaced, never queued) and detection records as text.
 ///
@@ -116,18 +79,7 @@ final class WebSocketViewer: @unchecked Sendable {
     }
 
     private func control(_ text: String) {
-        switch ViewerControl.parse(text) {
-        case .ping(let id):
-            reply(ViewerControl.pong(id: id))
-        case .subscribe(let name):
-            guard let camera = hub.camera(named: name) else {
-                return reply(Self.message(["type": "error", "error": "no camera '\(name)' (cameras: \(hub.names.joined(separator: ", ")))"]))
-            }
-            watch(camera)
-            reply(Self.message(["type": "subscribed", "camera": name]))
-        case .invalid(let error):
-            reply(Self.message(["type": "error", "error": error]))
-        }
+        reply(ViewerControl.respond(to: text, hub: hub) { camera in watch(camera) })
     }
 
     /// Switches to `camera`: its hello goes out before any of its pictures.

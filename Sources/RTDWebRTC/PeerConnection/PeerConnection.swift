@@ -30,10 +30,10 @@ public final class PeerConnection {
         public var connected: () -> Void = {}
         public var bitrateEstimate: (Int) -> Void = { _ in }
         public var stateChanged: (State) -> Void = { _ in }
-        /// A text message from the viewer on a data channel (control messages).
-        public var textMessage: (String, DataChannel) -> Void = { _, _ in }
-        /// The viewer's first data channel is open: detection records can flow.
-        public var channelOpened: () -> Void = {}
+        /// A data channel the remote side opened (or one we opened) is open.
+        public var channelOpened: (DataChannel) -> Void = { _ in }
+        public var channelClosed: (DataChannel) -> Void = { _ in }
+        public var message: (DataChannelMessage, DataChannel) -> Void = { _, _ in }
         public init() {}
     }
 
@@ -57,12 +57,8 @@ public final class PeerConnection {
     /// and hands them back through `handle(_:)`.
     public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
     private var dataChannels: DataChannelTransport?
-    /// The channel detection records go on: the first one the viewer opens.
-    public private(set) var recordChannel: DataChannel?
-    /// A viewer whose channel has this much queued loses records instead of growing memory.
-    static let maxBufferedRecordBytes = 64 * 1024
-    /// usrsctp's send buffer for a viewer: a few seconds of records.
-    static let recordSendBuffer = 64 * 1024
+    /// usrsctp's send buffer for this peer's association.
+    private let dataChannelSendBuffer: Int
     private var waitingForKeyframe = true
     /// The stream this peer sends (`RTPPacketBatch.track`); batches of any other are dropped.
     private var videoTrack: UInt64?
@@ -97,8 +93,6 @@ public final class PeerConnection {
         public var rttMillis: Double?
         public var rembKbps: Int?
         public var connectedAfterMicros: Int64?
-        public var recordsSent = 0
-        public var recordsDropped = 0
         public var firstFrameAfterMicros: Int64?
 
         public init() {}
@@ -111,8 +105,10 @@ public final class PeerConnection {
 
     public init(sessionID: String, negotiated: NegotiatedSession, localUfrag: String, localPassword: String,
                 certificate: DTLSCertificate, ssrc: UInt32, cname: String,
-                consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, logger: Logger) throws(PeerConnectionError) {
+                consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, dataChannelSendBuffer: Int = 256 * 1024,
+                logger: Logger) throws(PeerConnectionError) {
         self.consentTimeout = consentTimeout
+        self.dataChannelSendBuffer = dataChannelSendBuffer
         guard let video = negotiated.video else { throw .unusableOffer("the offer has no video section rtd can send to") }
         guard let fp = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
             throw .unusableOffer("the offer's a=fingerprint is not a valid certificate fingerprint")
@@ -173,11 +169,7 @@ public final class PeerConnection {
             localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
             remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
             mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
-        // What the server sends is records (~10 KB/s) and control replies. usrsctp keeps every
-        // unacknowledged message in its own buffers at several times its size, so a viewer that
-        // vanished without a word held up to the whole send buffer until consent expired
-        // (measured: 100 such viewers grew RSS by about 50 MB in 30 s; video only: nothing).
-        configuration.sendBufferSize = Self.recordSendBuffer
+        configuration.sendBufferSize = dataChannelSendBuffer
         do {
             let transport = try DataChannelTransport(role: .server, configuration: configuration, sink: sink)
             dataChannels = transport
@@ -199,16 +191,11 @@ public final class PeerConnection {
                 return []
             }
         case .channelOpened(let channel):
-            if recordChannel == nil {
-                recordChannel = channel
-                events.channelOpened()
-            }
-        case .message(let channel, .text(let text)):
-            events.textMessage(text, channel)
-        case .message(let channel, .binary):
-            send(text: #"{"type":"error","error":"binary messages are not understood; control messages are JSON text"}"#, on: channel)
+            events.channelOpened(channel)
+        case .message(let channel, let message):
+            events.message(message, channel)
         case .channelClosed(let channel):
-            if recordChannel === channel { recordChannel = nil }
+            events.channelClosed(channel)
         case .protocolError(let error):
             logger.info("\(sessionID): data channel protocol error: \(error)")
         case .failedWhileClosing(let error):
@@ -227,15 +214,13 @@ public final class PeerConnection {
         }
     }
 
-    /// One detection record for this viewer; dropped (and counted) when its channel is backed up.
-    public func sendRecord(_ json: String) {
-        guard let channel = recordChannel, channel.state == .open else { return }
-        if channel.bufferedAmount > Self.maxBufferedRecordBytes {
-            stats.recordsDropped += 1
-            return
-        }
-        send(text: json, on: channel)
-        stats.recordsSent += 1
+    /// Sends a message that is worth nothing late (a live update): not sent, and false, when the
+    /// channel already holds more than `maxBuffered` bytes, so a slow peer loses messages
+    /// instead of growing memory.
+    public func sendUnlessBacklogged(text: String, on channel: DataChannel, maxBuffered: Int) -> Bool {
+        guard channel.state == .open, channel.bufferedAmount <= maxBuffered else { return false }
+        send(text: text, on: channel)
+        return true
     }
 
     /// The stream to send from now on (at the start, and when the viewer switches camera). Its
