@@ -169,7 +169,7 @@ public final class ClientPeer {
         return []
     }
 
-    private func fail(_ kind: SignalError.Kind, _ message: String) {
+    private func fail(_ kind: SignalErrorKind, _ message: String) {
         if failure == nil { failure = SignalError(kind, message) }
     }
 
