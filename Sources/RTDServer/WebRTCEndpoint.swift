@@ -374,7 +374,9 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     private func deliver(_ batch: RTPPacketBatch, to sessionID: String) {
         guard let entry = bySession[sessionID], let address = entry.address else { return }
-        send(entry.peer.send(batch), to: address)
+        var writer = ChannelDatagramWriter(channel: channel, address: address)
+        entry.peer.send(batch, to: &writer)
+        if writer.wrote { channel.flush() }
     }
 
     private var ticks = 0
@@ -527,5 +529,25 @@ private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable from a vanished peer surfaces here; it must not close the socket.
+    }
+}
+
+/// Writes a peer's datagrams straight into NIO buffers for one address (no [UInt8] in between).
+struct ChannelDatagramWriter: DatagramWriter {
+    let channel: any Channel
+    let address: SocketAddress
+    private(set) var wrote = false
+
+    init(channel: any Channel, address: SocketAddress) {
+        self.channel = channel
+        self.address = address
+    }
+
+    mutating func write(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
+        var buffer = channel.allocator.buffer(capacity: capacity)
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { fill($0) }
+        guard written > 0 else { return }
+        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        wrote = true
     }
 }
