@@ -156,6 +156,11 @@ public final class PeerConnection {
     // MARK: DTLS
 
     public func receiveDTLS(_ datagram: [UInt8]) -> [[UInt8]] {
+        datagram.withUnsafeBytes { receiveDTLS($0) }
+    }
+
+    /// A DTLS datagram read where it lies (e.g. a NIO buffer's readable bytes); not retained.
+    public func receiveDTLS(_ datagram: UnsafeRawBufferPointer) -> [[UInt8]] {
         let out = dtls.feed(datagram)
         checkDTLS()
         for data in out.applicationData { dataChannels?.receive(data) }
@@ -368,7 +373,8 @@ public final class PeerConnection {
 
     // MARK: RTCP in
 
-    public func receiveRTCP(_ datagram: [UInt8]) -> [[UInt8]] {
+    /// An SRTCP datagram, decrypted in the array it came in (taken, not copied).
+    public func receiveRTCP(_ datagram: consuming [UInt8]) -> [[UInt8]] {
         guard let srtcpIn else { return [] }
         var bytes = datagram
         do {
