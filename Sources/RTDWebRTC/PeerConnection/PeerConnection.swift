@@ -156,6 +156,11 @@ public final class PeerConnection {
     // MARK: DTLS
 
     public func receiveDTLS(_ datagram: [UInt8]) -> [[UInt8]] {
+        datagram.withUnsafeBytes { receiveDTLS($0) }
+    }
+
+    /// A DTLS datagram read where it lies (e.g. a NIO buffer's readable bytes); not retained.
+    public func receiveDTLS(_ datagram: UnsafeRawBufferPointer) -> [[UInt8]] {
         let out = dtls.feed(datagram)
         checkDTLS()
         for data in out.applicationData { dataChannels?.receive(data) }
@@ -266,18 +271,26 @@ public final class PeerConnection {
 
     // MARK: Media out
 
-    /// Protects and returns one frame's packets for this peer; nothing until it is connected and
-    /// until its first keyframe (a decoder cannot start on a delta frame), and nothing from a
-    /// track other than the one chosen with `restartVideo(track:)`.
+    /// `send(_:to:)` collected into arrays.
     public func send(_ batch: RTPPacketBatch) -> [[UInt8]] {
-        guard state == .connected, let srtp, batch.track == videoTrack else { return [] }
+        var list = DatagramList()
+        send(batch, to: &list)
+        return list.datagrams
+    }
+
+    /// Protects one frame's packets for this peer, each written once, straight into `writer`'s
+    /// buffer and encrypted there; nothing until it is connected and until its first keyframe
+    /// (a decoder cannot start on a delta frame), and nothing from a track other than the one
+    /// chosen with `restartVideo(track:)`.
+    public func send(_ batch: RTPPacketBatch, to writer: inout some DatagramWriter) {
+        guard state == .connected, let srtp, batch.track == videoTrack else { return }
         // A frame may come twice: once in a join burst, once live. Send it once.
-        guard batch.picture > lastBatch else { return [] }
+        guard batch.picture > lastBatch else { return }
         let now = SystemClock.monotonicMicros()
         if waitingForKeyframe {
             guard batch.isKeyframe else {
                 askKeyframe()
-                return []
+                return
             }
             waitingForKeyframe = false
             if let last = lastRTP {
@@ -290,28 +303,43 @@ public final class PeerConnection {
         }
         let absSendTime = AbsSendTime.value(seconds: Double(SystemClock.nowMicros()) / 1e6)
         let timestamp = batch.rtpTimestamp &+ timestampOffset
-        var out: [[UInt8]] = []
-        out.reserveCapacity(batch.packets.count)
         for packet in batch.packets {
             let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: timestamp,
                                                     absSendTime: absSendTime, transportSequence: transportSequence)
-            guard let bytes = protect(entry, with: srtp) else { continue }
+            guard let length = protect(entry, with: srtp, to: &writer) else { continue }
             history.store(entry)
             stats.packetsSent += 1
-            stats.bytesSent += bytes.count
-            out.append(bytes)
+            stats.bytesSent += length
             sequence &+= 1
             transportSequence &+= 1
         }
         stats.framesSent += 1
         lastBatch = batch.picture
         lastRTP = (timestamp, now)
-        return out
     }
 
     /// The RTP timestamp this viewer sees for a picture its current track stamped `trackTimestamp`
     /// (a detection record names its frame by it).
     public func viewerTimestamp(_ trackTimestamp: UInt32) -> UInt32 { trackTimestamp &+ timestampOffset }
+
+    /// Writes and encrypts one packet in `writer`'s buffer; its SRTP length, nil if it failed.
+    private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext,
+                         to writer: inout some DatagramWriter) -> Int? {
+        var protected: Int?
+        writer.write(capacity: entry.packet.bytes.count + SRTPContext.maxTrailerLength) { buffer in
+            let length = entry.packet.write(into: buffer, payloadType: video.payloadType, sequenceNumber: entry.sequence,
+                                            timestamp: entry.timestamp, ssrc: ssrc, absSendTimeID: video.absSendTimeID,
+                                            absSendTime: entry.absSendTime, transportSequenceID: video.transportCCID,
+                                            transportSequence: entry.transportSequence)
+            do {
+                protected = try srtp.protect(buffer, length: length)
+            } catch {
+                logger.warning("\(sessionID): SRTP protect failed: \(error)")
+            }
+            return protected ?? 0
+        }
+        return protected
+    }
 
     private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext) -> [UInt8]? {
         var bytes = entry.packet.bytes(payloadType: video.payloadType, sequenceNumber: entry.sequence, timestamp: entry.timestamp,
@@ -345,7 +373,8 @@ public final class PeerConnection {
 
     // MARK: RTCP in
 
-    public func receiveRTCP(_ datagram: [UInt8]) -> [[UInt8]] {
+    /// An SRTCP datagram, decrypted in the array it came in (taken, not copied).
+    public func receiveRTCP(_ datagram: consuming [UInt8]) -> [[UInt8]] {
         guard let srtcpIn else { return [] }
         var bytes = datagram
         do {
