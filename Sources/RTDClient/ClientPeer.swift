@@ -1,0 +1,317 @@
+import Foundation
+import Logging
+import RTDCore
+import RTDWebRTC
+import RTDMedia
+
+/// One received video frame, still encoded, as the depacketizer rebuilt it.
+public struct ReceivedVideoFrame: Sendable {
+    public var data: [UInt8]
+    public var isKeyframe: Bool
+    public var rtpTimestamp: UInt32
+    /// Monotonic µs when its last packet arrived.
+    public var arrivedAt: Int64
+    /// The sender's wall clock for this RTP timestamp (unix µs), from its RTCP sender reports.
+    public var senderTime: Int64?
+}
+
+/// The receiving peer, client side: controlling ICE agent, DTLS (either role, usually client
+/// against rtd serve), SRTP/SRTCP in, RTCP feedback out (receiver reports, NACK, PLI), a jitter
+/// buffer and depacketizer for the negotiated codec, and SCTP data channels. Its RTCP is composed
+/// of the receiving-side pieces in WebRTC/Interceptors: the jitter buffer's NACK generator, the
+/// receiver report generator, and the keyframe gate for PLI.
+///
+/// Socket-free and confined to one thread: datagrams and ticks in, datagrams out. Data-channel
+/// events arrive on usrsctp's queue; the owner hands them back through `handle(_:)`.
+public final class ClientPeer {
+    public enum Event: Sendable {
+        case connected
+        case frame(ReceivedVideoFrame)
+        case text(String)
+        case channelOpened
+    }
+
+    public struct Stats: Sendable {
+        public var connectedAt: Int64?
+        public var firstPacketAt: Int64?
+        public var firstFrameAt: Int64?
+        public var packets = 0
+        public var payloadBytes = 0
+        public var framesAssembled = 0
+        public var framesDropped = 0
+        public var depacketizeErrors = 0
+        public var nacksSent = 0
+        public var nackedPackets = 0
+        public var plisSent = 0
+        /// Packets that failed SRTP authentication (forged, replayed or corrupt).
+        public var srtpErrors = 0
+        public var jitter = JitterBuffer.Stats()
+    }
+
+    public let negotiated: NegotiatedSession
+    public let video: NegotiatedVideo
+    public private(set) var ice: ICEAgent
+    public private(set) var stats = Stats()
+    public private(set) var failure: SignalError?
+    public var events: [Event] = []
+    public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
+
+    private let dtls: DTLSTransport
+    private var srtp: SRTPSession?
+    private var jitter: JitterBuffer
+    private var dataChannels: DataChannelTransport?
+    private let ssrc: UInt32
+    private var mediaSSRC: UInt32?
+    private var keyframes = KeyframeGate()
+    private var reports: ReceiverReportGenerator
+    private var dtlsPeer: STUNAddress?
+    private let logger: Logger
+
+    public init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
+                logger: Logger) throws(SignalError) {
+        guard let video = negotiated.video else { throw SignalError(.protocolError, "the answer accepted no video") }
+        guard video.localDirection == .recvonly || video.localDirection == .sendrecv else {
+            throw SignalError(.protocolError, "the answer does not send video (direction \(video.localDirection))")
+        }
+        guard let fingerprint = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
+            throw SignalError(.protocolError, "the answer's a=fingerprint is not a certificate fingerprint")
+        }
+        let role: DTLSTransport.Role = negotiated.localSetup == .passive ? .server : .client
+        do {
+            dtls = try DTLSTransport(role: role, certificate: certificate, remoteFingerprint: fingerprint)
+        } catch {
+            throw SignalError(.dtlsFailed, "cannot set up DTLS: \(error)")
+        }
+        self.negotiated = negotiated
+        self.video = video
+        self.logger = logger
+        ssrc = UInt32.random(in: 1...UInt32.max)
+        reports = ReceiverReportGenerator(ssrc: ssrc)
+        ice = ICEAgent(local: local, remote: ICEAgent.Credentials(ufrag: negotiated.remoteICEUfrag, password: negotiated.remoteICEPwd),
+                       remoteCandidates: negotiated.remoteCandidates)
+        jitter = JitterBuffer(isFrameStart: video.codec.rtp.certainlyStartsFrame)
+        mediaSSRC = video.remoteSSRCs.first
+    }
+
+    // MARK: Input
+
+    public func receive(_ datagram: [UInt8], from source: STUNAddress, now: Int64) -> [ICEAgent.Outgoing] {
+        switch WebRTCDatagramKind.classify(datagram) {
+        case .stun:
+            let out = ice.receive(datagram, from: source, now: now)
+            return out + checkICE(now: now)
+        case .dtls:
+            dtlsPeer = source
+            let output = dtls.feed(datagram)
+            var out = toPeer(output.datagrams)
+            out += checkDTLS(now: now)
+            for data in output.applicationData { dataChannels?.receive(data) }
+            return out
+        case .rtp:
+            receiveRTP(datagram, now: now)
+            return []
+        case .rtcp:
+            receiveRTCP(datagram, now: now)
+            return []
+        case .unknown:
+            return []
+        }
+    }
+
+    private func toPeer(_ datagrams: [[UInt8]]) -> [ICEAgent.Outgoing] {
+        guard let destination = ice.selected ?? dtlsPeer else { return [] }
+        return datagrams.map { ICEAgent.Outgoing(bytes: $0, destination: destination) }
+    }
+
+    private func checkICE(now: Int64) -> [ICEAgent.Outgoing] {
+        switch ice.state {
+        case .failed(let reason):
+            // Losing a path that worked means the server went away, not that ICE could not connect.
+            if dtls.state == .new { fail(.iceFailed, "ICE failed: \(reason)") } else { fail(.unreachable, reason) }
+            return []
+        case .connected where dtls.state == .new:
+            logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?") after \((now - (ice.startedAt ?? now)) / 1000) ms of checks")
+            return toPeer(dtls.start())
+        default:
+            return []
+        }
+    }
+
+    private func checkDTLS(now: Int64) -> [ICEAgent.Outgoing] {
+        switch dtls.state {
+        case .connected where srtp == nil:
+            let session: SRTPSession
+            do {
+                session = try SRTPSession(dtls: dtls)
+            } catch .noProfileNegotiated {
+                fail(.dtlsFailed, "DTLS connected but the server negotiated no SRTP profile")
+                return []
+            } catch {
+                fail(.dtlsFailed, "\(error)")
+                return []
+            }
+            srtp = session
+            stats.connectedAt = now
+            logger.debug("DTLS connected (\(session.profile)) \((now - (ice.startedAt ?? now)) / 1000) ms after the first check")
+            events.append(.connected)
+            startDataChannels()
+            return []
+        case .failed(let error):
+            fail(.dtlsFailed, "DTLS handshake failed: \(error)")
+        case .closed:
+            fail(.unreachable, "the server ended the session (DTLS close_notify)")
+        default:
+            break
+        }
+        return []
+    }
+
+    private func fail(_ kind: SignalErrorKind, _ message: String) {
+        if failure == nil { failure = SignalError(kind, message) }
+    }
+
+    // MARK: RTP
+
+    private func receiveRTP(_ datagram: [UInt8], now: Int64) {
+        guard let srtp else { return }
+        var bytes = datagram
+        do {
+            try srtp.inbound.unprotect(&bytes)
+        } catch {
+            stats.srtpErrors += 1
+            return
+        }
+        guard let packet = try? RTPPacket.parse(bytes), packet.payloadType == video.payloadType else { return }
+        if mediaSSRC == nil { mediaSSRC = packet.ssrc }
+        guard packet.ssrc == mediaSSRC else { return }
+        if stats.firstPacketAt == nil { stats.firstPacketAt = now }
+        stats.packets += 1
+        stats.payloadBytes += packet.payload.count
+        reports.received(packet, now: now)
+        guard jitter.insert(packet, now: now) == .stored else { return }
+        for frame in jitter.popFrames(now: now) { deliver(frame, now: now) }
+    }
+
+    private func deliver(_ frame: JitterBuffer.Frame, now: Int64) {
+        let assembled: AssembledVideoFrame
+        do {
+            assembled = try video.codec.rtp.assemble(frame.packets)
+        } catch {
+            stats.depacketizeErrors += 1
+            keyframes.lost()
+            logger.debug("frame \(frame.timestamp) dropped: \(error)")
+            return
+        }
+        guard keyframes.admit(isKeyframe: assembled.isKeyframe, followsLoss: frame.followsLoss) else {
+            stats.framesDropped += 1
+            return
+        }
+        stats.framesAssembled += 1
+        if stats.firstFrameAt == nil { stats.firstFrameAt = now }
+        events.append(.frame(ReceivedVideoFrame(data: assembled.data, isKeyframe: assembled.isKeyframe,
+                                                rtpTimestamp: frame.timestamp, arrivedAt: now,
+                                                senderTime: reports.senderTime(rtp: frame.timestamp))))
+    }
+
+    /// The decoder lost its reference (it fell behind or hit a corrupt frame): start again at a keyframe.
+    public func requestKeyframe() { keyframes.lost() }
+
+    // MARK: RTCP
+
+    private func receiveRTCP(_ datagram: [UInt8], now: Int64) {
+        guard let srtp else { return }
+        var bytes = datagram
+        do {
+            try srtp.inbound.unprotectRTCP(&bytes)
+        } catch {
+            stats.srtpErrors += 1
+            return
+        }
+        guard let packets = try? RTCPPacket.parseCompound(bytes) else { return }
+        for packet in packets {
+            switch packet {
+            case .senderReport(let sr) where mediaSSRC == nil || sr.ssrc == mediaSSRC:
+                reports.receivedSenderReport(sr, now: now)
+            case .goodbye(let bye) where mediaSSRC.map(bye.ssrcs.contains) ?? false:
+                fail(.unreachable, "the server ended the stream (RTCP BYE\(bye.reason.map { ": \($0)" } ?? ""))")
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    public func tick(now: Int64) -> [ICEAgent.Outgoing] {
+        var out = ice.tick(now: now) + checkICE(now: now)
+        if let timeout = dtls.nextTimeout, timeout <= .zero {
+            out += toPeer(dtls.handleTimeout())
+            out += checkDTLS(now: now)
+        }
+        guard let srtp else { return out }
+        for frame in jitter.popFrames(now: now) { deliver(frame, now: now) }
+        stats.jitter = jitter.stats
+        var feedback: [RTCPPacket] = []
+        if video.feedback.nack, let media = mediaSSRC {
+            let lost = jitter.nackList(now: now, interval: (ice.roundTripTime ?? 10_000) + 10_000)
+            if !lost.isEmpty {
+                feedback.append(.nack(RTCPGenericNACK(senderSSRC: ssrc, mediaSSRC: media, lostSequenceNumbers: lost)))
+                stats.nacksSent += 1
+                stats.nackedPackets += lost.count
+            }
+        }
+        if stats.packets > 0, let media = mediaSSRC, keyframes.shouldRequest(now: now, roundTripTime: ice.roundTripTime) {
+            stats.plisSent += 1
+            feedback.append(.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: ssrc, mediaSSRC: media)))
+        }
+        // A compound packet starts with a report (RFC 3550 §6.1), so feedback brings one forward.
+        if let report = reports.report(now: now, force: !feedback.isEmpty),
+           let bytes = srtp.protect(rtcp: [.receiverReport(report)] + feedback) {
+            out += toPeer([bytes])
+        }
+        return out
+    }
+
+    // MARK: Data channels
+
+    private func startDataChannels() {
+        guard let dc = negotiated.dataChannel, let sink = dataChannelSink else { return }
+        let configuration = SCTPAssociation.Configuration(
+            localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
+            remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
+            mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
+        do {
+            let transport = try DataChannelTransport(role: dtls.role == .client ? .client : .server,
+                                                     configuration: configuration, sink: sink)
+            dataChannels = transport
+            transport.start()
+            // Browsers open the channel; rtd serve sends its records on the first one a viewer opens.
+            _ = try transport.openChannel(label: "rtd")
+        } catch {
+            logger.warning("data channel unavailable: \(error)")
+        }
+    }
+
+    public func handle(_ event: DataChannelEvent) -> [ICEAgent.Outgoing] {
+        switch event {
+        case .outgoingPacket(let packet):
+            guard dtls.state == .connected else { return [] }
+            return toPeer((try? dtls.write(packet)) ?? [])
+        case .channelOpened:
+            events.append(.channelOpened)
+        case .message(_, .text(let text)):
+            events.append(.text(text))
+        case .protocolError(let error):
+            logger.debug("data channel: \(error)")
+        default:
+            break
+        }
+        return []
+    }
+
+    /// Ends the session: close_notify to the peer.
+    public func close() -> [ICEAgent.Outgoing] {
+        dataChannels?.close()
+        return dtls.state == .connected ? toPeer(dtls.close()) : []
+    }
+}
