@@ -17,9 +17,9 @@ public struct ReceivedVideoFrame: Sendable {
 
 /// The receiving peer, client side: controlling ICE agent, DTLS (either role, usually client
 /// against rtd serve), SRTP/SRTCP in, RTCP feedback out (receiver reports, NACK, PLI), a jitter
-/// buffer and depacketizer for the negotiated codec, and SCTP data channels. Its RTCP is composed
-/// of the receiving-side pieces in WebRTC/Interceptors: the jitter buffer's NACK generator, the
-/// receiver report generator, and the keyframe gate for PLI.
+/// buffer and depacketizer for the negotiated codec, and SCTP data channels. Its RTCP is made by
+/// the receiving-side interceptors of RTDWebRTC (the jitter buffer's NACK generator, the receiver
+/// report generator) and the keyframe gate for PLI.
 ///
 /// Socket-free and confined to one thread: datagrams and ticks in, datagrams out. Data-channel
 /// events arrive on usrsctp's queue; the owner hands them back through `handle(_:)`.
