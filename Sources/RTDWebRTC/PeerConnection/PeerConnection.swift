@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import RTDCore
 
+/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
+/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
+/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 /// Why a PeerConnection cannot be made from a negotiated session.
 public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The offer lacks something this peer needs, or names something it cannot use.
@@ -14,9 +17,6 @@ public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
-/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
-/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 ///
 /// Its RTCP behaviour is composed of the pure pieces in Interceptors (NACK responder, keyframe
 /// requester, sender reports, receiver estimate); the clock is read once per input, here, and
@@ -159,6 +159,11 @@ public final class PeerConnection {
     // MARK: DTLS
 
     public func receiveDTLS(_ datagram: [UInt8]) -> [[UInt8]] {
+        datagram.withUnsafeBytes { receiveDTLS($0) }
+    }
+
+    /// A DTLS datagram read where it lies (e.g. a NIO buffer's readable bytes); not retained.
+    public func receiveDTLS(_ datagram: UnsafeRawBufferPointer) -> [[UInt8]] {
         let out = dtls.feed(datagram)
         checkDTLS(now: SystemClock.monotonicMicros())
         for data in out.applicationData { dataChannels?.receive(data) }
@@ -269,18 +274,26 @@ public final class PeerConnection {
 
     // MARK: Media out
 
-    /// Protects and returns one frame's packets for this peer; nothing until it is connected and
-    /// until its first keyframe (a decoder cannot start on a delta frame), and nothing from a
-    /// track other than the one chosen with `restartVideo(track:)`.
+    /// `send(_:to:)` collected into arrays.
     public func send(_ batch: RTPPacketBatch) -> [[UInt8]] {
-        guard state == .connected, let srtp, batch.track == videoTrack else { return [] }
+        var list = DatagramList()
+        send(batch, to: &list)
+        return list.datagrams
+    }
+
+    /// Protects one frame's packets for this peer, each written once, straight into `writer`'s
+    /// buffer and encrypted there; nothing until it is connected and until its first keyframe
+    /// (a decoder cannot start on a delta frame), and nothing from a track other than the one
+    /// chosen with `restartVideo(track:)`.
+    public func send(_ batch: RTPPacketBatch, to writer: inout some DatagramWriter) {
+        guard state == .connected, let srtp, batch.track == videoTrack else { return }
         // A frame may come twice: once in a join burst, once live. Send it once.
-        guard batch.picture > lastBatch else { return [] }
+        guard batch.picture > lastBatch else { return }
         let now = SystemClock.monotonicMicros()
         if waitingForKeyframe {
             guard batch.isKeyframe else {
                 askKeyframe(now: now)
-                return []
+                return
             }
             waitingForKeyframe = false
             if let last = senderReports.lastPicture {
@@ -293,30 +306,46 @@ public final class PeerConnection {
         }
         let absSendTime = AbsSendTime.value(seconds: Double(SystemClock.nowMicros()) / 1e6)
         let timestamp = batch.rtpTimestamp &+ timestampOffset
-        var out: [[UInt8]] = []
-        out.reserveCapacity(batch.packets.count)
-        var octets = 0
+        var packets = 0, octets = 0
         for packet in batch.packets {
             let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: timestamp,
                                                     absSendTime: absSendTime, transportSequence: transportSequence)
-            guard let bytes = protect(entry, with: srtp.outbound) else { continue }
+            guard let length = protect(entry, with: srtp.outbound, to: &writer) else { continue }
             nacks.sent(entry)
-            octets += bytes.count
-            out.append(bytes)
+            packets += 1
+            octets += length
             sequence &+= 1
             transportSequence &+= 1
         }
-        stats.packetsSent += out.count
+        stats.packetsSent += packets
         stats.bytesSent += octets
         stats.framesSent += 1
         lastBatch = batch.picture
-        senderReports.sent(timestamp: timestamp, packets: out.count, octets: octets, now: now)
-        return out
+        senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now)
     }
 
     /// The RTP timestamp this viewer sees for a picture its current track stamped `trackTimestamp`
     /// (a detection record names its frame by it).
     public func viewerTimestamp(_ trackTimestamp: UInt32) -> UInt32 { trackTimestamp &+ timestampOffset }
+
+    /// Writes and encrypts one packet in `writer`'s buffer; its SRTP length, nil if it failed.
+    private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext,
+                         to writer: inout some DatagramWriter) -> Int? {
+        var protected: Int?
+        writer.write(capacity: entry.packet.bytes.count + SRTPContext.maxTrailerLength) { buffer in
+            let length = entry.packet.write(into: buffer, payloadType: video.payloadType, sequenceNumber: entry.sequence,
+                                            timestamp: entry.timestamp, ssrc: ssrc, absSendTimeID: video.absSendTimeID,
+                                            absSendTime: entry.absSendTime, transportSequenceID: video.transportCCID,
+                                            transportSequence: entry.transportSequence)
+            do {
+                protected = try srtp.protect(buffer, length: length)
+            } catch {
+                logger.warning("\(sessionID): SRTP protect failed: \(error)")
+            }
+            return protected ?? 0
+        }
+        return protected
+    }
 
     private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext) -> [UInt8]? {
         var bytes = entry.packet.bytes(payloadType: video.payloadType, sequenceNumber: entry.sequence, timestamp: entry.timestamp,
@@ -339,13 +368,14 @@ public final class PeerConnection {
 
     // MARK: RTCP in
 
-    public func receiveRTCP(_ datagram: [UInt8]) -> [[UInt8]] {
+    /// An SRTCP datagram, decrypted in the array it came in (taken, not copied).
+    public func receiveRTCP(_ datagram: consuming [UInt8]) -> [[UInt8]] {
         receiveRTCP(datagram, now: SystemClock.monotonicMicros(), wallClock: NTPTimestamp(date: Date()))
     }
 
     /// `now` is monotonic µs; `wallClock` is when it arrived by the clock sender reports carry,
     /// which the viewer's LSR/DLSR refer to.
-    func receiveRTCP(_ datagram: [UInt8], now: Int64, wallClock: NTPTimestamp) -> [[UInt8]] {
+    func receiveRTCP(_ datagram: consuming [UInt8], now: Int64, wallClock: NTPTimestamp) -> [[UInt8]] {
         guard let srtp else { return [] }
         var bytes = datagram
         do {
