@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import RTDCore
 
+/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
+/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
+/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 /// Why a PeerConnection cannot be made from a negotiated session.
 public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The offer lacks something this peer needs, or names something it cannot use.
@@ -14,9 +17,6 @@ public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
-/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
-/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 ///
 /// Its RTCP behaviour is composed of the pure pieces in Interceptors (NACK responder, keyframe
 /// requester, sender reports, receiver estimate); the clock is read once per input, here, and
@@ -306,8 +306,7 @@ public final class PeerConnection {
         }
         let absSendTime = AbsSendTime.value(seconds: Double(SystemClock.nowMicros()) / 1e6)
         let timestamp = batch.rtpTimestamp &+ timestampOffset
-        var packets = 0
-        var octets = 0
+        var packets = 0, octets = 0
         for packet in batch.packets {
             let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: timestamp,
                                                     absSendTime: absSendTime, transportSequence: transportSequence)
