@@ -206,6 +206,20 @@ public struct JitterBuffer: Sendable {
         return due.sorted().map { UInt16(truncatingIfNeeded: $0) }
     }
 
+    /// When `popFrames` may give up a hole or `nackList(interval:)` has one to ask for again (nil
+    /// `interval`: no NACKs); nil with no hole.
+    public func nextDeadline(nackInterval interval: Int64?) -> Int64? {
+        var next: Int64?
+        for hole in holes.values {
+            var due = hole.since + configuration.maxHoleWait + 1
+            if let interval, hole.nacks < configuration.maxNackRetries {
+                due = min(due, hole.lastNack + max(interval, configuration.minNackInterval))
+            }
+            next = min(next ?? due, due)
+        }
+        return next
+    }
+
     /// Packets currently held.
     public var count: Int { packets.count }
     /// Sequence numbers currently missing.
