@@ -162,7 +162,12 @@ public final class SignalHTTP: Sendable {
                         timeout: Double) async throws(SignalError) -> HTTPReply {
         var request = HTTPClientRequest(url: url.description)
         request.method = method
+        // Spelt as browsers and the old client did (AsyncHTTPClient's own is "host").
+        request.headers.add(name: "Host", value: url.hostHeader)
         request.headers.add(name: "User-Agent", value: "rtd-signal")
+        // One request per connection, as before: a session makes two (offer, bye) seconds apart, and
+        // a pooled connection the server has meanwhile closed would fail the second.
+        request.headers.add(name: "Connection", value: "close")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if !body.isEmpty || method == .POST { request.body = .bytes(body) }
         let deadline = NIODeadline.now() + .microseconds(Int64(timeout * 1e6))
