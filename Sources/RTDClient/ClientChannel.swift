@@ -295,13 +295,18 @@ final class ClientInbox: Sendable {
 
     private let events = Mutex<[DataChannelEvent]>([])
     private let pending = Atomic<Bool>(false)
+    /// Set when the session is over, before its loop shuts down: usrsctp may still call back.
+    private let closed = Atomic<Bool>(false)
     private let channel: NIOLoopBound<ClientChannel>
 
     init(_ channel: NIOLoopBound<ClientChannel>) {
         self.channel = channel
     }
 
+    func close() { closed.store(true, ordering: .releasing) }
+
     func post(_ event: DataChannelEvent) {
+        guard !closed.load(ordering: .acquiring) else { return }
         let kept = events.withLock { list in
             guard list.count < Self.limit else { return false }
             list.append(event)

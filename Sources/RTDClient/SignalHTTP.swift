@@ -192,7 +192,7 @@ public final class SignalHTTP: Sendable {
             return SignalError(.protocolError, "\(url): reply larger than \(Self.maxResponseBytes) bytes")
         case let error as HTTPClientError:
             switch error {
-            case .readTimeout, .deadlineExceeded, .cancelled:
+            case .readTimeout, .deadlineExceeded:
                 return SignalError(.timeout, "\(url): timed out waiting for the reply")
             case .connectTimeout:
                 return SignalError(.timeout, "\(url): timed out connecting")

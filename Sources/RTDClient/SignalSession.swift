@@ -216,6 +216,7 @@ public final class SignalSession: Sendable {
         if stopped.load(ordering: .acquiring) { wake.fire() }
         let failure = try? await outcome.get()
         wakeup.withLock { $0 = nil }
+        inbox.close()
         // Decodes what is queued and closes the files: blocking, so on its own thread.
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             Thread {

@@ -156,6 +156,41 @@ final class SignalHTTPTests: XCTestCase {
         try await group.shutdownGracefully()
     }
 
+    /// The explanation of a refused certificate: OpenSSL's verdict on the chain, with the same
+    /// trust anchors and name check, in its own words (scripts and the e2e tests read them).
+    func testOpenSSLExplainsARefusedCertificate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtd-verify-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pem = dir.appendingPathComponent("cert.pem").path, der = dir.appendingPathComponent("cert.der").path
+        for arguments in [["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                           "-subj", "/CN=rtd-test", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir.appendingPathComponent("key.pem").path,
+                           "-out", pem],
+                          ["x509", "-in", pem, "-outform", "DER", "-out", der]] {
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = arguments
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            XCTAssertEqual(openssl.terminationStatus, 0, "\(arguments)")
+        }
+        let chain = [Array(try Data(contentsOf: URL(fileURLWithPath: der)))]
+        let untrusted = SignalHTTP.verify(chain, host: "127.0.0.1", isIPAddress: true, verification: .system)
+        XCTAssertEqual(untrusted?.reason, "self-signed certificate")
+        XCTAssertEqual(untrusted?.nameMismatch, false)
+        XCTAssertNil(SignalHTTP.verify(chain, host: "127.0.0.1", isIPAddress: true, verification: .caFile(pem)))
+        let otherIP = SignalHTTP.verify(chain, host: "10.0.0.1", isIPAddress: true, verification: .caFile(pem))
+        XCTAssertEqual(otherIP?.reason, "IP address mismatch")
+        XCTAssertEqual(otherIP?.nameMismatch, true)
+        XCTAssertEqual(SignalHTTP.verify(chain, host: "localhost", isIPAddress: false, verification: .caFile(pem))?.reason, "hostname mismatch")
+        // Whatever a server presents, garbage included, gives an answer or nil, never a crash.
+        for input in hostileInputs(from: chain, count: 300, seed: 5) {
+            _ = SignalHTTP.verify([input], host: "127.0.0.1", isIPAddress: true, verification: .caFile(pem))
+        }
+        XCTAssertNil(SignalHTTP.verify([], host: "127.0.0.1", isIPAddress: true, verification: .system))
+    }
+
     // MARK: A canned-reply server
 
     /// Answers each connection's first bytes with `reply` and closes; nil never answers.
