@@ -280,6 +280,8 @@ final class ClientChannel: ChannelInboundHandler {
         guard let setup, !finished else { return }
         finished = true
         for timer in [tickTask, connectTimer, firstFrameTimer, durationTimer] { timer?.cancel() }
+        // A last tick brings the peer's statistics (the jitter buffer's) up to date for the report.
+        send(setup.peer.tick(now: SystemClock.monotonicMicros()))
         // close_notify (and the data channel's end) to the server.
         send(setup.peer.close())
         context?.flush()
