@@ -330,14 +330,18 @@ final class ClientInbox: Sendable {
 /// coalesced to at most one pending task.
 final class ClientWakeup: Sendable {
     private let pending = Atomic<Bool>(false)
+    /// Set when the session is over, before its loop shuts down.
+    private let closed = Atomic<Bool>(false)
     private let channel: NIOLoopBound<ClientChannel>
 
     init(_ channel: NIOLoopBound<ClientChannel>) {
         self.channel = channel
     }
 
+    func close() { closed.store(true, ordering: .releasing) }
+
     func fire() {
-        guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !closed.load(ordering: .acquiring), !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
         channel.eventLoop.execute { [self] in
             pending.store(false, ordering: .releasing)
             channel.value.wake()

@@ -155,8 +155,9 @@ final class DecodeWorker: @unchecked Sendable {
             } catch {
                 shared.withLock { $0.fatal = $0.fatal ?? SignalError(.badInput, error.description) }
             }
-            done.signal()
+            // Before `done`: once `finish()` returns, the owner may shut down what `onChange` wakes.
             onChange()
+            done.signal()
         }
         // Opened now, while the network side connects, rather than when the first frame is due.
         if decode {

@@ -224,6 +224,7 @@ public final class SignalSession: Sendable {
                 done.resume()
             }.start()
         }
+        wake.close()
         var report = (try? await loop.submit { handler.value.finalReport(started: started) }.get()) ?? signaled
         report.signaledAfterMicros = signaled.signaledAfterMicros
         report.codec = codec.rawValue
