@@ -1,3 +1,5 @@
+import RTDCore
+
 import RTDMedia
 /// An axis-aligned box in pixels of the frame it was found in.
 public struct BoundingBox: Sendable, Hashable {
@@ -52,22 +54,12 @@ public protocol Detector: Sendable {
 
 /// Every detection failure carries one line naming what was wrong and where, so the CLI can
 /// print it as is.
-public struct DetectionError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case badSpec     // unknown detector or malformed spec/option
-        case notFound    // model, cascade or labels file missing
-        case badModel    // file present but unusable (corrupt, unexpected output shape)
-        case badLabels   // labels file empty or too short for the model
-        case opencv      // OpenCV failed while processing a frame
-    }
+public typealias DetectionError = KindedError<DetectionErrorKind>
 
-    public let kind: Kind
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var description: String { message }
+public enum DetectionErrorKind: Sendable, Equatable {
+    case badSpec     // unknown detector or malformed spec/option
+    case notFound    // model, cascade or labels file missing
+    case badModel    // file present but unusable (corrupt, unexpected output shape)
+    case badLabels   // labels file empty or too short for the model
+    case opencv      // OpenCV failed while processing a frame
 }

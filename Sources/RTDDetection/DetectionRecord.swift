@@ -3,7 +3,7 @@ import RTDCore
 import RTDMedia
 
 /// One processed frame's detections: the JSON Lines record shared by detect's stdout, recording
-/// sidecars, the data channel and the WebSocket fallback. Keys are fixed (DESIGN.md); optional
+/// sidecars, the data channel and the WebSocket fallback. Keys are a contract (README, "Detections: JSON Lines"); optional
 /// fields are omitted when nil, never written as null.
 public struct DetectionRecord: Codable, Sendable, Equatable {
     public static let type = "detections"

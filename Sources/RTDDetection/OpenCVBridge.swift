@@ -6,7 +6,7 @@ enum OpenCVBridge {
     typealias ErrorOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
 
     /// Calls a shim function and turns its error string, if any, into a `DetectionError`.
-    static func call<T>(_ kind: DetectionError.Kind, _ context: String, _ body: (ErrorOut) -> T) throws -> T {
+    static func call<T>(_ kind: DetectionErrorKind, _ context: String, _ body: (ErrorOut) -> T) throws -> T {
         var error: UnsafeMutablePointer<CChar>?
         let result = body(&error)
         if let error {

@@ -1,7 +1,7 @@
 import Foundation
 import RTDCore
 
-/// A signaling failure with the HTTP status it maps to (DESIGN.md: 400 bad JSON/SDP, 404 unknown
+/// A signaling failure with the HTTP status it maps to (400 bad JSON/SDP, 404 unknown
 /// camera or session, 401 auth, 503 peer limit).
 public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertible {
     public let status: Int

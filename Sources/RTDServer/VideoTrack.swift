@@ -199,7 +199,7 @@ public final class VideoTrack: @unchecked Sendable {
                 let ts = Self.rtpTimestamp(capturedAt: encoded.capturedAt, origin: origin)
                 let fragments = packetizer.packetize(encoded.data)
                 let packets = fragments.map {
-                    RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: $0.marker, payload: $0.payload)
+                    RTPOutboundPacket(payloadType: 0, timestamp: ts, fragment: $0)
                 }
                 let batch = RTPPacketBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, picture: picture,
                                           track: id)

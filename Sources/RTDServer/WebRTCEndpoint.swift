@@ -374,7 +374,9 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     private func deliver(_ batch: RTPPacketBatch, to sessionID: String) {
         guard let entry = bySession[sessionID], let address = entry.address else { return }
-        send(entry.peer.send(batch), to: address)
+        var writer = ChannelDatagramWriter(channel: channel, address: address)
+        entry.peer.send(batch, to: &writer)
+        if writer.wrote { channel.flush() }
     }
 
     private var ticks = 0
@@ -426,18 +428,21 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         var buffer = envelope.data
-        guard let bytes = buffer.readBytes(length: buffer.readableBytes), let first = bytes.first else { return }
+        // Classified where it lies; DTLS is fed to OpenSSL from NIO's buffer. STUN and SRTCP are
+        // read into the one array they are parsed (and, for SRTCP, decrypted) in.
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
         let from = envelope.remoteAddress
         switch first {
         case 0...3:
-            handleSTUN(bytes, from: from)
+            handleSTUN(buffer.readBytes(length: buffer.readableBytes) ?? [], from: from)
         case 20...63:
             guard let entry = byAddress[from] else { return }
-            send(entry.peer.receiveDTLS(bytes), to: from)
+            send(buffer.withUnsafeReadableBytes { entry.peer.receiveDTLS($0) }, to: from)
         case 128...191:
             guard let entry = byAddress[from] else { return }
             // Only RTCP is expected from a receive-only viewer (payload type 192-223 per RFC 5761).
-            if bytes.count >= 2, (192...223).contains(bytes[1]) {
+            if let type = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self), (192...223).contains(type),
+               let bytes = buffer.readBytes(length: buffer.readableBytes) {
                 send(entry.peer.receiveRTCP(bytes), to: from)
             }
         default:
@@ -527,5 +532,25 @@ private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable from a vanished peer surfaces here; it must not close the socket.
+    }
+}
+
+/// Writes a peer's datagrams straight into NIO buffers for one address (no [UInt8] in between).
+struct ChannelDatagramWriter: DatagramWriter {
+    let channel: any Channel
+    let address: SocketAddress
+    private(set) var wrote = false
+
+    init(channel: any Channel, address: SocketAddress) {
+        self.channel = channel
+        self.address = address
+    }
+
+    mutating func write(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
+        var buffer = channel.allocator.buffer(capacity: capacity)
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { fill($0) }
+        guard written > 0 else { return }
+        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        wrote = true
     }
 }

@@ -80,7 +80,7 @@ public struct H264Packetizer: Sendable {
             }
         }
         if !pendingParameterSets.isEmpty { appendParameterSets(pendingParameterSets, to: &payloads) }
-        return payloads.enumerated().map { RTPPayloadFragment(payload: $1, marker: $0 == payloads.count - 1) }
+        return payloads.enumerated().map { RTPPayloadFragment(storage: $1, marker: $0 == payloads.count - 1) }
     }
 
     private func appendParameterSets(_ units: [ArraySlice<UInt8>], to payloads: inout [[UInt8]]) {
@@ -92,8 +92,8 @@ public struct H264Packetizer: Sendable {
         // STAP-A header: F is the OR and NRI the maximum of the aggregated units (RFC 6184 §5.7.1).
         let forbidden = units.reduce(UInt8(0)) { $0 | (($1.first ?? 0) & 0x80) }
         let nri = units.reduce(UInt8(0)) { max($0, ($1.first ?? 0) & 0x60) }
-        var stap: [UInt8] = [forbidden | nri | NALType.stapA]
-        stap.reserveCapacity(aggregateSize)
+        var stap = RTPPayloadFragment.buffer(capacity: aggregateSize)
+        stap.append(forbidden | nri | NALType.stapA)
         for unit in units {
             stap.wireAppend(UInt16(unit.count))
             stap += unit
@@ -104,7 +104,9 @@ public struct H264Packetizer: Sendable {
     private func appendNAL(_ nal: ArraySlice<UInt8>, to payloads: inout [[UInt8]]) {
         guard let header = nal.first else { return }
         if nal.count <= maxPayloadSize {
-            payloads.append(Array(nal))
+            var payload = RTPPayloadFragment.buffer(capacity: nal.count)
+            payload += nal
+            payloads.append(payload)
             return
         }
         let indicator = (header & 0xE0) | NALType.fuA
@@ -114,8 +116,8 @@ public struct H264Packetizer: Sendable {
             var fuHeader = header & 0x1F
             if index == 0 { fuHeader |= 0x80 }
             if index == chunks.count - 1 { fuHeader |= 0x40 }
-            var payload: [UInt8] = [indicator, fuHeader]
-            payload.reserveCapacity(range.count + 2)
+            var payload = RTPPayloadFragment.buffer(capacity: range.count + 2)
+            payload += [indicator, fuHeader]
             payload += body[(body.startIndex + range.lowerBound)..<(body.startIndex + range.upperBound)]
             payloads.append(payload)
         }

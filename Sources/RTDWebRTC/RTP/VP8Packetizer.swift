@@ -20,15 +20,15 @@ public struct VP8Packetizer: Sendable {
         let id = pictureID
         pictureID = (pictureID &+ 1) & 0x7FFF
         return chunks.enumerated().map { index, range in
-            var payload: [UInt8] = [
+            var payload = RTPPayloadFragment.buffer(capacity: Self.descriptorSize + range.count)
+            payload += [
                 index == 0 ? 0x90 : 0x80, // X=1, S on first, PartID 0
                 0x80, // I=1
                 0x80 | UInt8(id >> 8), // M=1: 15-bit PictureID
                 UInt8(truncatingIfNeeded: id),
             ]
-            payload.reserveCapacity(Self.descriptorSize + range.count)
             payload += frame[range]
-            return RTPPayloadFragment(payload: payload, marker: index == chunks.count - 1)
+            return RTPPayloadFragment(storage: payload, marker: index == chunks.count - 1)
         }
     }
 }

@@ -1,14 +1,36 @@
 /// Types shared by the H.264 and VP8 payload formats.
 
 /// One RTP payload produced by a packetizer, plus whether the packet carrying it gets the
-/// marker bit (last packet of the frame).
+/// marker bit (last packet of the frame). The payload is written after room for the RTP header,
+/// so the packet is made in the same buffer (`RTPOutboundPacket(fragment:)`) without copying it.
 public struct RTPPayloadFragment: Sendable, Hashable {
-    public var payload: [UInt8]
+    /// The header rtd sends: 12 fixed bytes, then a one-byte extension block with slots for
+    /// abs-send-time and the transport-wide sequence number (4 + 8).
+    public static let headerRoom = 24
+    /// `headerRoom` bytes, then the payload.
+    public private(set) var storage: [UInt8]
     public var marker: Bool
 
+    public var payload: [UInt8] { Array(storage[Self.headerRoom...]) }
+
     public init(payload: [UInt8], marker: Bool) {
-        self.payload = payload
+        var storage = Self.buffer(capacity: payload.count)
+        storage += payload
+        self.init(storage: storage, marker: marker)
+    }
+
+    /// `storage` starts with `headerRoom` bytes (from `buffer(capacity:)`).
+    init(storage: [UInt8], marker: Bool) {
+        self.storage = storage
         self.marker = marker
+    }
+
+    /// A buffer holding the header room, with capacity for `capacity` more payload bytes.
+    static func buffer(capacity: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerRoom + capacity)
+        bytes.append(contentsOf: repeatElement(0, count: headerRoom))
+        return bytes
     }
 }
 

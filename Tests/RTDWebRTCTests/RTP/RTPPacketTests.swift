@@ -132,6 +132,36 @@ import RTDTestSupport
 }
 
 @Suite struct RTPOutboundPacketPerPeerTests {
+    @Test func aPacketMadeInItsPacketizersBufferIsTheSerializedPacket() throws {
+        var h264 = H264Packetizer(maxPayloadSize: 40)
+        let nal: [UInt8] = [0x65] + (0..<100).map { UInt8($0) }
+        for (i, fragment) in h264.packetize(accessUnit: [0, 0, 0, 1] + nal).enumerated() {
+            let inPlace = RTPOutboundPacket(payloadType: 0, timestamp: 0xA0B0_C0D0, fragment: fragment)
+            let serialized = RTPOutboundPacket(payloadType: 0, timestamp: 0xA0B0_C0D0, marker: fragment.marker,
+                                               payload: fragment.payload)
+            #expect(inPlace.bytes == serialized.bytes, "fragment \(i)")
+            #expect(try RTPPacket.parse(inPlace.bytes).payload == fragment.payload)
+        }
+        var vp8 = VP8Packetizer(maxPayloadSize: 30, initialPictureID: 5)
+        for fragment in vp8.packetize(frame: [UInt8](repeating: 7, count: 70)) {
+            let inPlace = RTPOutboundPacket(payloadType: 0, timestamp: 1, fragment: fragment)
+            #expect(inPlace.bytes == RTPOutboundPacket(payloadType: 0, timestamp: 1, marker: fragment.marker, payload: fragment.payload).bytes)
+        }
+    }
+
+    @Test func aPeerWritesThePacketStraightIntoItsSendBuffer() {
+        let shared = RTPOutboundPacket(payloadType: 0, timestamp: 9, fragment: RTPPayloadFragment(payload: [1, 2, 3], marker: true))
+        var list = DatagramList()
+        list.write(capacity: shared.bytes.count + 16) { buffer in
+            shared.write(into: buffer, payloadType: 96, sequenceNumber: 1, timestamp: 2, ssrc: 3, absSendTimeID: 2,
+                         absSendTime: 4, transportSequenceID: 3, transportSequence: 5)
+        }
+        #expect(list.datagrams == [shared.bytes(payloadType: 96, sequenceNumber: 1, timestamp: 2, ssrc: 3, absSendTimeID: 2,
+                                                absSendTime: 4, transportSequenceID: 3, transportSequence: 5, tailroom: 0)])
+        list.write(capacity: 10) { _ in 0 }
+        #expect(list.datagrams.count == 1)
+    }
+
     @Test func perPeerBytesEqualTheMutatingSettersAndLeaveTailroom() {
         let shared = RTPOutboundPacket(payloadType: 0, timestamp: 9, marker: true, payload: [1, 2, 3, 4, 5])
         for (absID, twccID): (UInt8?, UInt8?) in [(3, 5), (nil, 7), (2, nil), (nil, nil)] {
