@@ -281,8 +281,8 @@ public final class ClientPeer {
         if let timeout = dtls.nextTimeout {
             consider(now + timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000)
         }
-        guard srtcpOut != nil else { return next }
-        consider(lastReport + 1_000_000)
+        guard srtp != nil else { return next }
+        consider(reports.deadline)
         let nacking = video.feedback.nack && mediaSSRC != nil
         consider(jitter.nextDeadline(nackInterval: nacking ? (ice.roundTripTime ?? 10_000) + 10_000 : nil))
         if stats.packets > 0, mediaSSRC != nil { consider(keyframes.nextDeadline(roundTripTime: ice.roundTripTime)) }

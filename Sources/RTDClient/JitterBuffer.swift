@@ -199,15 +199,9 @@ public struct JitterBuffer: Sendable {
     /// When `popFrames` may give up a hole or `nackList(interval:)` has one to ask for again (nil
     /// `interval`: no NACKs); nil with no hole.
     public func nextDeadline(nackInterval interval: Int64?) -> Int64? {
-        var next: Int64?
-        for hole in holes.values {
-            var due = hole.since + configuration.maxHoleWait + 1
-            if let interval, hole.nacks < configuration.maxNackRetries {
-                due = min(due, hole.lastNack + max(interval, configuration.minNackInterval))
-            }
-            next = min(next ?? due, due)
-        }
-        return next
+        let giveUp = holes.oldestSince.map { $0 + configuration.maxHoleWait + 1 }
+        guard let interval, let nack = holes.nextDue(interval: interval) else { return giveUp }
+        return min(giveUp ?? nack, nack)
     }
 
     /// Packets currently held.
