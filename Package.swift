@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libavformat/libavcodec/libswscale, called directly from Swift; shim.h only re-exposes
@@ -34,7 +35,8 @@ let package = Package(
         .target(name: "CV4L2", path: "Sources/CV4L2"),
         // glibc's malloc_trim, which Swift's Glibc module does not export.
         .target(name: "CMalloc", path: "Sources/CMalloc"),
-        // OpenSSL: HMAC/EVP for STUN integrity, TLS for https:// signaling (DTLS goes through CDTLS).
+        // OpenSSL: HMAC/EVP for STUN integrity; X509 to explain a refused https:// certificate (DTLS
+        // goes through CDTLS, https:// through AsyncHTTPClient).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // DTLS over OpenSSL 3 needs macros, callbacks and a custom BIO: a small C shim whose header
         // has no OpenSSL type.
@@ -127,6 +129,11 @@ let package = Package(
             dependencies: [
                 "RTDCore", "RTDWebRTC", "RTDMedia", "RTDDetection", "COpenSSL", "CFFmpeg",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Sources/RTDClient",
             swiftSettings: fuzzFlags
@@ -151,7 +158,14 @@ let package = Package(
         .testTarget(name: "RTDDetectionTests", dependencies: ["RTDTestSupport", "RTDDetection"], path: "Tests/RTDDetectionTests"),
         .testTarget(name: "RTDRecordingTests", dependencies: ["RTDTestSupport", "RTDRecording"], path: "Tests/RTDRecordingTests"),
         .testTarget(name: "RTDServerTests", dependencies: ["RTDTestSupport", "RTDServer"], path: "Tests/RTDServerTests"),
-        .testTarget(name: "RTDClientTests", dependencies: ["RTDTestSupport", "RTDClient"], path: "Tests/RTDClientTests"),
+        .testTarget(
+            name: "RTDClientTests",
+            dependencies: [
+                "RTDTestSupport", "RTDClient",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/RTDClientTests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

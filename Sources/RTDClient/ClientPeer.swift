@@ -272,6 +272,23 @@ public final class ClientPeer {
         return out
     }
 
+    /// When `tick` next has work: the earliest of ICE's, DTLS's retransmission, the jitter
+    /// buffer's give-up and NACK times, the keyframe request and the next receiver report; nil when
+    /// nothing is pending. Mirrors `tick`'s conditions so that a deadline is never one `tick` ignores.
+    public func nextDeadline(now: Int64) -> Int64? {
+        var next = ice.nextDeadline()
+        func consider(_ time: Int64?) { if let time { next = min(next ?? time, time) } }
+        if let timeout = dtls.nextTimeout {
+            consider(now + timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000)
+        }
+        guard srtp != nil else { return next }
+        consider(reports.deadline)
+        let nacking = video.feedback.nack && mediaSSRC != nil
+        consider(jitter.nextDeadline(nackInterval: nacking ? (ice.roundTripTime ?? 10_000) + 10_000 : nil))
+        if stats.packets > 0, mediaSSRC != nil { consider(keyframes.nextDeadline(roundTripTime: ice.roundTripTime)) }
+        return next
+    }
+
     // MARK: Data channels
 
     private func startDataChannels() {

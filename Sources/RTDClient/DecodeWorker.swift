@@ -6,14 +6,18 @@ import RTDCore
 import RTDMedia
 
 /// Decodes received frames, writes them out as Y4M and remuxes them (not re-encoded) into a video
-/// file, on its own thread, in order. Its queue is short:
+/// file, and writes data-channel records, on its own thread, in order: whatever may block stays off
+/// the network's event loop. Its frame queue is short:
 /// when the decoder or the reader of `--frames-out` falls behind, the backlog is dropped and the
 /// network side asks the sender for a keyframe, because stale video is worth nothing live.
 ///
 /// The decoder and writers are touched only by the worker thread; the queue and the counters are
-/// behind a mutex.
+/// behind a mutex. `onChange` runs on the worker thread after each step, so the network side
+/// learns of progress, keyframe requests and an early stop without polling.
 final class DecodeWorker: @unchecked Sendable {
     static let queueLimit = 8
+    /// Records are small and the server sends a few per frame: this is seconds of backlog.
+    static let recordLimit = 4096
 
     struct Counters {
         var submitted = 0
@@ -30,6 +34,8 @@ final class DecodeWorker: @unchecked Sendable {
 
     private struct Shared {
         var queue: [ReceivedVideoFrame] = []
+        var records: [String] = []
+        var recordsDropped = 0
         var finished = false
         var keyframeRequest = false
         var awaitingKeyframe = false
@@ -47,6 +53,8 @@ final class DecodeWorker: @unchecked Sendable {
     // Worker-thread state.
     private var decoder: VideoStreamDecoder?
     private var y4m: Y4MWriter?
+    private let records: FileDescriptorWriter?
+    private let onChange: @Sendable () -> Void
     private let videoFile: String?
     private var muxer: EncodedVideoMuxer?
     private var decodedSize: VideoSize?
@@ -57,7 +65,10 @@ final class DecodeWorker: @unchecked Sendable {
 
     /// The video file's header needs the picture size, which only decoding tells, so `videoFile`
     /// implies decoding.
-    init(codec: VideoCodec, decode: Bool, frames: FileDescriptorWriter?, videoFile: String?, logger: Logger) {
+    init(codec: VideoCodec, decode: Bool, frames: FileDescriptorWriter?, records: FileDescriptorWriter?,
+         videoFile: String?, logger: Logger, onChange: @escaping @Sendable () -> Void) {
+        self.records = records
+        self.onChange = onChange
         self.codec = codec
         self.decode = decode || videoFile != nil
         self.videoFile = videoFile
@@ -96,6 +107,21 @@ final class DecodeWorker: @unchecked Sendable {
         if accepted { available.signal() }
     }
 
+    /// Queues one data-channel record (a line, newline included); on overflow drops it, since
+    /// the network side cannot wait for a slow reader.
+    func submitRecord(_ line: String) {
+        guard records != nil else { return }
+        let accepted = shared.withLock { s -> Bool in
+            guard s.records.count < Self.recordLimit else {
+                s.recordsDropped += 1
+                return false
+            }
+            s.records.append(line)
+            return true
+        }
+        if accepted { available.signal() } else { logger.debug("records: reader too slow, a record was dropped") }
+    }
+
     /// True once per backlog drop or decoder failure: the caller should send a PLI.
     func takeKeyframeRequest() -> Bool {
         shared.withLock { s in
@@ -129,6 +155,8 @@ final class DecodeWorker: @unchecked Sendable {
             } catch {
                 shared.withLock { $0.fatal = $0.fatal ?? SignalError(.badInput, error.description) }
             }
+            // Before `done`: once `finish()` returns, the owner may shut down what `onChange` wakes.
+            onChange()
             done.signal()
         }
         // Opened now, while the network side connects, rather than when the first frame is due.
@@ -142,13 +170,21 @@ final class DecodeWorker: @unchecked Sendable {
         }
         while true {
             available.wait()
-            let next: ReceivedVideoFrame? = shared.withLock { s in s.queue.isEmpty ? nil : s.queue.removeFirst() }
-            guard let frame = next else {
+            // Records first: they are small, and late ones are worth less than late frames.
+            let next: (record: String?, frame: ReceivedVideoFrame?) = shared.withLock { s in
+                if !s.records.isEmpty { return (s.records.removeFirst(), nil) }
+                return (nil, s.queue.isEmpty ? nil : s.queue.removeFirst())
+            }
+            if next.record == nil, next.frame == nil {
                 if shared.withLock({ $0.finished }) { return }
                 continue
             }
             do {
-                try handle(frame)
+                if let record = next.record { try records?.write(Array(record.utf8)) }
+                if let frame = next.frame {
+                    try handle(frame)
+                    onChange()
+                }
             } catch where error.kind == .endOfOutput {
                 shared.withLock { $0.outputClosed = true }
                 return

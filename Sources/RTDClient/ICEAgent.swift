@@ -165,6 +165,28 @@ public struct ICEAgent: Sendable {
 
     private func rto(_ retransmits: Int) -> Int64 { timing.initialRTO << Int64(min(retransmits, 10)) }
 
+    /// When `tick` next has something to do (a check to pace out or retransmit, a nomination, a
+    /// consent check or its timeout); nil when nothing is pending. The owner arms one timer for it.
+    public func nextDeadline() -> Int64? {
+        guard let started = startedAt else { return Int64.min }
+        switch state {
+        case .failed:
+            return nil
+        case .connected:
+            return min(lastConsentSent + timing.consentInterval, lastConsentAnswer + timing.consentTimeout + 1)
+        case .checking:
+            var next = Int64.max
+            for pair in pairs where pair.state == .inProgress { next = min(next, pair.sentAt + rto(pair.retransmits)) }
+            if pairs.contains(where: { $0.state == .waiting }) { next = min(next, max(started, lastPaced + timing.pace)) }
+            if let first = firstSuccess, !pairs.contains(where: { $0.nominating && $0.state != .failed }),
+               pairs.contains(where: { $0.state == .succeeded }) {
+                next = min(next, first + timing.nominationDelay)
+            }
+            // Nothing in flight and nothing to send: the next tick declares failure.
+            return next == .max ? started : next
+        }
+    }
+
     private func request(useCandidate: Bool) -> (message: STUNMessage, bytes: [UInt8]) {
         STUNMessage.iceBindingRequest(remoteUfrag: remote.ufrag, localUfrag: local.ufrag, remotePassword: remote.password,
                                       priority: checkPriority, controllingTiebreaker: tiebreaker, useCandidate: useCandidate)

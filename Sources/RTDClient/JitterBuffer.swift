@@ -196,6 +196,14 @@ public struct JitterBuffer: Sendable {
         return due.map { UInt16(truncatingIfNeeded: $0) }
     }
 
+    /// When `popFrames` may give up a hole or `nackList(interval:)` has one to ask for again (nil
+    /// `interval`: no NACKs); nil with no hole.
+    public func nextDeadline(nackInterval interval: Int64?) -> Int64? {
+        let giveUp = holes.oldestSince.map { $0 + configuration.maxHoleWait + 1 }
+        guard let interval, let nack = holes.nextDue(interval: interval) else { return giveUp }
+        return min(giveUp ?? nack, nack)
+    }
+
     /// Packets currently held.
     public var count: Int { packets.count }
     /// Sequence numbers currently missing.

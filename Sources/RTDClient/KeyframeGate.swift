@@ -29,6 +29,14 @@ public struct KeyframeGate: Sendable, Equatable {
         return true
     }
 
+    /// When `shouldRequest` may next say yes; nil while no keyframe is awaited.
+    public func nextDeadline(roundTripTime: Int64?) -> Int64? {
+        guard waiting else { return nil }
+        let rtt2 = 2 * (roundTripTime ?? 0)
+        guard let last = lastRequest else { return Int64.min }
+        return last + (urgent ? rtt2 : max(Self.retryInterval, rtt2))
+    }
+
     /// True when a PLI should be sent now.
     public mutating func shouldRequest(now: Int64, roundTripTime: Int64?) -> Bool {
         guard waiting else { return false }

@@ -1,16 +1,20 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 import RTDCore
 import RTDWebRTC
 import RTDMedia
 
 /// `rtd signal` as a library call: gathers candidates, signals, connects, receives until told to
-/// stop, and reports what it measured. The network runs on the calling thread (one UDP socket,
-/// poll); decoding and frame output run on a second thread so a slow reader of `--frames-out`
-/// never delays packet handling (it costs dropped frames and a keyframe request instead).
-public final class SignalSession {
-    public struct Options {
+/// stop, and reports what it measured. Network I/O runs on one NIO event loop that the session
+/// owns and shuts down: signaling over AsyncHTTPClient, the peer on a datagram channel
+/// (`ClientChannel`). Decoding and writing output run on a worker thread so a slow reader of
+/// `--frames-out` or of the records never delays packet handling (it costs dropped frames and a
+/// keyframe request instead).
+public final class SignalSession: Sendable {
+    public struct Options: Sendable {
         public var url: String
         public var dialect: SignalingClient.Dialect = .rtd
         public var camera: String?
@@ -41,62 +45,83 @@ public final class SignalSession {
     }
 
     public let options: Options
-    private let outputs: Outputs
+    private let outputs: Mutex<Outputs?>
     private let logger: Logger
-    private let shouldStop: @Sendable () -> Bool
-    private let inbox: Inbox
+    private let stopped = Atomic<Bool>(false)
+    /// How `stop()` reaches the running session.
+    private let wakeup = Mutex<ClientWakeup?>(nil)
 
-    /// Data-channel events from usrsctp's queue, handed to the network thread, which a pipe wakes.
-    private final class Inbox: Sendable {
-        let events = Mutex<[DataChannelEvent]>([])
-        let readFD: Int32
-        let writeFD: Int32
-
-        init() throws(SignalError) {
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw SignalError(.badInput, "cannot create a pipe") }
-            for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-            readFD = fds[0]
-            writeFD = fds[1]
-        }
-
-        deinit {
-            close(readFD)
-            close(writeFD)
-        }
-
-        func post(_ event: DataChannelEvent) {
-            events.withLock { $0.append(event) }
-            var one: UInt8 = 1
-            _ = write(writeFD, &one, 1)
-        }
-
-        func take() -> [DataChannelEvent] {
-            var drain = [UInt8](repeating: 0, count: 256)
-            while read(readFD, &drain, drain.count) > 0 {}
-            return events.withLock { box in
-                defer { box.removeAll() }
-                return box
-            }
-        }
-    }
-
-    public init(options: Options, outputs: Outputs, logger: Logger, shouldStop: @escaping @Sendable () -> Bool) throws(SignalError) {
+    public init(options: Options, outputs: sending Outputs, logger: Logger) {
         self.options = options
-        self.outputs = outputs
+        self.outputs = Mutex(outputs)
         self.logger = logger
-        self.shouldStop = shouldStop
-        inbox = try Inbox()
     }
 
-    public func run() throws(SignalError) -> SignalReport {
+    /// Ends the session as a reached limit would (from any thread, e.g. a signal handler's queue).
+    public func stop() {
+        stopped.store(true, ordering: .releasing)
+        wakeup.withLock { $0 }?.fire()
+    }
+
+    /// Runs once. The event-loop group is shut down before this returns, whatever happened.
+    public func run() async throws(SignalError) -> SignalReport {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let result: Result<SignalReport, SignalError>
+        do {
+            result = .success(try await run(on: group.next()))
+        } catch {
+            result = .failure(error)
+        }
+        try? await group.shutdownGracefully()
+        return try result.get()
+    }
+
+    private func run(on loop: any EventLoop) async throws(SignalError) -> SignalReport {
         let started = SystemClock.monotonicMicros()
         // libsrtp's start-up (Debian builds it on NSS, whose initialisation and self-tests take
         // 25-70 ms here) would otherwise sit between DTLS connecting and the first packet: run it
         // while signaling.
         DispatchQueue.global().async { SRTPContext.prepare() }
+        let logger = logger
+        let handler: NIOLoopBound<ClientChannel>
+        let channel: any Channel
+        do {
+            handler = try await loop.submit { NIOLoopBound(ClientChannel(logger: logger), eventLoop: loop) }.get()
+            channel = try await DatagramBootstrap(group: loop)
+                // Room for a keyframe burst while the loop is busy elsewhere.
+                .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+                // Whole datagrams (DTLS flights, RTP): NIO's datagram default of 2048 bytes could cut one.
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 9216))
+                .channelOption(.maxMessagesPerRead, value: 16)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler.value) }
+                }
+                .bind(host: "0.0.0.0", port: 0).get()
+        } catch {
+            throw SignalError(.badInput, "cannot open a UDP socket: \(error)")
+        }
+        let http: SignalHTTP
+        do {
+            http = try SignalHTTP(verification: options.verification, timeout: options.timeout, group: loop)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        let outcome: Result<SignalReport, SignalError>
+        do {
+            outcome = .success(try await session(channel: channel, handler: handler, http: http, started: started))
+        } catch {
+            outcome = .failure(error)
+        }
+        await http.shutdown()
+        try? await channel.close()
+        return try outcome.get()
+    }
+
+    private func session(channel: any Channel, handler: NIOLoopBound<ClientChannel>, http: SignalHTTP,
+                         started: Int64) async throws(SignalError) -> SignalReport {
+        let loop = channel.eventLoop
         var report = SignalReport()
-        let socket = try UDPSocket()
         let credentials = ICEAgent.Credentials.random()
         let certificate: DTLSCertificate
         do {
@@ -104,13 +129,24 @@ public final class SignalSession {
         } catch {
             throw SignalError(.dtlsFailed, "cannot create a DTLS certificate: \(error)")
         }
-        var candidates = UDPSocket.interfaceAddresses().enumerated().map { i, ip in
+        let port = channel.localAddress?.port ?? 0
+        var candidates = ClientChannel.interfaceAddresses().enumerated().map { i, ip in
             ICECandidate(foundation: "\(i + 1)", priority: ICECandidate.priority(typePreference: 126, localPreference: UInt32(65535 - i)),
-                         address: ip, port: Int(socket.port), type: .host)
+                         address: ip, port: port, type: .host)
         }
         if let stun = options.stunServer {
-            let server = try UDPSocket.resolve(stun, defaultPort: 3478)
-            if let mapped = try reflexiveAddress(socket: socket, server: server), let base = candidates.first {
+            let server = try ClientChannel.resolve(stun, defaultPort: 3478)
+            let mapped: STUNAddress?
+            do {
+                mapped = try await loop.flatSubmit {
+                    let promise = loop.makePromise(of: STUNAddress?.self)
+                    handler.value.queryReflexiveAddress(server, promise: promise)
+                    return promise.futureResult
+                }.get()
+            } catch {
+                throw error as? SignalError ?? SignalError(.unreachable, "STUN: \(error)")
+            }
+            if let mapped, let base = candidates.first {
                 candidates.append(ICECandidate(foundation: "s1", priority: ICECandidate.priority(typePreference: 100, localPreference: 65535),
                                                address: mapped.host, port: Int(mapped.port), type: .srflx,
                                                relatedAddress: base.address, relatedPort: base.port))
@@ -120,136 +156,80 @@ public final class SignalSession {
             iceUfrag: credentials.ufrag, icePwd: credentials.password,
             fingerprint: SDPFingerprint(hashFunction: "sha-256", value: certificate.fingerprint.hex), candidates: candidates))
         let signaling = try SignalingClient(url: options.url, dialect: options.dialect, camera: options.camera,
-                                            token: options.token, codec: options.codec, timeout: options.timeout,
-                                            verification: options.verification)
-        let answerText = try signaling.offer(offer.serialized())
+                                            token: options.token, codec: options.codec, timeout: options.timeout, http: http)
+        let answerText = try await signaling.offer(offer.serialized())
         report.signaledAfterMicros = SystemClock.monotonicMicros() - started
-        defer { signaling.end() }
         let negotiated: NegotiatedSession
         do {
             let answer = try SessionDescription.parse(answerText)
             negotiated = try SDPOfferer.parseAnswer(answer, offer: offer)
         } catch {
+            await signaling.end()
             throw SignalError(.protocolError, "the server's answer is not usable SDP: \(error)")
         }
-        let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate, logger: logger)
-        report.codec = peer.video.codec.rawValue
-        peer.dataChannelSink = { [inbox] event in inbox.post(event) }
-        let worker = DecodeWorker(codec: peer.video.codec, decode: options.decode || outputs.frames != nil,
-                                  frames: outputs.frames, videoFile: outputs.videoFile, logger: logger)
-        worker.start()
-        let outcome = loop(socket: socket, peer: peer, worker: worker, started: started, report: &report)
-        for out in peer.close() { socket.send(out.bytes, to: out.destination) }
-        worker.finish()
-        report.fill(peer: peer, worker: worker, started: started)
-        if let failure = outcome { throw failure }
+        let result: Result<SignalReport, SignalError>
+        do {
+            result = .success(try await receive(negotiated: negotiated, credentials: credentials, certificate: certificate,
+                                                handler: handler, loop: loop, started: started, report: report))
+        } catch {
+            result = .failure(error)
+        }
+        await signaling.end()
+        return try result.get()
+    }
+
+    /// Connects and receives until the peer fails, a limit is reached, or `stop()`.
+    private func receive(negotiated: NegotiatedSession, credentials: ICEAgent.Credentials, certificate: DTLSCertificate,
+                         handler: NIOLoopBound<ClientChannel>, loop: any EventLoop, started: Int64,
+                         report signaled: SignalReport) async throws(SignalError) -> SignalReport {
+        let wake = ClientWakeup(handler)
+        let inbox = ClientInbox(handler)
+        let taken = outputs.withLock { out in
+            defer { out = nil }
+            return out
+        }
+        guard let outputs = taken else { throw SignalError(.badInput, "a SignalSession runs once") }
+        let codec = negotiated.video?.codec ?? .vp8
+        let worker = DecodeWorker(codec: codec, decode: options.decode || outputs.frames != nil, frames: outputs.frames,
+                                  records: outputs.records, videoFile: outputs.videoFile, logger: logger,
+                                  onChange: { wake.fire() })
+        let options = options
+        let logger = logger
+        let outcome: EventLoopFuture<SignalError?>
+        do {
+            outcome = try await loop.submit {
+                let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate, logger: logger)
+                peer.dataChannelSink = { event in inbox.post(event) }
+                let promise = loop.makePromise(of: SignalError?.self)
+                let setup = ClientChannel.Setup(peer: peer, worker: worker, started: started, timeout: options.timeout,
+                                                duration: options.duration, frameLimit: options.frameLimit,
+                                                stopRequested: { self.stopped.load(ordering: .acquiring) })
+                worker.start()
+                handler.value.start(setup, outcome: promise)
+                return promise.futureResult
+            }.get()
+        } catch {
+            throw error as? SignalError ?? SignalError(.protocolError, "\(error)")
+        }
+        wakeup.withLock { $0 = wake }
+        // A stop() that came before `wakeup` was set.
+        if stopped.load(ordering: .acquiring) { wake.fire() }
+        let failure = try? await outcome.get()
+        wakeup.withLock { $0 = nil }
+        inbox.close()
+        // Decodes what is queued and closes the files: blocking, so on its own thread.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                worker.finish()
+                done.resume()
+            }.start()
+        }
+        wake.close()
+        var report = (try? await loop.submit { handler.value.finalReport(started: started) }.get()) ?? signaled
+        report.signaledAfterMicros = signaled.signaledAfterMicros
+        report.codec = codec.rawValue
+        if let failure = failure ?? nil { throw failure }
         if let error = worker.fatalError { throw error }
         return report
-    }
-
-    /// Receives until the peer fails, a limit is reached, or the caller stops us.
-    private func loop(socket: UDPSocket, peer: ClientPeer, worker: DecodeWorker, started: Int64,
-                      report: inout SignalReport) -> SignalError? {
-        var nextTick: Int64 = 0
-        var firstFrameAt: Int64?
-        var connectedAt: Int64?
-        let timeout = Int64(options.timeout * 1e6)
-        var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.readFD, events: Int16(POLLIN), revents: 0)]
-        while true {
-            let now = SystemClock.monotonicMicros()
-            if shouldStop() { return nil }
-            if let failure = peer.failure { return failure }
-            if worker.stoppedEarly { return nil }
-            if connectedAt == nil, now - started > timeout {
-                switch peer.ice.state {
-                case .checking: return SignalError(.timeout, "timed out after \(options.timeout) s waiting for ICE (\(peer.ice.candidateCount) server candidates)")
-                default: return SignalError(.timeout, "timed out after \(options.timeout) s in the DTLS handshake")
-                }
-            }
-            if let connectedAt, firstFrameAt == nil, now - connectedAt > timeout {
-                return SignalError(.timeout, "connected, but no video frame within \(options.timeout) s")
-            }
-            if let firstFrameAt, let duration = options.duration, now - firstFrameAt >= Int64(duration * 1e6) { return nil }
-            if let limit = options.frameLimit, worker.framesDone >= limit { return nil }
-
-            if now >= nextTick {
-                nextTick = now + 5_000
-                for out in peer.tick(now: now) { socket.send(out.bytes, to: out.destination) }
-                if worker.takeKeyframeRequest() { peer.requestKeyframe() }
-            }
-            // Rounded up: a 0 ms poll for the last fraction of a millisecond would spin.
-            let wait = max(0, Int32((nextTick - SystemClock.monotonicMicros() + 999) / 1000))
-            fds[0].revents = 0
-            fds[1].revents = 0
-            if poll(&fds, 2, wait) > 0 {
-                if fds[1].revents != 0 {
-                    for event in inbox.take() {
-                        for out in peer.handle(event) { socket.send(out.bytes, to: out.destination) }
-                    }
-                }
-                // Bounded so timers still run under a flood.
-                var budget = 512
-                while budget > 0, let (bytes, source) = socket.receive() {
-                    budget -= 1
-                    for out in peer.receive(bytes, from: source, now: SystemClock.monotonicMicros()) {
-                        socket.send(out.bytes, to: out.destination)
-                    }
-                }
-            }
-            for event in peer.events {
-                switch event {
-                case .connected:
-                    connectedAt = SystemClock.monotonicMicros()
-                    report.connectedAfterMicros = connectedAt! - started
-                case .frame(let frame):
-                    if firstFrameAt == nil { firstFrameAt = SystemClock.monotonicMicros() }
-                    worker.submit(frame)
-                case .text(let text):
-                    report.messages += 1
-                    if let records = outputs.records {
-                        let line = text.replacingOccurrences(of: "\n", with: " ") + "\n"
-                        do {
-                            try records.write(Array(line.utf8))
-                        } catch where error.kind == .endOfOutput {
-                            return nil
-                        } catch {
-                            return SignalError(.badInput, error.description)
-                        }
-                    }
-                case .channelOpened:
-                    report.dataChannelOpened = true
-                }
-            }
-            peer.events.removeAll(keepingCapacity: true)
-        }
-    }
-
-    /// Asks a STUN server what our socket looks like from outside (RFC 8489 Binding).
-    private func reflexiveAddress(socket: UDPSocket, server: STUNAddress) throws(SignalError) -> STUNAddress? {
-        let request = STUNMessage(type: .bindingRequest)
-        let bytes = request.serialized(fingerprint: true)
-        let deadline = SystemClock.monotonicMicros() + 2_000_000
-        var nextSend: Int64 = 0
-        var interval: Int64 = 100_000
-        while SystemClock.monotonicMicros() < deadline {
-            let now = SystemClock.monotonicMicros()
-            if now >= nextSend {
-                socket.send(bytes, to: server)
-                nextSend = now + interval
-                interval *= 2
-            }
-            var fd = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&fd, 1, 20)
-            while let (reply, source) = socket.receive() {
-                guard source == server, let message = try? STUNMessage.parse(reply),
-                      message.transactionID == request.transactionID else { continue }
-                guard message.type == .bindingSuccess, let mapped = message.xorMappedAddress else {
-                    throw SignalError(.unreachable, "STUN server \(server) refused the binding request: \(message.errorCode.map { "\($0.code) \($0.reason)" } ?? "no address in the answer")")
-                }
-                return mapped
-            }
-        }
-        logger.warning("no answer from STUN server \(server) within 2 s; going on with host candidates only")
-        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RTDCore
 
 /// The HTTP half of `rtd signal`: sends the offer, returns the answer, and ends the session.
@@ -13,15 +14,15 @@ public final class SignalingClient {
     public let token: String?
     public let codec: VideoCodec?
     public let timeout: Double
-    private let http: HTTPClient
+    private let http: SignalHTTP
     /// Where to end the session: the rtd session id or the WHEP resource.
     public private(set) var sessionID: String?
     public private(set) var resource: HTTPURL?
 
     public init(url: String, dialect: Dialect, camera: String?, token: String?, codec: VideoCodec?,
-                timeout: Double, verification: TLSVerification = .system) throws(SignalError) {
+                timeout: Double, http: SignalHTTP) throws(SignalError) {
         base = try HTTPURL(url)
-        http = HTTPClient(verification: verification)
+        self.http = http
         self.dialect = dialect
         self.camera = camera
         self.token = token
@@ -44,7 +45,7 @@ public final class SignalingClient {
 
     private var authorization: [(String, String)] { token.map { [("Authorization", "Bearer \($0)")] } ?? [] }
 
-    public func offer(_ sdp: String) throws(SignalError) -> String {
+    public func offer(_ sdp: String) async throws(SignalError) -> String {
         let url = offerURL
         switch dialect {
         case .rtd:
@@ -52,7 +53,7 @@ public final class SignalingClient {
             if let camera { request["camera"] = camera }
             if let codec { request["codec"] = codec.rawValue }
             let body = (try? JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])).map { Array($0) } ?? []
-            let reply = try http.request("POST", url, headers: [("Content-Type", "application/json")] + authorization,
+            let reply = try await http.request(.POST, url, headers: [("Content-Type", "application/json")] + authorization,
                                                body: body, timeout: timeout)
             let json = Self.jsonObject(reply.body)
             guard reply.status == 200 else { throw Self.httpError(reply, url: url, json: json) }
@@ -65,7 +66,7 @@ public final class SignalingClient {
             sessionID = json["session_id"]?.string
             return answer
         case .whep:
-            let reply = try http.request("POST", url, headers: [("Content-Type", "application/sdp")] + authorization,
+            let reply = try await http.request(.POST, url, headers: [("Content-Type", "application/sdp")] + authorization,
                                                body: Array(sdp.utf8), timeout: timeout)
             guard reply.status == 201 || reply.status == 200 else {
                 throw Self.httpError(reply, url: url, json: Self.jsonObject(reply.body))
@@ -76,16 +77,16 @@ public final class SignalingClient {
     }
 
     /// Tells the server we are gone (best effort: the server also notices by itself).
-    public func end() {
+    public func end() async {
         switch dialect {
         case .rtd:
             guard let sessionID,
                   let body = try? JSONSerialization.data(withJSONObject: ["type": "bye", "session_id": sessionID]) else { return }
-            _ = try? http.request("POST", offerURL, headers: [("Content-Type", "application/json")] + authorization,
+            _ = try? await http.request(.POST, offerURL, headers: [("Content-Type", "application/json")] + authorization,
                                         body: Array(body), timeout: min(timeout, 3))
         case .whep:
             guard let resource else { return }
-            _ = try? http.request("DELETE", resource, headers: authorization, timeout: min(timeout, 3))
+            _ = try? await http.request(.DELETE, resource, headers: authorization, timeout: min(timeout, 3))
         }
     }
 

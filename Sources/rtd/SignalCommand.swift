@@ -6,7 +6,7 @@ import RTDMedia
 import RTDServer
 import RTDClient
 
-struct SignalCommand: ParsableCommand {
+struct SignalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signal",
         abstract: "Connect to an rtd server (or any WHEP endpoint) as a receive-only WebRTC peer.",
@@ -106,9 +106,8 @@ struct SignalCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         logging.bootstrap()
-        Interrupt.install()
         var options = SignalSession.Options(url: url)
         options.dialect = whep ? .whep : .rtd
         options.camera = camera
@@ -138,11 +137,19 @@ struct SignalCommand: ParsableCommand {
             throw fail("signal", error.description)
         }
         outputs.videoFile = output
+        let session = SignalSession(options: options, outputs: outputs, logger: Logger(label: "rtd.signal"))
+        // SIGINT/SIGTERM end the session cleanly (bye sent, files closed), told to its event loop.
+        let interrupts = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { session.stop() }
+            source.resume()
+            return source
+        }
+        defer { interrupts.forEach { $0.cancel() } }
         let report: SignalReport
         do {
-            let session = try SignalSession(options: options, outputs: outputs, logger: Logger(label: "rtd.signal"),
-                                            shouldStop: { Interrupt.requested })
-            report = try session.run()
+            report = try await session.run()
         } catch {
             throw fail("signal", error.message, code: error.kind.exitCode)
         }

@@ -146,4 +146,36 @@ final class ICEAgentTests: XCTestCase {
         XCTAssertEqual(ICEAgent.pairPriority(controlling: 10, controlled: 20), (10 << 32) + 40)
         XCTAssertEqual(ICEAgent.pairPriority(controlling: 20, controlled: 10), (10 << 32) + 41)
     }
+
+    /// Driven only at `nextDeadline` (as the client's event loop does), the agent does what
+    /// frequent ticks would: a tick just before a deadline has nothing to do, a lite server's
+    /// answers connect it, and with no answer it fails after the checks' retransmissions.
+    func testDeadlinesAloneDriveTheAgent() throws {
+        let server = STUNAddress(host: "127.0.0.1", port: 5000)!
+        for answering in [true, false] {
+            var agent = ICEAgent(local: local, remote: remote, remoteCandidates: [candidate("127.0.0.1", 5000), candidate("192.0.2.1", 9)])
+            var now: Int64 = 0
+            var ticks = 0
+            while case .checking = agent.state, let deadline = agent.nextDeadline() {
+                now = max(now, deadline)
+                var early = agent
+                XCTAssertTrue(early.tick(now: now - 1).isEmpty || ticks == 0, "tick before its deadline did something at \(now)")
+                ticks += 1
+                XCTAssertLessThan(ticks, 200, "deadlines must move on")
+                for out in agent.tick(now: now) where answering && out.destination == server {
+                    let (_, answer) = try XCTUnwrap(liteAnswer(out.bytes, from: STUNAddress(host: "127.0.0.1", port: 40000)!))
+                    _ = agent.receive(answer, from: server, now: now + 1_000)
+                }
+            }
+            if answering {
+                XCTAssertEqual(agent.state, .connected(server))
+                XCTAssertEqual(agent.nextDeadline(), now + 1_000 + agent.timing.consentInterval, "then consent checks")
+            } else {
+                guard case .failed = agent.state else { return XCTFail("\(agent.state)") }
+                XCTAssertNil(agent.nextDeadline())
+                // Six transmissions per pair, the RTO doubling from 100 ms: failed after 3.1 s + 3.2 s.
+                XCTAssertLessThan(abs(now - 6_320_000), 50_000, "failed at \(now)")
+            }
+        }
+    }
 }

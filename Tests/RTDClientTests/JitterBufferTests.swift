@@ -192,5 +192,25 @@ final class JitterBufferTests: XCTestCase {
             XCTAssertGreaterThan(seen.count, 50, "round \(round)")
         }
     }
-}
 
+    /// The deadline is when the buffer next has work: a new hole is due for a NACK at once, then
+    /// one interval after each NACK; after the last retry, the give-up time; nothing without a hole.
+    func testNextDeadlineMatchesNackAndGiveUpTimes() {
+        var buffer = makeBuffer { $0.maxNackRetries = 2 }
+        let packets = stream(start: 100, sizes: [3, 3])
+        XCTAssertNil(buffer.nextDeadline(nackInterval: 30_000))
+        for p in packets where p.sequenceNumber != 101 { _ = buffer.insert(p, now: 1_000) }
+        XCTAssertLessThanOrEqual(buffer.nextDeadline(nackInterval: 30_000)!, 1_000, "a new hole is asked for at once")
+        XCTAssertEqual(buffer.nackList(now: 1_000, interval: 30_000), [101])
+        XCTAssertEqual(buffer.nextDeadline(nackInterval: 30_000), 31_000)
+        XCTAssertEqual(buffer.nackList(now: 30_999, interval: 30_000), [], "nothing before the deadline")
+        XCTAssertEqual(buffer.nackList(now: 31_000, interval: 30_000), [101])
+        // Retries used up: the next thing to do is giving the hole up.
+        let giveUp = 1_000 + buffer.configuration.maxHoleWait + 1
+        XCTAssertEqual(buffer.nextDeadline(nackInterval: 30_000), giveUp)
+        XCTAssertEqual(buffer.nextDeadline(nackInterval: nil), giveUp, "without NACK only the give-up time counts")
+        XCTAssertTrue(buffer.popFrames(now: giveUp - 1).isEmpty, "nothing before the deadline")
+        XCTAssertEqual(buffer.popFrames(now: giveUp).map(\.timestamp), [4000], "the broken frame is given up at it")
+        XCTAssertNil(buffer.nextDeadline(nackInterval: 30_000))
+    }
+}

@@ -61,4 +61,19 @@ final class KeyframeGateTests: XCTestCase {
         XCTAssertFalse(gate.shouldRequest(now: 1_050_000, roundTripTime: 50_000))
         XCTAssertTrue(gate.shouldRequest(now: 1_100_000, roundTripTime: 50_000))
     }
+
+    /// `nextDeadline` is exactly when `shouldRequest` next says yes, and nil once a keyframe came.
+    func testNextDeadlineIsWhenTheNextRequestIsDue() {
+        var gate = KeyframeGate()
+        XCTAssertEqual(gate.nextDeadline(roundTripTime: nil), Int64.min, "the first look starts the interval")
+        XCTAssertFalse(gate.shouldRequest(now: 1_000, roundTripTime: nil))
+        let due = 1_000 + KeyframeGate.retryInterval
+        XCTAssertEqual(gate.nextDeadline(roundTripTime: nil), due)
+        XCTAssertFalse(gate.shouldRequest(now: due - 1, roundTripTime: nil))
+        XCTAssertTrue(gate.shouldRequest(now: due, roundTripTime: nil))
+        gate.lost()
+        XCTAssertEqual(gate.nextDeadline(roundTripTime: 50_000), due + 100_000, "urgent: two round trips after the last")
+        XCTAssertTrue(gate.admit(isKeyframe: true, followsLoss: false))
+        XCTAssertNil(gate.nextDeadline(roundTripTime: 50_000))
+    }
 }

@@ -57,6 +57,20 @@ public struct NACKGenerator: Sendable {
 
     public mutating func forgetAll() { holes.removeAll() }
 
+    /// When `due` next has something to ask for (`.min`: now); nil when no hole has retries left.
+    public func nextDue(interval: Int64) -> Int64? {
+        let wait = max(interval, configuration.minInterval)
+        var next: Int64?
+        for hole in holes.values where hole.nacks < configuration.maxRetries {
+            let at = hole.lastNack.map { $0 + wait } ?? .min
+            next = min(next ?? at, at)
+        }
+        return next
+    }
+
+    /// Since when the oldest hole has been missing; nil with no hole.
+    public var oldestSince: Int64? { holes.values.lazy.map(\.since).min() }
+
     /// The sequence numbers to NACK now, in order; each is counted as asked.
     public mutating func due(now: Int64, interval: Int64) -> [Int64] {
         let wait = max(interval, configuration.minInterval)

@@ -1,0 +1,395 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import RTDCore
+import RTDWebRTC
+
+/// The client's UDP socket as a NIO datagram channel, and the peer's state machine on its event
+/// loop: datagrams in, the peer's answers out, one timer armed at the peer's next deadline, and
+/// the session's own timeouts. Everything here runs on that one loop; what may block (decoding,
+/// writing frames and records) is handed to the `DecodeWorker` through its bounded queues.
+///
+/// Before the peer exists it can ask a STUN server for our reflexive address, and it holds (a
+/// bounded number of) datagrams that arrive between the answer and the peer's start.
+final class ClientChannel: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    /// Datagrams kept while the peer is being set up (a full ICE agent starts checking at once).
+    static let earlyLimit = 256
+
+    /// What one session needs from its owner.
+    struct Setup {
+        var peer: ClientPeer
+        var worker: DecodeWorker
+        var started: Int64
+        var timeout: Double
+        var duration: Double?
+        var frameLimit: Int?
+        var stopRequested: @Sendable () -> Bool
+    }
+
+    private struct StunQuery {
+        var server: STUNAddress
+        var transaction: [UInt8]
+        var bytes: [UInt8]
+        var promise: EventLoopPromise<STUNAddress?>
+        var retransmit: Scheduled<Void>?
+        var giveUp: Scheduled<Void>?
+    }
+
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    /// Peer addresses as NIO wants them; a session talks to a handful.
+    private var socketAddresses: [STUNAddress: SocketAddress] = [:]
+    private var early: [([UInt8], STUNAddress)] = []
+    private var stun: StunQuery?
+
+    private var setup: Setup?
+    private var report = SignalReport()
+    private var outcome: EventLoopPromise<SignalError?>?
+    private var finished = false
+    private var tickTask: Scheduled<Void>?
+    private var tickAt = Int64.max
+    private var connectTimer: Scheduled<Void>?
+    private var firstFrameTimer: Scheduled<Void>?
+    private var durationTimer: Scheduled<Void>?
+    private var connectedAt: Int64?
+    private var firstFrameAt: Int64?
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    // MARK: Datagrams
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard case .v4(let address) = envelope.remoteAddress,
+              let source = STUNAddress(ip: withUnsafeBytes(of: address.address.sin_addr) { Array($0) },
+                                       port: UInt16(bigEndian: address.address.sin_port)) else { return }
+        // The peer's parsers take arrays: one copy out of NIO's receive buffer, as recvfrom's was.
+        let bytes = Array(envelope.data.readableBytesView)
+        if let query = stun, source == query.server {
+            answerStun(bytes, query: query)
+            return
+        }
+        guard let setup, !finished else {
+            if setup == nil, early.count < Self.earlyLimit { early.append((bytes, source)) }
+            return
+        }
+        send(setup.peer.receive(bytes, from: source, now: SystemClock.monotonicMicros()))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        guard setup != nil else { return }
+        settle()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable and the like surface here on a UDP socket; ICE and consent
+        // decide whether a path is dead, not one error.
+        logger.debug("UDP: \(error)")
+    }
+
+    private func send(_ datagrams: [ICEAgent.Outgoing]) {
+        guard let context, !datagrams.isEmpty else { return }
+        for out in datagrams {
+            guard let address = socketAddress(out.destination) else { continue }
+            let buffer = context.channel.allocator.buffer(bytes: out.bytes)
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
+        }
+    }
+
+    private func socketAddress(_ address: STUNAddress) -> SocketAddress? {
+        if let known = socketAddresses[address] { return known }
+        guard !address.isIPv6, let made = try? SocketAddress(ipAddress: address.host, port: Int(address.port)) else { return nil }
+        if socketAddresses.count < 64 { socketAddresses[address] = made }
+        return made
+    }
+
+    // MARK: STUN (before the session)
+
+    /// Asks `server` what our socket looks like from outside (RFC 8489 Binding): retransmits at
+    /// 100 ms, doubling, for 2 s; nil (with a warning) if nobody answers.
+    func queryReflexiveAddress(_ server: STUNAddress, promise: EventLoopPromise<STUNAddress?>) {
+        guard let context else { return promise.succeed(nil) }
+        let request = STUNMessage(type: .bindingRequest)
+        stun = StunQuery(server: server, transaction: request.transactionID, bytes: request.serialized(fingerprint: true),
+                         promise: promise)
+        let loop = context.eventLoop.assumeIsolated()
+        stun?.giveUp = loop.scheduleTask(in: .seconds(2)) { [self] in
+            logger.warning("no answer from STUN server \(server) within 2 s; going on with host candidates only")
+            endStun(nil)
+        }
+        sendStun(interval: 100_000)
+    }
+
+    private func sendStun(interval: Int64) {
+        guard let query = stun, let context else { return }
+        send([ICEAgent.Outgoing(bytes: query.bytes, destination: query.server)])
+        context.flush()
+        stun?.retransmit = context.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(interval)) { [self] in
+            sendStun(interval: interval * 2)
+        }
+    }
+
+    private func answerStun(_ bytes: [UInt8], query: StunQuery) {
+        guard let message = try? STUNMessage.parse(bytes), message.transactionID == query.transaction else { return }
+        guard message.type == .bindingSuccess, let mapped = message.xorMappedAddress else {
+            let why = message.errorCode.map { "\($0.code) \($0.reason)" } ?? "no address in the answer"
+            return endStun(SignalError(.unreachable, "STUN server \(query.server) refused the binding request: \(why)"))
+        }
+        endStun(mapped)
+    }
+
+    private func endStun(_ result: STUNAddress?) {
+        guard let query = stun else { return }
+        stun = nil
+        query.retransmit?.cancel()
+        query.giveUp?.cancel()
+        query.promise.succeed(result)
+    }
+
+    private func endStun(_ error: SignalError) {
+        guard let query = stun else { return }
+        stun = nil
+        query.retransmit?.cancel()
+        query.giveUp?.cancel()
+        query.promise.fail(error)
+    }
+
+    // MARK: The session
+
+    /// Runs the session; `outcome` gets nil for a normal end (limit reached, stopped, the reader of
+    /// our output gone) or why it failed.
+    func start(_ setup: Setup, outcome: EventLoopPromise<SignalError?>) {
+        guard let context else { return outcome.succeed(SignalError(.unreachable, "the UDP socket closed")) }
+        self.setup = setup
+        self.outcome = outcome
+        let now = SystemClock.monotonicMicros()
+        let timeout = Int64(setup.timeout * 1e6)
+        connectTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(max(0, setup.started + timeout - now))) { [self] in
+            guard connectedAt == nil, let peer = self.setup?.peer else { return }
+            switch peer.ice.state {
+            case .checking: finish(SignalError(.timeout, "timed out after \(setup.timeout) s waiting for ICE (\(peer.ice.candidateCount) server candidates)"))
+            default: finish(SignalError(.timeout, "timed out after \(setup.timeout) s in the DTLS handshake"))
+            }
+        }
+        for (bytes, source) in early { send(setup.peer.receive(bytes, from: source, now: now)) }
+        early = []
+        tick()
+    }
+
+    /// What the session learnt, read on the loop at the end.
+    func finalReport(started: Int64) -> SignalReport {
+        guard let setup else { return report }
+        var out = report
+        out.fill(peer: setup.peer, worker: setup.worker, started: started)
+        return out
+    }
+
+    /// Ends the session now (an interrupt, or the worker's news): checks whether it should.
+    func wake() {
+        guard setup != nil, !finished else { return }
+        settle()
+    }
+
+    /// The data channel's news, from usrsctp's thread by way of `Inbox`.
+    func handle(_ events: [DataChannelEvent]) {
+        guard let setup, !finished else { return }
+        for event in events { send(setup.peer.handle(event)) }
+        context?.flush()
+        settle()
+    }
+
+    private func tick() {
+        guard let setup, !finished else { return }
+        send(setup.peer.tick(now: SystemClock.monotonicMicros()))
+        context?.flush()
+        settle()
+    }
+
+    /// After any input: hands on what the peer produced, ends the session if it should, and arms
+    /// the timer for the peer's next deadline.
+    private func settle() {
+        guard let setup, !finished else { return }
+        let peer = setup.peer
+        for event in peer.events {
+            switch event {
+            case .connected:
+                let now = SystemClock.monotonicMicros()
+                connectedAt = now
+                report.connectedAfterMicros = now - setup.started
+                connectTimer?.cancel()
+                firstFrameTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(Int64(setup.timeout * 1e6))) { [self] in
+                    finish(SignalError(.timeout, "connected, but no video frame within \(setup.timeout) s"))
+                }
+            case .frame(let frame):
+                if firstFrameAt == nil {
+                    firstFrameAt = SystemClock.monotonicMicros()
+                    firstFrameTimer?.cancel()
+                    if let duration = setup.duration {
+                        durationTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(Int64(duration * 1e6))) { [self] in
+                            finish(nil)
+                        }
+                    }
+                }
+                setup.worker.submit(frame)
+            case .text(let text):
+                report.messages += 1
+                setup.worker.submitRecord(text.replacingOccurrences(of: "\n", with: " ") + "\n")
+            case .channelOpened:
+                report.dataChannelOpened = true
+            }
+        }
+        peer.events.removeAll(keepingCapacity: true)
+        if setup.stopRequested() { return finish(nil) }
+        if let failure = peer.failure { return finish(failure) }
+        if setup.worker.stoppedEarly { return finish(nil) }
+        if let limit = setup.frameLimit, setup.worker.framesDone >= limit { return finish(nil) }
+        if setup.worker.takeKeyframeRequest() { peer.requestKeyframe() }
+        armTick()
+    }
+
+    /// One timer, at the peer's next deadline (at least 1 ms away, so a deadline that `tick`
+    /// cannot clear never spins the loop). Moved only when something is due earlier; a timer
+    /// that fires early just ticks and re-arms.
+    private func armTick() {
+        guard let setup, let context else { return }
+        let now = SystemClock.monotonicMicros()
+        guard let deadline = setup.peer.nextDeadline(now: now) else { return }
+        let at = max(deadline, now + 1_000)
+        if tickTask != nil, tickAt <= at { return }
+        tickTask?.cancel()
+        tickAt = at
+        tickTask = context.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(at - now)) { [self] in
+            tickTask = nil
+            tickAt = .max
+            tick()
+        }
+    }
+
+    private func finish(_ result: SignalError?) {
+        guard let setup, !finished else { return }
+        finished = true
+        for timer in [tickTask, connectTimer, firstFrameTimer, durationTimer] { timer?.cancel() }
+        // A last tick brings the peer's statistics (the jitter buffer's) up to date for the report.
+        send(setup.peer.tick(now: SystemClock.monotonicMicros()))
+        // close_notify (and the data channel's end) to the server.
+        send(setup.peer.close())
+        context?.flush()
+        outcome?.succeed(result)
+    }
+}
+
+/// Data-channel events from usrsctp's thread to the event loop: a bounded list and at most one
+/// wake-up task pending, however fast they come.
+final class ClientInbox: Sendable {
+    /// Past this the loop is far behind; SCTP retransmits what is dropped.
+    static let limit = 4096
+
+    private let events = Mutex<[DataChannelEvent]>([])
+    private let pending = Atomic<Bool>(false)
+    /// Set when the session is over, before its loop shuts down: usrsctp may still call back.
+    private let closed = Atomic<Bool>(false)
+    private let channel: NIOLoopBound<ClientChannel>
+
+    init(_ channel: NIOLoopBound<ClientChannel>) {
+        self.channel = channel
+    }
+
+    func close() { closed.store(true, ordering: .releasing) }
+
+    func post(_ event: DataChannelEvent) {
+        guard !closed.load(ordering: .acquiring) else { return }
+        let kept = events.withLock { list in
+            guard list.count < Self.limit else { return false }
+            list.append(event)
+            return true
+        }
+        guard kept, !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        channel.eventLoop.execute { [self] in
+            pending.store(false, ordering: .releasing)
+            let taken = events.withLock { list in
+                defer { list.removeAll(keepingCapacity: true) }
+                return list
+            }
+            channel.value.handle(taken)
+        }
+    }
+}
+
+/// Another thread's "look again" (the decode worker's progress, an interrupt) for the event loop,
+/// coalesced to at most one pending task.
+final class ClientWakeup: Sendable {
+    private let pending = Atomic<Bool>(false)
+    /// Set when the session is over, before its loop shuts down.
+    private let closed = Atomic<Bool>(false)
+    private let channel: NIOLoopBound<ClientChannel>
+
+    init(_ channel: NIOLoopBound<ClientChannel>) {
+        self.channel = channel
+    }
+
+    func close() { closed.store(true, ordering: .releasing) }
+
+    func fire() {
+        guard !closed.load(ordering: .acquiring), !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        channel.eventLoop.execute { [self] in
+            pending.store(false, ordering: .releasing)
+            channel.value.wake()
+        }
+    }
+}
+
+extension ClientChannel {
+    /// IPv4 addresses of the interfaces that are up, loopback included (a server on the same
+    /// machine may only listen there); non-loopback first, the order servers prefer too.
+    static func interfaceAddresses() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return ["127.0.0.1"] }
+        defer { freeifaddrs(list) }
+        var out: [String] = []
+        var entry = list
+        while let item = entry {
+            entry = item.pointee.ifa_next
+            guard let addr = item.pointee.ifa_addr, addr.pointee.sa_family == sa_family_t(AF_INET),
+                  item.pointee.ifa_flags & UInt32(IFF_UP) != 0 else { continue }
+            let ip = addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) } }
+            if let host = STUNAddress(ip: ip, port: 0)?.host, !out.contains(host) { out.append(host) }
+        }
+        return out.sorted { ($0.hasPrefix("127.") ? 1 : 0) < ($1.hasPrefix("127.") ? 1 : 0) }
+    }
+
+    /// Resolves `host:port` (or `stun:host:port`) to an IPv4 address.
+    static func resolve(_ text: String, defaultPort: UInt16) throws(SignalError) -> STUNAddress {
+        var spec = Substring(text)
+        for prefix in ["stun://", "stun:"] where spec.hasPrefix(prefix) { spec = spec.dropFirst(prefix.count) }
+        var host = spec
+        var port = defaultPort
+        if let colon = spec.lastIndex(of: ":") {
+            guard let p = UInt16(spec[spec.index(after: colon)...]), p > 0 else { throw SignalError(.badInput, "bad port in \(text)") }
+            host = spec[..<colon]
+            port = p
+        }
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(String(host), nil, &hints, &result)
+        guard status == 0, let result, let addr = result.pointee.ai_addr else {
+            throw SignalError(.unreachable, "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(result) }
+        let ip = addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) } }
+        guard let address = STUNAddress(ip: ip, port: port) else { throw SignalError(.badInput, "bad address \(text)") }
+        return address
+    }
+}
