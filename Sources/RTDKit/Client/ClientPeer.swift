@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Logging
 
 /// One received video frame, still encoded, as the depacketizer rebuilt it.
@@ -351,8 +352,10 @@ public final class ClientPeer {
             remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
             mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
         do {
+            // One loop of NIO's process-wide group runs the association's work, in order.
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
             let transport = try DataChannelTransport(role: dtls.role == .client ? .client : .server,
-                                                     configuration: configuration, sink: sink)
+                                                     configuration: configuration, executor: { loop.execute($0) }, sink: sink)
             dataChannels = transport
             transport.start()
             // Browsers open the channel; rtd serve sends its records on the first one a viewer opens.

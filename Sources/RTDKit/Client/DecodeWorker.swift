@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// The decoder and writers are touched only by the worker thread; the queue and the counters are
 /// behind a mutex.
-final class DecodeWorker: @unchecked Sendable {
+final class DecodeWorker: @unchecked Sendable { // queue and counters guarded by `shared`; codec state worker-thread only
     static let queueLimit = 8
 
     struct Counters {

@@ -4,11 +4,13 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The server's WebRTC side: ONE UDP socket for every peer (ICE-lite), demultiplexed by STUN
 /// username for checks and by remote address for DTLS/SRTCP. All peer state lives on the
 /// socket's event loop; other threads reach it only through `eventLoop.execute`/`submit`.
-public final class WebRTCEndpoint: @unchecked Sendable {
+/// The endpoint owns that loop's group and shuts it down in `shutdown()`.
+public final class WebRTCEndpoint: @unchecked Sendable { // the mutable state is confined to `eventLoop`
     public struct Settings: Sendable {
         public var host = "0.0.0.0"
         public var udpPort = 0
@@ -26,6 +28,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     }
 
     public let eventLoop: any EventLoop
+    private let group: MultiThreadedEventLoopGroup
     public let localPort: Int
     public let candidates: [ICECandidate]
     private let channel: any Channel
@@ -37,14 +40,31 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     private var byUfrag: [String: PeerEntry] = [:]
     private var byAddress: [SocketAddress: PeerEntry] = [:]
     private var bySession: [String: PeerEntry] = [:]
+    /// The tracks peers watch, by `VideoTrack.id`: each subscribed once, whatever its viewers.
+    private var videoFeeds: [UInt64: VideoFeed] = [:]
+    /// The cameras whose records peers receive, by name: each subscribed once.
+    private var recordFeeds: [String: RecordFeed] = [:]
     private var trim: Scheduled<Void>?
+
+    private struct RecordFeed {
+        let handoff: RecordHandoff
+        let subscription: UInt64
+        var sessions: Set<String>
+    }
+
+    /// One track's pictures on their way to this loop, and the sessions that watch it.
+    private struct VideoFeed {
+        let handoff: VideoHandoff
+        let subscription: UInt64
+        var sessions: Set<String>
+    }
 
     final class PeerEntry {
         let peer: PeerConnection
         var camera: Camera
         var track: VideoTrack
-        var subscription: UInt64 = 0
-        var recordSubscription: UInt64?
+        /// Whether the peer is among its camera's record receivers (its data channel is open).
+        var receivesRecords = false
         var address: SocketAddress?
         /// The peer's counters as last added to the server metrics.
         var reported = PeerConnection.Stats()
@@ -55,18 +75,27 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         }
     }
 
-    public static func start(settings: Settings, hub: CameraHub, group: any EventLoopGroup, logger: Logger) async throws -> WebRTCEndpoint {
+    /// Binds the UDP socket on a one-thread event-loop group of its own: one socket is served by
+    /// one loop, which then holds every peer's state.
+    public static func start(settings: Settings, hub: CameraHub, logger: Logger) async throws -> WebRTCEndpoint {
         let certificate = try settings.certificateFile.map { try DTLSCertificate.load(certificateFile: $0, privateKeyFile: settings.keyFile ?? $0) }
             ?? DTLSCertificate.generate()
         let holder = HandlerHolder()
-        let channel = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
-            .channelInitializer { ch in ch.pipeline.addHandler(holder.handler) }
-            .bind(host: settings.host, port: settings.udpPort).get()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel: any Channel
+        do {
+            channel = try await DatagramBootstrap(group: group)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+                .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+                .channelInitializer { ch in ch.pipeline.addHandler(holder.handler) }
+                .bind(host: settings.host, port: settings.udpPort).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
         let port = channel.localAddress?.port ?? settings.udpPort
-        let endpoint = WebRTCEndpoint(channel: channel, port: port, settings: settings, certificate: certificate,
+        let endpoint = WebRTCEndpoint(channel: channel, group: group, port: port, settings: settings, certificate: certificate,
                                       hub: hub, logger: logger)
         holder.handler.endpoint = endpoint
         for camera in hub.cameras { camera.prepare(camera.codecs(serverDefault: settings.forcedCodec.map { [$0] } ?? settings.codecs)) }
@@ -76,8 +105,10 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         return endpoint
     }
 
-    private init(channel: any Channel, port: Int, settings: Settings, certificate: DTLSCertificate, hub: CameraHub, logger: Logger) {
+    private init(channel: any Channel, group: MultiThreadedEventLoopGroup, port: Int, settings: Settings, certificate: DTLSCertificate,
+                 hub: CameraHub, logger: Logger) {
         self.channel = channel
+        self.group = group
         self.eventLoop = channel.eventLoop
         self.localPort = port
         self.settings = settings
@@ -201,13 +232,14 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         }
         peer.events.channelOpened = { [unowned self] in self.subscribeRecords(sessionID) }
         peer.events.textMessage = { [unowned self] text, channel in self.control(text, on: channel, session: sessionID) }
+        // SCTP runs on this loop too, so its events need no further hop.
+        let loop = eventLoop
+        peer.dataChannelExecutor = { loop.execute($0) }
         peer.dataChannelSink = { [unowned self] event in
-            self.eventLoop.execute {
-                guard let entry = self.bySession[sessionID] else { return }
-                self.send(entry.peer.handle(event), to: entry.address)
-            }
+            guard let entry = self.bySession[sessionID] else { return }
+            self.send(entry.peer.handle(event), to: entry.address)
         }
-        entry.subscription = subscribeVideo(track, session: sessionID)
+        subscribeVideo(track, session: sessionID)
         byUfrag[ufrag] = entry
         bySession[sessionID] = entry
         updatePeerGauges()
@@ -225,17 +257,15 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                                             "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
         if let a = entry.address { byAddress.removeValue(forKey: a) }
-        entry.track.unsubscribe(entry.subscription)
+        unsubscribeVideo(entry.track, session: entry.peer.sessionID)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
-        if let r = entry.recordSubscription { entry.camera.detector.unsubscribe(r) }
+        unsubscribeRecords(entry)
         scheduleTrim()
     }
 
     /// Hands the memory of departed peers back to the system. glibc keeps freed pages in its
     /// arenas, so a server that once had 100 viewers would otherwise keep their footprint for
-    /// good. Runs once departures have stopped for 10 s: part of a peer's memory is only freed when
-    /// the dispatch threads that served its SCTP queue retire, about 5 s after it leaves; a trim
-    /// walks every arena, so once per burst.
+    /// good. Runs once departures have stopped for 10 s: a trim walks every arena, so once per burst.
     private func scheduleTrim() {
         trim?.cancel()
         trim = eventLoop.scheduleTask(in: .seconds(10)) { [weak self] in
@@ -250,11 +280,49 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         if let entry = bySession[id] { remove(entry) }
     }
 
-    private func subscribeVideo(_ track: VideoTrack, session id: String) -> UInt64 {
+    /// The first viewer of a track subscribes to it for the whole loop: each picture then costs
+    /// one task on this loop, which sends it to every viewer of the track, however many.
+    private func subscribeVideo(_ track: VideoTrack, session id: String) {
+        eventLoop.preconditionInEventLoop()
+        if videoFeeds[track.id] != nil {
+            videoFeeds[track.id]!.sessions.insert(id)
+            return
+        }
+        let handoff = VideoHandoff(camera: track.camera)
         let loop = eventLoop
-        return track.subscribe { [weak self] batch in
-            guard let self else { return }
-            loop.execute { self.deliver(batch, to: id) }
+        let subscription = track.subscribe { [weak self, weak track] batch in
+            switch handoff.offer(batch) {
+            case .scheduleDrain:
+                guard let self else { return }
+                loop.execute { self.drain(handoff, track: batch.track) }
+            case .keyframeNeeded:
+                track?.requestKeyframe()
+            case .queued, .dropped:
+                break
+            }
+        }
+        videoFeeds[track.id] = VideoFeed(handoff: handoff, subscription: subscription, sessions: [id])
+    }
+
+    /// The last viewer of a track leaving stops its deliveries (and, with no other subscriber,
+    /// its encoding).
+    private func unsubscribeVideo(_ track: VideoTrack, session id: String) {
+        guard var feed = videoFeeds[track.id] else { return }
+        feed.sessions.remove(id)
+        if feed.sessions.isEmpty {
+            track.unsubscribe(feed.subscription)
+            videoFeeds[track.id] = nil
+        } else {
+            videoFeeds[track.id] = feed
+        }
+    }
+
+    /// Sends what waits in `handoff` to every current viewer of its track.
+    private func drain(_ handoff: VideoHandoff, track: UInt64) {
+        let batches = handoff.take()
+        guard let feed = videoFeeds[track], feed.handoff === handoff else { return }
+        for batch in batches {
+            for id in feed.sessions { deliver(batch, to: id) }
         }
     }
 
@@ -265,12 +333,45 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     /// Detection records of the peer's camera, each stamped with the RTP timestamp its track gave
     /// that frame, so the viewer can draw boxes on the exact picture they belong to.
+    /// Like video, a camera's records are subscribed once for the loop: one task per batch of
+    /// records, which goes to every receiver of that camera.
     private func subscribeRecords(_ id: String) {
-        guard let entry = bySession[id], entry.recordSubscription == nil else { return }
+        guard let entry = bySession[id], !entry.receivesRecords else { return }
+        entry.receivesRecords = true
+        let camera = entry.camera
+        if recordFeeds[camera.name] != nil {
+            recordFeeds[camera.name]!.sessions.insert(id)
+            return
+        }
+        let handoff = RecordHandoff(camera: camera.name)
         let loop = eventLoop
-        entry.recordSubscription = entry.camera.detector.subscribe { [weak self] record in
-            guard let self else { return }
-            loop.execute { self.deliver(record, to: id) }
+        let subscription = camera.detector.subscribe { [weak self] record in
+            guard let self, handoff.offer(record) else { return }
+            loop.execute { self.drain(handoff, camera: camera.name) }
+        }
+        recordFeeds[camera.name] = RecordFeed(handoff: handoff, subscription: subscription, sessions: [id])
+    }
+
+    /// The last receiver of a camera's records leaving ends the subscription (and, with no
+    /// other subscriber, the detection).
+    private func unsubscribeRecords(_ entry: PeerEntry) {
+        guard entry.receivesRecords else { return }
+        entry.receivesRecords = false
+        guard var feed = recordFeeds[entry.camera.name] else { return }
+        feed.sessions.remove(entry.peer.sessionID)
+        if feed.sessions.isEmpty {
+            entry.camera.detector.unsubscribe(feed.subscription)
+            recordFeeds[entry.camera.name] = nil
+        } else {
+            recordFeeds[entry.camera.name] = feed
+        }
+    }
+
+    private func drain(_ handoff: RecordHandoff, camera: String) {
+        let records = handoff.take()
+        guard let feed = recordFeeds[camera], feed.handoff === handoff else { return }
+        for record in records {
+            for id in feed.sessions { deliver(record, to: id) }
         }
     }
 
@@ -297,16 +398,15 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                 return reply(["type": "error", "error": "no camera '\(name)' (cameras: \(hub.names.joined(separator: ", ")))"])
             }
             guard camera !== entry.camera else { return reply(["type": "subscribed", "camera": name]) }
-            entry.track.unsubscribe(entry.subscription)
+            unsubscribeVideo(entry.track, session: id)
             entry.track.removeEstimate(peer: id)
-            if let r = entry.recordSubscription { entry.camera.detector.unsubscribe(r) }
-            entry.recordSubscription = nil
+            unsubscribeRecords(entry)
             report(entry)
             entry.camera = camera
             updatePeerGauges()
             entry.track = camera.track(for: entry.peer.video.codec)
             entry.peer.restartVideo(track: entry.track.id)
-            entry.subscription = subscribeVideo(entry.track, session: id)
+            subscribeVideo(entry.track, session: id)
             subscribeRecords(id)
             startVideo(id)
             reply(["type": "subscribed", "camera": name])
@@ -458,15 +558,16 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             }
         }.get()
         try? await channel.close()
+        try? await group.shutdownGracefully()
     }
 }
 
 /// Lets the bootstrap's initializer install a handler before the endpoint exists.
-private final class HandlerHolder: @unchecked Sendable {
+private final class HandlerHolder: Sendable {
     let handler = DatagramHandler()
 }
 
-private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable { // `endpoint` set once before the first read; used on the loop
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     // Set once right after bind, before any datagram can be processed on the loop.
     weak var endpoint: WebRTCEndpoint?
@@ -477,5 +578,118 @@ private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable from a vanished peer surfaces here; it must not close the socket.
+    }
+}
+
+/// The bounded hand-off of one track's pictures from its encoder thread to the endpoint's loop.
+/// At most one drain task is queued on the loop per track; pictures that arrive meanwhile wait
+/// here, up to `limit`. A loop that falls further behind gets no queue: what waits is dropped
+/// (counted), and so is every picture up to the next keyframe, which is asked for at once, so the
+/// viewers' decoders resume cleanly instead of on a broken reference chain.
+final class VideoHandoff: Sendable {
+    static let limit = 8
+
+    enum Outcome: Equatable {
+        /// The first picture waiting: the caller queues one drain task on the loop.
+        case scheduleDrain
+        /// Waiting with others; the drain already queued takes it.
+        case queued
+        /// Dropped, as the loop is behind; the caller asks the track for a keyframe.
+        case keyframeNeeded
+        /// Dropped while the keyframe asked for is awaited.
+        case dropped
+    }
+
+    private struct Pending {
+        var batches: [RTPVideoBatch] = []
+        var drainQueued = false
+        var awaitingKeyframe = false
+    }
+
+    private let pending = Mutex(Pending())
+    private let dropped: Counter
+
+    init(camera: String) {
+        dropped = Counter(label: "rtd_video_frames_dropped_total", dimensions: [("camera", camera)])
+    }
+
+    /// From the encoder thread.
+    func offer(_ batch: RTPVideoBatch) -> Outcome {
+        let (outcome, lost): (Outcome, Int) = pending.withLock { p in
+            var lost = 0
+            if batch.isKeyframe {
+                // Everything waiting is older than a picture that needs none of it.
+                lost = p.batches.count
+                p.batches = [batch]
+                p.awaitingKeyframe = false
+            } else if p.awaitingKeyframe {
+                return (.dropped, 1)
+            } else if p.batches.count >= Self.limit {
+                lost = p.batches.count + 1
+                p.batches.removeAll()
+                p.awaitingKeyframe = true
+                return (.keyframeNeeded, lost)
+            } else {
+                p.batches.append(batch)
+            }
+            guard !p.drainQueued else { return (.queued, lost) }
+            p.drainQueued = true
+            return (.scheduleDrain, lost)
+        }
+        if lost > 0 { dropped.increment(by: lost) }
+        return outcome
+    }
+
+    /// On the loop: what waits, oldest first; the next picture queues a new drain.
+    func take() -> [RTPVideoBatch] {
+        pending.withLock { p in
+            p.drainQueued = false
+            defer { p.batches.removeAll(keepingCapacity: true) }
+            return p.batches
+        }
+    }
+}
+
+/// The bounded hand-off of one camera's detection records from its detector thread to the
+/// endpoint's loop: at most one drain task queued, at most `limit` records waiting (the oldest go
+/// first: a viewer wants the boxes of the picture it is showing, not a backlog).
+final class RecordHandoff: Sendable {
+    static let limit = 8
+
+    private struct Pending {
+        var records: [DetectionRecord] = []
+        var drainQueued = false
+    }
+
+    private let pending = Mutex(Pending())
+    private let dropped: Counter
+
+    init(camera: String) {
+        dropped = Counter(label: "rtd_records_dropped_total", dimensions: [("camera", camera)])
+    }
+
+    /// From the detector thread; true when the caller must queue a drain task.
+    func offer(_ record: DetectionRecord) -> Bool {
+        let (schedule, lost): (Bool, Bool) = pending.withLock { p in
+            var lost = false
+            if p.records.count >= Self.limit {
+                p.records.removeFirst()
+                lost = true
+            }
+            p.records.append(record)
+            defer { p.drainQueued = true }
+            return (!p.drainQueued, lost)
+        }
+        if lost { dropped.increment() }
+        return schedule
+    }
+
+    /// On the loop: what waits, oldest first; the next record queues a new drain.
+    func take() -> [DetectionRecord] {
+        pending.withLock { p in
+            p.drainQueued = false
+            defer { p.records.removeAll(keepingCapacity: true) }
+            return p.records
+        }
     }
 }

@@ -40,9 +40,12 @@ public final class PeerConnection {
     private let dtls: DTLSTransport
     private var srtp: SRTPContext?
     private var srtcpIn: SRTPContext?
-    /// Where data-channel events go; called on usrsctp's queue, so the owner hops to its loop
-    /// and hands them back through `handle(_:)`.
+    /// Where data-channel events go, on `dataChannelExecutor`; the owner hands them back
+    /// through `handle(_:)`.
     public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
+    /// Where the data channels' SCTP work and `dataChannelSink` calls run: the owner's event loop
+    /// (`{ loop.execute($0) }`), so the events need no further hop.
+    public var dataChannelExecutor: SCTPExecutor?
     private var dataChannels: DataChannelTransport?
     /// The channel detection records go on: the first one the viewer opens.
     public private(set) var recordChannel: DataChannel?
@@ -153,7 +156,8 @@ public final class PeerConnection {
 
     /// SCTP over DTLS (RFC 8261), once DTLS is up and the offer had an application section.
     private func startDataChannels() {
-        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, dataChannels == nil else { return }
+        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, let executor = dataChannelExecutor,
+              dataChannels == nil else { return }
         var configuration = SCTPAssociation.Configuration(
             localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
             remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
@@ -163,8 +167,10 @@ public final class PeerConnection {
         // vanished without a word held up to the whole send buffer until consent expired
         // (measured: 100 such viewers grew RSS by about 50 MB in 30 s; video only: nothing).
         configuration.sendBufferSize = Self.recordSendBuffer
+        // Records stop at `maxBufferedRecordBytes`; this bounds everything else (control replies) too.
+        configuration.maxQueuedBytes = 4 * Self.maxBufferedRecordBytes
         do {
-            let transport = try DataChannelTransport(role: .server, configuration: configuration, sink: sink)
+            let transport = try DataChannelTransport(role: .server, configuration: configuration, executor: executor, sink: sink)
             dataChannels = transport
             transport.start()
         } catch {
