@@ -203,11 +203,17 @@ struct DataChannelTests {
         #expect(throws: SCTPAssociationError.queueFull(queued: 100_000, limit: 100_000)) { try send(1) }
         #expect(association.droppedMessages == 2)
         #expect(association.bufferedAmount(streamID: 1) == 100_000)
-        // An empty queue takes one message of any allowed size.
-        let other = pair.server.association
+        // An empty queue takes one message of any allowed size, even above the limit.
+        configuration.maxQueuedBytes = 30_000
+        let small = try LinkedPair(configuration: configuration)
+        defer { small.close() }
+        let other = small.client.association
         try other.send(streamID: 1, ppid: DataChannelPPID.binary, unordered: false, reliability: .reliable,
-                       data: [UInt8](repeating: 2, count: 150_000))
+                       data: [UInt8](repeating: 2, count: 60_000))
         #expect(other.droppedMessages == 0)
+        #expect(throws: SCTPAssociationError.queueFull(queued: 60_000, limit: 30_000)) {
+            try other.send(streamID: 1, ppid: DataChannelPPID.binary, unordered: false, reliability: .reliable, data: [1])
+        }
     }
 
     @Test func bufferedAmountCountsBytesNotYetAcceptedByUsrsctp() async throws {
