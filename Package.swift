@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// `RTD_FUZZ=1` (scripts/fuzz) adds the libFuzzer executable and instruments RTDKit with libFuzzer's
+// `RTD_FUZZ=1` (scripts/fuzz) adds the libFuzzer executable and instruments the library targets with libFuzzer's
 // coverage and AddressSanitizer; normal builds and `swift test` never see either.
 let fuzzing = Context.environment["RTD_FUZZ"] != nil
 // -O: unspecialized generics in a -Onone build parse SDP at ~100 inputs/s.
@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "rtd", targets: ["rtd"]),
-        .library(name: "RTDKit", targets: ["RTDKit"]),
+        .library(name: "RTDWebRTC", targets: ["RTDWebRTC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,10 +53,54 @@ let package = Package(
                 .linkedLibrary("opencv_objdetect"), .linkedLibrary("opencv_dnn"),
             ]
         ),
+        // Layers, lowest first; each target sees only the ones below it, so the compiler keeps the walls.
+        // Bounded JSON, the system clock, the JSON log handler, codec identities: what every layer shares.
         .target(
-            name: "RTDKit",
+            name: "RTDCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Sources/RTDCore",
+            swiftSettings: fuzzFlags
+        ),
+        // The WebRTC protocol stack (SDP, STUN/ICE, DTLS, SRTP, RTP/RTCP and its interceptors,
+        // SCTP/data channels, PeerConnection): knows nothing of cameras, records, HTTP or servers.
+        .target(
+            name: "RTDWebRTC",
             dependencies: [
-                "CFFmpeg", "CV4L2", "CMalloc", "COpenSSL", "COpenCVShim", "CDTLS", "CSRTP", "CUsrsctp",
+                "RTDCore", "COpenSSL", "CDTLS", "CSRTP", "CUsrsctp",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/RTDWebRTC",
+            swiftSettings: fuzzFlags
+        ),
+        // Frames, sources (test pattern, files, RTSP, V4L2, Y4M), codecs (libav), the frame pipeline.
+        .target(
+            name: "RTDMedia",
+            dependencies: ["RTDCore", "CFFmpeg", "CV4L2", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/RTDMedia",
+            swiftSettings: fuzzFlags
+        ),
+        // Detectors (motion, HOG, Haar, YOLO through OpenCV), the tracker, detection records.
+        .target(
+            name: "RTDDetection",
+            dependencies: ["RTDCore", "RTDMedia", "COpenCVShim", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/RTDDetection",
+            swiftSettings: fuzzFlags
+        ),
+        // Recorded segments with their detection sidecars: writing, retention, reading, replay, export.
+        .target(
+            name: "RTDRecording",
+            dependencies: [
+                "RTDCore", "RTDMedia", "RTDDetection", "CFFmpeg", "COpenCVShim",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/RTDRecording",
+            swiftSettings: fuzzFlags
+        ),
+        // `rtd serve`: cameras, encoders, HTTP/WebSocket/WHEP, the viewer page, metrics, config.
+        .target(
+            name: "RTDServer",
+            dependencies: [
+                "RTDCore", "RTDWebRTC", "RTDMedia", "RTDDetection", "RTDRecording", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -71,19 +115,37 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
-            path: "Sources/RTDKit",
+            path: "Sources/RTDServer",
+            swiftSettings: fuzzFlags
+        ),
+        // `rtd signal`: a receive-only WebRTC peer (signaling client, ICE agent, jitter buffer, decode).
+        .target(
+            name: "RTDClient",
+            dependencies: [
+                "RTDCore", "RTDWebRTC", "RTDMedia", "RTDDetection", "COpenSSL", "CFFmpeg",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/RTDClient",
             swiftSettings: fuzzFlags
         ),
         .executableTarget(
             name: "rtd",
             dependencies: [
-                "RTDKit",
+                "RTDCore", "RTDMedia", "RTDDetection", "RTDRecording", "RTDServer", "RTDClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/rtd"
         ),
-        .testTarget(name: "RTDKitTests", dependencies: ["RTDKit"], path: "Tests/RTDKitTests"),
+        // Temporary folders, seeded randomness, hostile inputs: shared by the test targets below.
+        .target(name: "RTDTestSupport", path: "Tests/RTDTestSupport"),
+        .testTarget(name: "RTDCoreTests", dependencies: ["RTDTestSupport", "RTDCore"], path: "Tests/RTDCoreTests"),
+        .testTarget(name: "RTDWebRTCTests", dependencies: ["RTDTestSupport", "RTDWebRTC"], path: "Tests/RTDWebRTCTests"),
+        .testTarget(name: "RTDMediaTests", dependencies: ["RTDTestSupport", "RTDMedia"], path: "Tests/RTDMediaTests"),
+        .testTarget(name: "RTDDetectionTests", dependencies: ["RTDTestSupport", "RTDDetection"], path: "Tests/RTDDetectionTests"),
+        .testTarget(name: "RTDRecordingTests", dependencies: ["RTDTestSupport", "RTDRecording"], path: "Tests/RTDRecordingTests"),
+        .testTarget(name: "RTDServerTests", dependencies: ["RTDTestSupport", "RTDServer"], path: "Tests/RTDServerTests"),
+        .testTarget(name: "RTDClientTests", dependencies: ["RTDTestSupport", "RTDClient"], path: "Tests/RTDClientTests"),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -94,7 +156,7 @@ if fuzzing {
     package.targets.append(.target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"))
     package.targets.append(.executableTarget(
         name: "RTDFuzz",
-        dependencies: ["RTDKit", "CLibFuzzer"],
+        dependencies: ["RTDCore", "RTDWebRTC", "RTDMedia", "RTDServer", "RTDClient", "CLibFuzzer"],
         path: "Sources/RTDFuzz",
         swiftSettings: fuzzFlags,
         linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "Tests" / "RTDKitTests"
+TESTS = ROOT / "Tests"
 CAPTURES = ROOT / "tools" / "webrtc-fixtures" / "captures"
 OUT = ROOT / "fuzz" / "corpus"
 
@@ -116,7 +116,7 @@ def y4m(header, frame_lines):
 
 
 def config_texts():
-    text = (TESTS / "Server" / "ConfigFileTests.swift").read_text()
+    text = (TESTS / "RTDServerTests" / "ConfigFileTests.swift").read_text()
     items = []
     for block in re.findall(r'"""\n(.*?)\n(\s*)"""', text, re.S):
         body, indent = block
@@ -138,10 +138,10 @@ def main():
         "sdp": sdps + [sdps[0].replace(b"\r\n", b"\n")],
         "candidate": candidates + [b"candidate:1 1 udp 2130706431 192.0.2.1 8443 typ host generation 0 ufrag fzUf",
                                    b"candidate:2 1 udp 1694498815 203.0.113.9 61000 typ srflx raddr 10.0.0.2 rport 61000"],
-        "stun": hex_vectors(TESTS / "WebRTC" / "STUN" / "STUNTests.swift") + chromium_stun(),
-        "rtp": hex_vectors(TESTS / "WebRTC" / "RTP" / "RTPPacketTests.swift") + chromium_rtp(),
-        "rtcp": hex_vectors(TESTS / "WebRTC" / "RTCP" / "RTCPTests.swift") + chromium_rtcp(),
-        "dcep": swift_arrays(TESTS / "WebRTC" / "SCTP" / "HostileInputTests.swift", 0x03)
+        "stun": hex_vectors(TESTS / "RTDWebRTCTests" / "STUN" / "STUNTests.swift") + chromium_stun(),
+        "rtp": hex_vectors(TESTS / "RTDWebRTCTests" / "RTP" / "RTPPacketTests.swift") + chromium_rtp(),
+        "rtcp": hex_vectors(TESTS / "RTDWebRTCTests" / "RTCP" / "RTCPTests.swift") + chromium_rtcp(),
+        "dcep": swift_arrays(TESTS / "RTDWebRTCTests" / "SCTP" / "HostileInputTests.swift", 0x03)
                 + [b"\x02", b"\x03\x00\x01\x00\x00\x00\x00\x00\x00\x0a\x00\x00detections"],
         "config": config_texts(),
         "signal": [json.dumps({"type": "offer", "sdp": sdps[0].decode(), "camera": "cam0", "codec": "vp8"}).encode(),

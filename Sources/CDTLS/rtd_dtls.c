@@ -67,6 +67,21 @@ static void set_err(char *err, size_t err_len, const char *what) {
 
 /* ---- Certificates ------------------------------------------------------------------------- */
 
+/* Wraps a certificate and its key; on success takes both (the caller's pointers become NULL),
+   on failure leaves them to the caller to free. */
+static rtd_dtls_cert *cert_adopt(X509 **x, EVP_PKEY **key, char *err, size_t err_len) {
+    rtd_dtls_cert *cert = malloc(sizeof *cert);
+    if (cert == NULL) {
+        set_err(err, err_len, "out of memory");
+        return NULL;
+    }
+    cert->x509 = *x;
+    cert->key = *key;
+    *x = NULL;
+    *key = NULL;
+    return cert;
+}
+
 rtd_dtls_cert *rtd_dtls_cert_generate(const char *common_name, int valid_days, char *err, size_t err_len) {
     ERR_clear_error();
     EVP_PKEY *key = EVP_EC_gen("P-256");
@@ -92,15 +107,7 @@ rtd_dtls_cert *rtd_dtls_cert_generate(const char *common_name, int valid_days, c
         set_err(err, err_len, "cannot build self-signed certificate");
         goto done;
     }
-    cert = malloc(sizeof *cert);
-    if (cert == NULL) {
-        set_err(err, err_len, "out of memory");
-        goto done;
-    }
-    cert->x509 = x;
-    cert->key = key;
-    x = NULL;
-    key = NULL;
+    cert = cert_adopt(&x, &key, err, err_len);
 done:
     BN_free(serial);
     X509_free(x);
@@ -143,14 +150,7 @@ rtd_dtls_cert *rtd_dtls_cert_from_pem(const char *cert_pem, size_t cert_len,
         set_err(err, err_len, "private key does not match the certificate");
         goto done;
     }
-    if ((cert = malloc(sizeof *cert)) == NULL) {
-        set_err(err, err_len, "out of memory");
-        goto done;
-    }
-    cert->x509 = x;
-    cert->key = key;
-    x = NULL;
-    key = NULL;
+    cert = cert_adopt(&x, &key, err, err_len);
 done:
     BIO_free(cb);
     BIO_free(kb);

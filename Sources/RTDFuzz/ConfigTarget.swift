@@ -1,4 +1,4 @@
-@testable import RTDKit
+@testable import RTDServer
 
 /// `rtd serve --config FILE`. Property: any text gives a config or a `ConfigError` whose line
 /// lies within the text; a config that loads has only valid, distinct camera names.

@@ -1,4 +1,4 @@
-@testable import RTDKit
+@testable import RTDWebRTC
 
 /// Every UDP datagram on the media port goes through the demultiplexer, and STUN ones through
 /// the ICE-lite request check. Property: a parsed message serializes to bytes that parse back

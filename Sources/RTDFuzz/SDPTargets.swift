@@ -1,4 +1,5 @@
-@testable import RTDKit
+@testable import RTDWebRTC
+@testable import RTDServer
 
 /// SDP offers arrive in signaling and WHEP bodies. Property: whatever parses serializes to text
 /// that parses back to the same document (up to the line order the RFC mandates), and the answer

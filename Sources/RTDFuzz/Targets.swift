@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+@testable import RTDServer
 #elseif canImport(Darwin)
 import Darwin
 #endif

@@ -1,4 +1,6 @@
-@testable import RTDKit
+@testable import RTDCore
+@testable import RTDMedia
+@testable import RTDServer
 
 /// Any JSON from outside (signaling, control messages, `rtd signal`'s replies, detection records).
 /// Property: a value parses back from its serialization to itself, under the same limits; the

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RTDKit
+import RTDMedia
 
 struct CaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,7 +74,7 @@ struct CaptureCommand: ParsableCommand {
         do {
             let spec = try SourceSpec.parse(source)
             try FrameSinkFactory.refuseTerminal(output)
-            let feed = try FrameFeed.open(spec, options: sourceArguments.options, logger: logger)
+            let feed = try FrameFeed.open(spec, options: sourceArguments.options, factory: .all, logger: logger)
             let sink = try FrameSinkFactory.open(output: output, size: feed.size, frameRate: feed.frameRate, encoder: encoder)
             if !quiet, let file = sink as? VideoFileWriter, file.encodedSize != feed.size {
                 note("rtd capture: \(feed.size) is odd: recording \(file.encodedSize) (last column/row repeated; H.264 4:2:0 needs even sizes)")

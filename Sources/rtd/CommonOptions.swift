@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RTDKit
+import RTDCore
+import RTDMedia
 
 /// Options every command that opens a source shares.
 struct SourceArguments: ParsableArguments {

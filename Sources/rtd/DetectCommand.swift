@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RTDKit
+import RTDMedia
+import RTDDetection
+import RTDServer
 
 /// Detector choice and tuning, shared by `detect` and `serve`. Every option is optional so
 /// `serve` can tell a flag given (it overrides the config file) from a default.
@@ -174,7 +176,7 @@ struct DetectCommand: ParsableCommand {
             settings.limits = .init(frames: frames, duration: duration)
             // Build the detector first: a bad model is reported before a camera is opened.
             _ = try DetectorFactory.make(spec: settings.detectorSpec, options: settings.detectorOptions)
-            let feed = try FrameFeed.open(spec, options: sourceArguments.options, logger: Logger(label: "rtd.detect"))
+            let feed = try FrameFeed.open(spec, options: sourceArguments.options, factory: .all, logger: Logger(label: "rtd.detect"))
             let sink = try framesOut.map {
                 try FrameSinkFactory.open(output: $0, size: feed.size, frameRate: feed.frameRate, encoder: EncoderOptions())
             }

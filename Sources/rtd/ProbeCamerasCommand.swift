@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import RTDKit
+import RTDMedia
 
 struct ProbeCamerasCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import RTDKit
+import RTDMedia
+import RTDDetection
+import RTDRecording
 
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -160,17 +162,6 @@ struct ReplayCommand: ParsableCommand {
             note(String(format: "rtd replay: exported %d frames (%d records drawn) to %@ in %.2f s", result.frames, result.records,
                         path, result.seconds))
         }
-    }
-}
-
-/// Runs a write; false when the reader closed the pipe (a normal end of a pipeline).
-private func writeUnlessClosed(_ write: () throws(MediaError) -> Void) throws(MediaError) -> Bool {
-    do {
-        try write()
-        return true
-    } catch {
-        if error.kind == .endOfOutput { return false }
-        throw error
     }
 }
 

@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import RTDKit
+import RTDCore
+import RTDMedia
+import RTDDetection
+import RTDServer
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -138,7 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
         try requireRange(bitrate, 50...100_000, "--bitrate", " kbit/s")
         try requireRange(minBitrate, 50...100_000, "--min-bitrate", " kbit/s")
         try requireRange(maxBitrate, 50...100_000, "--max-bitrate", " kbit/s")
-        if let codec, VideoCodecKind(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
+        if let codec, VideoCodec(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
         if let minBitrate, let maxBitrate, minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let udpPort, !(0...65535).contains(udpPort) { throw ValidationError("--udp-port must be 0...65535") }
@@ -166,7 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let d = detectorArguments.detector { file.cameras[i].detector = d }
             file.cameras[i].detectorOptions = detectorArguments.apply(to: file.cameras[i].detectorOptions)
             if annotate { file.cameras[i].annotate = true }
-            if let codec { file.cameras[i].codec = VideoCodecKind(rawValue: codec) }
+            if let codec { file.cameras[i].codec = VideoCodec(rawValue: codec) }
             if let bitrate { file.cameras[i].bitrateKbps = bitrate }
         }
         var s = file.server
@@ -232,7 +235,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                     maxSize: server.maxSize).map { settings in
                 let recorded = config.cameras.filter { $0.record ?? true }.map { ($0.name, settings) }
                 return try ServerRecorder(hub: hub, settings: Dictionary(uniqueKeysWithValues: recorded),
-                                          codec: codec.flatMap(VideoCodecKind.init(rawValue:)) ?? .h264, logger: logger)
+                                          codec: codec.flatMap(VideoCodec.init(rawValue:)) ?? .h264, logger: logger)
             }
         } catch let error as MediaError {
             hub.stop()

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RTDKit
+import RTDCore
+import RTDMedia
+import RTDServer
+import RTDClient
 
 struct SignalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,7 +62,7 @@ struct SignalCommand: ParsableCommand {
     var stun: String?
 
     @Option(help: ArgumentHelp("Ask rtd serve for this codec: h264 or vp8 (default: the server's choice; not sent over WHEP).", valueName: "codec"))
-    var codec: VideoCodecKind?
+    var codec: VideoCodec?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the received video, not re-encoded, to this .mkv/.mp4/.webm file.", valueName: "file"))
     var output: String?
@@ -147,4 +150,4 @@ struct SignalCommand: ParsableCommand {
     }
 }
 
-extension VideoCodecKind: ExpressibleByArgument {}
+extension VideoCodec: ExpressibleByArgument {}

@@ -1,0 +1,215 @@
+import RTDCore
+/// Server-side answerer: ICE-lite, DTLS passive, send-only video plus optional data channel.
+
+public struct SDPAnswerConfig: Sendable {
+    public var iceUfrag: String
+    public var icePwd: String
+    /// Our certificate fingerprint (sha-256).
+    public var fingerprint: SDPFingerprint
+    public var candidates: [ICECandidate]
+    public var videoSSRC: UInt32
+    public var cname: String
+    public var streamID: String
+    public var trackID: String
+    /// Codecs we can send, most preferred first.
+    public var codecs: [VideoCodec]
+    /// When set, only this codec is acceptable.
+    public var forcedCodec: VideoCodec?
+    public var dataChannelsSupported: Bool
+    public var sctpPort: Int
+    public var maxMessageSize: Int
+    /// o= session id; random by default.
+    public var sessionID: UInt64
+
+    public init(iceUfrag: String, icePwd: String, fingerprint: SDPFingerprint, candidates: [ICECandidate],
+                videoSSRC: UInt32, cname: String, streamID: String = "rtd", trackID: String = "video",
+                codecs: [VideoCodec] = [.h264, .vp8], forcedCodec: VideoCodec? = nil,
+                dataChannelsSupported: Bool = true, sctpPort: Int = 5000, maxMessageSize: Int = 262_144,
+                sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) {
+        self.iceUfrag = iceUfrag
+        self.icePwd = icePwd
+        self.fingerprint = fingerprint
+        self.candidates = candidates
+        self.videoSSRC = videoSSRC
+        self.cname = cname
+        self.streamID = streamID
+        self.trackID = trackID
+        self.codecs = codecs
+        self.forcedCodec = forcedCodec
+        self.dataChannelsSupported = dataChannelsSupported
+        self.sctpPort = sctpPort
+        self.maxMessageSize = maxMessageSize
+        self.sessionID = sessionID
+    }
+}
+
+public enum SDPAnswerer {
+    /// Builds the answer to a browser's (or any JSEP peer's) offer. Throws `SDPNegotiationError`.
+    public static func makeAnswer(offer: SessionDescription, config: SDPAnswerConfig) throws(SDPNegotiationError)
+        -> (answer: SessionDescription, negotiated: NegotiatedSession) {
+        var sections: [MediaDescription] = []
+        var video: NegotiatedVideo?
+        var dataChannel: NegotiatedDataChannel?
+        var acceptedIndices: [Int] = []
+        var rejectedMids: [String] = []
+        let codecOrder = config.forcedCodec.map { [$0] } ?? config.codecs
+
+        for (index, offered) in offer.media.enumerated() {
+            var accepted: MediaDescription?
+            if !offered.isRejected {
+                if offered.isRTPVideo {
+                    accepted = try answerVideo(offered, offer: offer, config: config, codecOrder: codecOrder,
+                                               alreadyChosen: video != nil, result: &video)
+                } else if offered.isWebRTCDataChannel, config.dataChannelsSupported, dataChannel == nil {
+                    try checkTransport(offered, offer: offer)
+                    dataChannel = NegotiatedDataChannel(mid: offered.mid, remoteSCTPPort: offered.sctpPort ?? 5000,
+                                                        localSCTPPort: config.sctpPort,
+                                                        remoteMaxMessageSize: offered.maxMessageSize ?? 65_536)
+                    accepted = MediaDescription(media: offered.media, port: 0, proto: offered.proto,
+                                                formats: offered.formats,
+                                                attributes: [.sctpPort(config.sctpPort), .maxMessageSize(config.maxMessageSize)])
+                }
+            }
+            if var section = accepted {
+                addTransport(to: &section, mid: offered.mid, config: config)
+                sections.append(section)
+                acceptedIndices.append(index)
+            } else {
+                sections.append(rejected(offered, config: config))
+                if let mid = offered.mid { rejectedMids.append(mid) }
+            }
+        }
+
+        let acceptedMids = Set(acceptedIndices.compactMap { offer.media[$0].mid })
+        var sessionAttributes: [SDPAttribute] = [.iceLite]
+        var bundleMids: [String] = []
+        if let group = offer.bundleGroup {
+            bundleMids = group.mids.filter { acceptedMids.contains($0) }
+            if !bundleMids.isEmpty { sessionAttributes.append(.group(SDPGroup(semantics: "BUNDLE", mids: bundleMids))) }
+        }
+        sessionAttributes.append(.other(name: "msid-semantic", value: " WMS \(config.streamID)"))
+
+        // The transport in use is the one of the first bundled section (or the first accepted one).
+        let transportIndex = bundleMids.first.flatMap { mid in offer.media.firstIndex { $0.mid == mid } }
+            ?? acceptedIndices.first
+        guard let transportIndex else {
+            throw SDPNegotiationError.noAcceptableMedia(offered: offer.media.map { "\($0.media) \($0.proto)" })
+        }
+        let transport = offer.media[transportIndex]
+        // checkTransport already guaranteed these for every accepted section.
+        let negotiated = NegotiatedSession(
+            video: video, dataChannel: dataChannel,
+            remoteICEUfrag: offer.iceUfrag(for: transport) ?? "",
+            remoteICEPwd: offer.icePwd(for: transport) ?? "",
+            remoteICELite: offer.isICELite,
+            remoteFingerprints: offer.fingerprints(for: transport),
+            remoteSetup: offer.setup(for: transport) ?? .active,
+            localSetup: .passive,
+            remoteCandidates: transport.candidates,
+            remoteEndOfCandidates: transport.hasEndOfCandidates,
+            bundleMids: bundleMids, rejectedMids: rejectedMids)
+
+        let answer = SessionDescription(
+            origin: SDPOrigin(sessionID: String(config.sessionID)),
+            attributes: sessionAttributes, media: sections)
+        return (answer, negotiated)
+    }
+
+    private static func answerVideo(_ offered: MediaDescription, offer: SessionDescription, config: SDPAnswerConfig,
+                                    codecOrder: [VideoCodec], alreadyChosen: Bool,
+                                    result: inout NegotiatedVideo?) throws(SDPNegotiationError) -> MediaDescription? {
+        guard !alreadyChosen else { return nil }
+        let offeredDirection = offer.direction(for: offered)
+        let choice = codecOrder.lazy.compactMap { codec in
+            offered.acceptablePayloadTypes(for: codec).first.map { (codec, $0) }
+        }.first
+        guard let (codec, pt) = choice else {
+            // A section that wants our video but can't decode any of it is a hard error; one
+            // that doesn't want video is simply rejected.
+            if offeredDirection.receives {
+                throw SDPNegotiationError.noAcceptableCodec(mid: offered.mid, offered: offered.rtpMaps.map {
+                    "\($0.payloadType) \($0.encodingName)"
+                }, acceptable: codecOrder)
+            }
+            return nil
+        }
+        try checkTransport(offered, offer: offer)
+        guard offered.hasRTCPMux else { throw SDPNegotiationError.rtcpMuxRequired(mid: offered.mid) }
+
+        let sending = offeredDirection.receives
+        let direction: SDPDirection = sending ? .sendonly : .inactive
+        var attributes: [SDPAttribute] = []
+        let absSendTime = offered.extmapID(SDPExtmap.absSendTimeURI)
+        let transportCC = offered.extmapID(SDPExtmap.transportWideCCURI)
+        for extmap in offered.extmaps where extmap.uri == SDPExtmap.absSendTimeURI || extmap.uri == SDPExtmap.transportWideCCURI {
+            attributes.append(.extmap(SDPExtmap(id: extmap.id, uri: extmap.uri)))
+        }
+        attributes.append(.direction(direction))
+        if sending { attributes.append(.msid(SDPMediaStreamID(streamID: config.streamID, trackID: config.trackID))) }
+        attributes.append(.rtcpMux)
+        if offered.hasRTCPReducedSize { attributes.append(.rtcpReducedSize) }
+        attributes.append(.rtpmap(SDPRTPMap(payloadType: pt, encodingName: codec.rtp.encodingName, clockRate: codec.rtp.clockRate)))
+        let feedback = offered.rtcpFeedback(for: pt).filter(RTCPFeedbackSupport.isSupported)
+        var seen = Set<SDPRTCPFeedback>()
+        for line in feedback {
+            let normalized = SDPRTCPFeedback(format: String(pt), type: line.type, parameter: line.parameter)
+            if seen.insert(normalized).inserted { attributes.append(.rtcpFeedback(normalized)) }
+        }
+        let fmtp = offered.formatParameters(for: pt)
+        if let fmtp { attributes.append(.fmtp(fmtp)) }
+        if sending {
+            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: config.videoSSRC, name: "cname", value: config.cname)))
+            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: config.videoSSRC, name: "msid",
+                                                     value: "\(config.streamID) \(config.trackID)")))
+            result = NegotiatedVideo(
+                mid: offered.mid, codec: codec, payloadType: UInt8(pt), formatParameters: fmtp?.parameters,
+                localDirection: direction, feedback: RTCPFeedbackSupport(Array(seen)),
+                absSendTimeID: absSendTime, transportCCID: transportCC,
+                rtcpReducedSize: offered.hasRTCPReducedSize, remoteSSRCs: offered.ssrcs)
+        }
+        return MediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: [String(pt)],
+                                attributes: attributes)
+    }
+
+    /// ICE credentials, a fingerprint and a compatible DTLS role are needed for every section we accept.
+    private static func checkTransport(_ section: MediaDescription, offer: SessionDescription) throws(SDPNegotiationError) {
+        guard offer.iceUfrag(for: section) != nil else { throw SDPNegotiationError.missingICEUfrag(mid: section.mid) }
+        guard offer.icePwd(for: section) != nil else { throw SDPNegotiationError.missingICEPwd(mid: section.mid) }
+        guard !offer.fingerprints(for: section).isEmpty else { throw SDPNegotiationError.missingFingerprint(mid: section.mid) }
+        // RFC 8842: absent setup in an offer means actpass-compatible "active"; passive/holdconn
+        // would require us to be the DTLS client, which an ICE-lite server doesn't do.
+        let role = offer.setup(for: section) ?? .active
+        guard role == .actpass || role == .active else {
+            throw SDPNegotiationError.unsupportedSetupRole(mid: section.mid, role: role)
+        }
+    }
+
+    /// Port, connection, ICE, DTLS and candidate lines common to every accepted section.
+    private static func addTransport(to section: inout MediaDescription, mid: String?, config: SDPAnswerConfig) {
+        let defaultCandidate = config.candidates.first { $0.isUDP && !$0.isMDNS }
+        section.port = defaultCandidate?.port ?? 9
+        if let address = defaultCandidate?.address {
+            section.connection = SDPConnection(addressType: address.contains(":") ? "IP6" : "IP4", address: address)
+        } else {
+            section.connection = SDPConnection()
+        }
+        var transport: [SDPAttribute] = config.candidates.map { .candidate($0) }
+        transport.append(.endOfCandidates)
+        transport += [.iceUfrag(config.iceUfrag), .icePwd(config.icePwd), .fingerprint(config.fingerprint), .setup(.passive)]
+        if let mid { transport.append(.mid(mid)) }
+        section.attributes = transport + section.attributes
+    }
+
+    /// JSEP §5.3.1: a rejected section keeps media and proto, gets port 0 and mirrors the mid.
+    /// It still carries our ICE credentials and fingerprint: some peers (aiortc) refuse an answer
+    /// with any section lacking them, and browsers ignore them on a rejected section.
+    private static func rejected(_ offered: MediaDescription, config: SDPAnswerConfig) -> MediaDescription {
+        var attributes: [SDPAttribute] = [.iceUfrag(config.iceUfrag), .icePwd(config.icePwd),
+                                          .fingerprint(config.fingerprint), .setup(.passive)]
+        if let mid = offered.mid { attributes.append(.mid(mid)) }
+        if offered.proto.uppercased().contains("RTP") { attributes.append(.direction(.inactive)) }
+        return MediaDescription(media: offered.media, port: 0, proto: offered.proto,
+                                formats: Array(offered.formats.prefix(1)),
+                                connection: SDPConnection(), attributes: attributes)
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import Testing
+@testable import RTDWebRTC
+
+/// The server-side peer, driven without sockets: a real DTLS client (our own, in the client role)
+/// completes the handshake; SRTP contexts made from its exported keys read what the peer sends and
+/// write the RTCP feedback it reacts to.
+@Suite struct PeerConnectionTests {
+    struct Rig {
+        let peer: PeerConnection
+        let client: DTLSTransport
+        let srtpIn: SRTPContext
+        let srtcpOut: SRTPContext
+        let address = STUNAddress(ip: [127, 0, 0, 1], port: 40000)!
+        var keyframeRequests: Int { counter.keyframes }
+        var connects: Int { counter.connects }
+        let counter: Counter
+    }
+
+    final class Counter {
+        var keyframes = 0
+        var connects = 0
+        var estimates: [Int] = []
+    }
+
+    func makeRig(consentTimeout: Int64 = PeerConnection.defaultConsentTimeout) throws -> Rig {
+        let serverCert = try DTLSCertificate.generate(commonName: "server")
+        let clientCert = try DTLSCertificate.generate(commonName: "client")
+        let offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
+            iceUfrag: "cliU", icePwd: "clientpassword0123456789",
+            fingerprint: SDPFingerprint(hashFunction: "sha-256", value: clientCert.fingerprint.hex)))
+        let (_, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: SDPAnswerConfig(
+            iceUfrag: "srvU", icePwd: "serverpassword0123456789",
+            fingerprint: SDPFingerprint(hashFunction: "sha-256", value: serverCert.fingerprint.hex),
+            candidates: [], videoSSRC: 1234, cname: "test", forcedCodec: .vp8, dataChannelsSupported: false))
+        let peer = try PeerConnection(sessionID: "s1", negotiated: negotiated, localUfrag: "srvU",
+                                      localPassword: "serverpassword0123456789", certificate: serverCert, ssrc: 1234,
+                                      cname: "test", consentTimeout: consentTimeout, logger: Logger(label: "test"))
+        let counter = Counter()
+        peer.events.keyframeNeeded = { counter.keyframes += 1 }
+        peer.events.connected = { counter.connects += 1 }
+        peer.events.bitrateEstimate = { counter.estimates.append($0) }
+        peer.restartVideo(track: 1)
+        let client = try DTLSTransport(role: .client, certificate: clientCert, remoteFingerprint: serverCert.fingerprint)
+        // ICE first: a valid check picks the path.
+        let check = STUNMessage.iceBindingRequest(remoteUfrag: "srvU", localUfrag: "cliU", remotePassword: "serverpassword0123456789",
+                                                  priority: 100, controllingTiebreaker: 1, useCandidate: true)
+        let response = peer.receiveBindingRequest(check.message, from: STUNAddress(ip: [127, 0, 0, 1], port: 40000)!)
+        #expect(STUNMessage.checkIntegrity(response, password: "serverpassword0123456789") == .valid)
+        var toPeer = client.start()
+        for _ in 0..<10 where !toPeer.isEmpty {
+            var toClient: [[UInt8]] = []
+            for d in toPeer { toClient += peer.receiveDTLS(d) }
+            toPeer = []
+            for d in toClient { toPeer += client.feed(d).datagrams }
+        }
+        #expect(peer.state == .connected && client.state == .connected)
+        let keys = try #require(client.srtpKeys)
+        return Rig(peer: peer, client: client,
+                   srtpIn: try SRTPContext(profile: keys.profile, masterKey: keys.remote, direction: .inbound),
+                   srtcpOut: try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound),
+                   counter: counter)
+    }
+
+    /// One picture of `track`: its payload bytes are its sequence number (mod 256), its RTP
+    /// timestamp 3000 per sequence number.
+    func batch(_ seq: Int, key: Bool, packets: Int = 3, track: UInt64 = 1) -> RTPPacketBatch {
+        RTPPacketBatch(packets: (0..<packets).map { i in
+            RTPOutboundPacket(payloadType: 0, timestamp: 0, marker: i == packets - 1, payload: [UInt8](repeating: UInt8(truncatingIfNeeded: seq), count: 100 + i))
+        }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, picture: seq, track: track)
+    }
+
+    func rtcp(_ rig: Rig, _ packets: [RTCPPacket]) throws -> [[UInt8]] {
+        var bytes = RTCPPacket.serializeCompound(packets)
+        bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
+        try rig.srtcpOut.protectRTCP(&bytes)
+        return rig.peer.receiveRTCP(bytes)
+    }
+
+    @Test func sendsOnlyFromAKeyframeAndStampsItsOwnHeader() throws {
+        let rig = try makeRig()
+        #expect(rig.connects == 1)
+        #expect(rig.peer.send(batch(0, key: false)).isEmpty)
+        #expect(rig.keyframeRequests == 1)
+        let sent = rig.peer.send(batch(1, key: true))
+        #expect(sent.count == 3)
+        var seqs: [UInt16] = []
+        for var p in sent {
+            try rig.srtpIn.unprotect(&p)
+            let rtp = try RTPPacket.parse(p)
+            #expect(rtp.ssrc == 1234 && rtp.payloadType == rig.peer.video.payloadType && rtp.timestamp == 3000)
+            #expect(rtp.payload == [UInt8](repeating: 1, count: rtp.payload.count))
+            seqs.append(rtp.sequenceNumber)
+        }
+        #expect(seqs == [seqs[0], seqs[0] &+ 1, seqs[0] &+ 2])
+        // The same picture again (a join burst overlapping live delivery) is not sent twice.
+        #expect(rig.peer.send(batch(1, key: true)).isEmpty)
+        #expect(rig.peer.send(batch(2, key: false)).count == 3)
+    }
+
+    /// A camera switch under load: pictures of the old camera's track were already queued for
+    /// the peer when it switched, and arrive after the new track's keyframe (or before it). The
+    /// viewer's decoder must get the new track's keyframe and then only that track's pictures:
+    /// an old delta after it breaks the picture, and the old track's higher picture numbers
+    /// must not make the peer drop the new track's pictures as already sent.
+    @Test func aCameraSwitchSendsOnlyTheNewTracksPictures() throws {
+        let rig = try makeRig()
+        func sent(_ b: RTPPacketBatch) throws -> [UInt32] {
+            try rig.peer.send(b).map { p in
+                var p = p
+                try rig.srtpIn.unprotect(&p)
+                return try RTPPacket.parse(p).timestamp
+            }
+        }
+        #expect(try sent(batch(500, key: true)).count == 3)
+        #expect(try sent(batch(501, key: false)).count == 3)
+        let asked = rig.keyframeRequests
+        rig.peer.restartVideo(track: 2)
+        // The old track's next pictures, queued before the switch: neither its keyframe nor its
+        // deltas may start or continue the new stream.
+        #expect(try sent(batch(502, key: false)).isEmpty)
+        #expect(try sent(batch(503, key: true)).isEmpty)
+        #expect(rig.keyframeRequests == asked, "the old track's pictures ask nothing of the new one")
+        // The new track's delta before its keyframe asks for one at once.
+        #expect(try sent(batch(6, key: false, track: 2)).isEmpty)
+        #expect(rig.keyframeRequests == asked + 1)
+        // The viewer's clock goes on from the old track's last picture, not back to the new
+        // track's own (earlier) timestamps; records are stamped the same way.
+        let key = try sent(batch(7, key: true, track: 2))
+        #expect(key.count == 3 && Set(key).count == 1 && key[0] > 501 * 3000 && key[0] < 501 * 3000 + 90_000)
+        #expect(rig.peer.viewerTimestamp(8 * 3000) == key[0] &+ 3000)
+        #expect(try sent(batch(504, key: false)).isEmpty, "an old delta after the new keyframe")
+        #expect(try sent(batch(8, key: false, track: 2)) == Array(repeating: key[0] &+ 3000, count: 3))
+        #expect(try sent(batch(505, key: true)).isEmpty)
+        #expect(try sent(batch(9, key: false, track: 2)).count == 3)
+    }
+
+    @Test func nackResendsTheSameProtectedPackets() throws {
+        let rig = try makeRig()
+        let sent = rig.peer.send(batch(1, key: true))
+        var first = sent[1]
+        try rig.srtpIn.unprotect(&first)
+        let lost = try RTPPacket.parse(first).sequenceNumber
+        let resent = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [lost, lost &+ 500]))])
+        #expect(resent == [sent[1]])
+        #expect(rig.peer.stats.retransmissions == 1 && rig.peer.stats.nacks == 1)
+    }
+
+    /// A resend is the shared packet protected again: byte for byte the first send, also for a
+    /// packet far behind the newest (a lost keyframe's first packets, after hundreds more),
+    /// and nothing for one the history no longer holds.
+    @Test func nackResendsOldPacketsExactlyFromTheSharedHistory() throws {
+        let rig = try makeRig()
+        let first = rig.peer.send(batch(1, key: true))
+        var sent = first
+        for seq in 2...300 { sent += rig.peer.send(batch(seq, key: false)) }
+        #expect(sent.count == 900)
+        func sequence(_ p: [UInt8]) throws -> UInt16 {
+            var p = p
+            try rig.srtpIn.unprotect(&p)
+            return try RTPPacket.parse(p).sequenceNumber
+        }
+        let oldest = try sequence(first[0])
+        let resent = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest, oldest &+ 450]))])
+        #expect(resent == [first[0], sent[450]])
+        // 1024 later the slot holds another packet: nothing stale is sent.
+        for seq in 301...700 { _ = rig.peer.send(batch(seq, key: false)) }
+        #expect(try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest]))]).isEmpty)
+    }
+
+    @Test func pliAndFirAskForAKeyframeAndRembIsReported() throws {
+        let rig = try makeRig()
+        _ = rig.peer.send(batch(1, key: true))
+        let before = rig.keyframeRequests
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        #expect(rig.keyframeRequests == before + 1)
+        #expect(rig.peer.stats.pli == 1)
+        _ = try rtcp(rig, [.remb(RTCPREMB(senderSSRC: 1, bitrate: 800_000, ssrcs: [1234]))])
+        #expect(rig.counter.estimates.last == 800)
+    }
+
+    /// A PLI inside the ask interval (the keyframe just asked for was lost) is kept and made
+    /// when the interval ends, not dropped: the viewer would stay frozen until the next periodic
+    /// keyframe, since a receiver like aiortc's sends one PLI per loss.
+    @Test func aPLIRightAfterAnotherAskIsAnsweredWhenTheIntervalEnds() throws {
+        let rig = try makeRig()
+        _ = rig.peer.send(batch(1, key: true))
+        let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))
+        _ = try rtcp(rig, [pli])
+        let first = ContinuousClock.now
+        #expect(rig.keyframeRequests == 1)
+        _ = try rtcp(rig, [pli])
+        _ = rig.peer.tick()
+        #expect(rig.keyframeRequests == 1, "not before the interval ends")
+        while rig.keyframeRequests == 1, ContinuousClock.now - first < .seconds(5) {
+            _ = rig.peer.tick()
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(rig.keyframeRequests == 2)
+        #expect(ContinuousClock.now - first >= .milliseconds(PeerConnection.keyframeAskInterval / 1000 - 5))
+        // Nothing more is pending: further ticks ask for nothing.
+        for _ in 0..<5 { _ = rig.peer.tick() }
+        #expect(rig.keyframeRequests == 2)
+    }
+
+    /// A NACK for a packet the history no longer holds cannot be repaired: a keyframe is asked for.
+    @Test func aNackForAPacketNoLongerHeldAsksForAKeyframe() throws {
+        let rig = try makeRig()
+        var first = rig.peer.send(batch(1, key: true))[0]
+        try rig.srtpIn.unprotect(&first)
+        let oldest = try RTPPacket.parse(first).sequenceNumber
+        _ = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest]))])
+        #expect(rig.keyframeRequests == 0, "a packet still held is resent, no keyframe needed")
+        for seq in 2...400 { _ = rig.peer.send(batch(seq, key: false)) }
+        _ = try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 1234, lostSequenceNumbers: [oldest]))])
+        #expect(rig.keyframeRequests == 1)
+    }
+
+    @Test func forgedOrGarbledRTCPIsDropped() throws {
+        let rig = try makeRig()
+        _ = rig.peer.send(batch(1, key: true))
+        var plain = RTCPPacket.serializeCompound([.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        #expect(rig.peer.receiveRTCP(plain).isEmpty)
+        plain.reserveCapacity(plain.count + SRTPContext.maxTrailerLength)
+        try rig.srtcpOut.protectRTCP(&plain)
+        plain[plain.count - 3] ^= 0xFF
+        let before = rig.keyframeRequests
+        #expect(rig.peer.receiveRTCP(plain).isEmpty)
+        #expect(rig.peer.receiveRTCP([0x80, 0xC9, 0x00]).isEmpty)
+        #expect(rig.keyframeRequests == before)
+    }
+
+    /// Consent (RFC 7675) is kept by ICE checks or by RTCP that authenticates: some full-ICE
+    /// agents (libnice) stop checking once connected and send only RTCP. Forged RTCP keeps nothing.
+    @Test func authenticatedRTCPKeepsConsentForgedRTCPDoesNot() throws {
+        let rig = try makeRig(consentTimeout: 1_000_000)
+        let report = RTCPPacket.serializeCompound([.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        Thread.sleep(forTimeInterval: 0.6)
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        Thread.sleep(forTimeInterval: 0.6)
+        _ = rig.peer.tick()
+        #expect(rig.peer.state == .connected, "1.2 s after the last check, 0.6 s after authenticated RTCP")
+        #expect(rig.peer.receiveRTCP(report).isEmpty) // not protected: ignored
+        Thread.sleep(forTimeInterval: 0.6)
+        _ = rig.peer.tick()
+        guard case .closed(let reason) = rig.peer.state else {
+            Issue.record("still \(rig.peer.state) 1.2 s after the last authenticated RTCP"); return
+        }
+        #expect(reason.contains("consent expired"), "\(reason)")
+    }
+
+    @Test func closeSendsCloseNotify() throws {
+        let rig = try makeRig()
+        let out = rig.peer.close(reason: "bye")
+        #expect(!out.isEmpty)
+        for d in out { _ = rig.client.feed(d) }
+        #expect(rig.client.state == .closed)
+        #expect(rig.peer.send(batch(1, key: true)).isEmpty)
+    }
+}
