@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // `RTD_FUZZ=1` (scripts/fuzz) adds the libFuzzer executable and instruments the library targets with libFuzzer's
@@ -116,7 +116,10 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
             path: "Sources/RTDServer",
-            swiftSettings: fuzzFlags
+            // The viewer's HTML, CSS and JavaScript: compiled in by EmbedViewer, not sources of their own.
+            exclude: ["Web/page"],
+            swiftSettings: fuzzFlags,
+            plugins: ["EmbedViewer"]
         ),
         // `rtd signal`: a receive-only WebRTC peer (signaling client, ICE agent, jitter buffer, decode).
         .target(
@@ -128,6 +131,9 @@ let package = Package(
             path: "Sources/RTDClient",
             swiftSettings: fuzzFlags
         ),
+        // Turns the files under a target's Web/page into Swift at build time (see Plugins/EmbedViewer).
+        .executableTarget(name: "embed-viewer", path: "Plugins/EmbedViewerTool"),
+        .plugin(name: "EmbedViewer", capability: .buildTool(), dependencies: ["embed-viewer"], path: "Plugins/EmbedViewer"),
         .executableTarget(
             name: "rtd",
             dependencies: [

@@ -18,6 +18,8 @@ clients instead of the server. The aiortc client releases frames at the RTP mark
 Tests/e2e/peers.py) so its own buffering adds no frame interval to either server. A server that
 cannot keep up still gets its row: viewers that never connect or never see a frame count as 0 fps.
 --data-channel makes every viewer open rtd's channel, so both servers also run motion detection.
+A server named `rtd=PATH` is another rtd binary (an earlier build, say), run like `rtd`, so a
+change is measured before and after in one run: --servers rtd,rtd=/tmp/rtd-before.
 Usage: bench/serve.py [--servers rtd,aiortc,aiortc-ultrafast] [--viewers 1,4,16,32] [--sizes 1280x720]
                       [--seconds 6] [--decoding 2] [--codec h264] [--data-channel]"""
 import argparse
@@ -156,9 +158,10 @@ async def warm_up(base):
 def start(server, size, port):
     """(server pid, feeder pid or None, base URL, [processes to stop])."""
     kbps = "2500" if size != "640x480" else "1200"
-    if server == "rtd":
+    if server == "rtd" or server.startswith("rtd="):
+        binary = RTD if server == "rtd" else server[4:]
         # Debug logging: rtd logs each peer's join timeline (see join_timeline), a few lines per peer.
-        p = subprocess.Popen([RTD, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc:stamp",
+        p = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc:stamp",
                               "--size", size, "--fps", "30", "--codec", args.codec, "--bitrate", kbps, "--detector", "motion",
                               "--log-level", "debug"], stdout=subprocess.PIPE, stderr=LOG, text=True)
         p.stdout.readline()

@@ -17,7 +17,9 @@ public struct ReceivedVideoFrame: Sendable {
 
 /// The receiving peer, client side: controlling ICE agent, DTLS (either role, usually client
 /// against rtd serve), SRTP/SRTCP in, RTCP feedback out (receiver reports, NACK, PLI), a jitter
-/// buffer and depacketizer for the negotiated codec, and SCTP data channels.
+/// buffer and depacketizer for the negotiated codec, and SCTP data channels. Its RTCP is made by
+/// the receiving-side interceptors of RTDWebRTC (the jitter buffer's NACK generator, the receiver
+/// report generator) and the keyframe gate for PLI.
 ///
 /// Socket-free and confined to one thread: datagrams and ticks in, datagrams out. Data-channel
 /// events arrive on usrsctp's queue; the owner hands them back through `handle(_:)`.
@@ -55,21 +57,14 @@ public final class ClientPeer {
     public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
 
     private let dtls: DTLSTransport
-    private var srtpIn: SRTPContext?
-    private var srtcpOut: SRTPContext?
+    private var srtp: SRTPSession?
     private var jitter: JitterBuffer
     private var dataChannels: DataChannelTransport?
-    private let ssrc = UInt32.random(in: 1...UInt32.max)
+    private let ssrc: UInt32
     private var mediaSSRC: UInt32?
     private var keyframes = KeyframeGate()
-    private var lastReport: Int64 = 0
-    private var lastSenderReport: (ntp: NTPTimestamp, rtp: UInt32, at: Int64)?
+    private var reports: ReceiverReportGenerator
     private var dtlsPeer: STUNAddress?
-    private var reportBaseline = (expected: Int64(0), received: 0)
-    private var jitterEstimate = 0.0
-    private var lastTransit: Int64?
-    private var firstSequence: Int64?
-    private var highestSequence: Int64 = 0
     private let logger: Logger
 
     public init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
@@ -90,6 +85,8 @@ public final class ClientPeer {
         self.negotiated = negotiated
         self.video = video
         self.logger = logger
+        ssrc = UInt32.random(in: 1...UInt32.max)
+        reports = ReceiverReportGenerator(ssrc: ssrc)
         ice = ICEAgent(local: local, remote: ICEAgent.Credentials(ufrag: negotiated.remoteICEUfrag, password: negotiated.remoteICEPwd),
                        remoteCandidates: negotiated.remoteCandidates)
         jitter = JitterBuffer(isFrameStart: video.codec.rtp.certainlyStartsFrame)
@@ -142,20 +139,20 @@ public final class ClientPeer {
 
     private func checkDTLS(now: Int64) -> [ICEAgent.Outgoing] {
         switch dtls.state {
-        case .connected where srtpIn == nil:
-            guard let keys = dtls.srtpKeys else {
+        case .connected where srtp == nil:
+            let session: SRTPSession
+            do {
+                session = try SRTPSession(dtls: dtls)
+            } catch .noProfileNegotiated {
                 fail(.dtlsFailed, "DTLS connected but the server negotiated no SRTP profile")
                 return []
-            }
-            do {
-                srtpIn = try SRTPContext(keys: keys, direction: .inbound)
-                srtcpOut = try SRTPContext(keys: keys, direction: .outbound)
             } catch {
-                fail(.dtlsFailed, "SRTP setup failed: \(error)")
+                fail(.dtlsFailed, "\(error)")
                 return []
             }
+            srtp = session
             stats.connectedAt = now
-            logger.debug("DTLS connected (\(keys.profile)) \((now - (ice.startedAt ?? now)) / 1000) ms after the first check")
+            logger.debug("DTLS connected (\(session.profile)) \((now - (ice.startedAt ?? now)) / 1000) ms after the first check")
             events.append(.connected)
             startDataChannels()
             return []
@@ -176,10 +173,10 @@ public final class ClientPeer {
     // MARK: RTP
 
     private func receiveRTP(_ datagram: [UInt8], now: Int64) {
-        guard let srtpIn else { return }
+        guard let srtp else { return }
         var bytes = datagram
         do {
-            try srtpIn.unprotect(&bytes)
+            try srtp.inbound.unprotect(&bytes)
         } catch {
             stats.srtpErrors += 1
             return
@@ -190,23 +187,9 @@ public final class ClientPeer {
         if stats.firstPacketAt == nil { stats.firstPacketAt = now }
         stats.packets += 1
         stats.payloadBytes += packet.payload.count
-        updateJitter(packet, now: now)
+        reports.received(packet, now: now)
         guard jitter.insert(packet, now: now) == .stored else { return }
         for frame in jitter.popFrames(now: now) { deliver(frame, now: now) }
-    }
-
-    /// RFC 3550 §6.4.1 interarrival jitter, in RTP units, and the highest sequence for reports.
-    private func updateJitter(_ packet: RTPPacket, now: Int64) {
-        let arrival = now * 9 / 100
-        let transit = arrival - Int64(packet.timestamp)
-        if let last = lastTransit {
-            let d = Double(abs((transit - last) % (1 << 32)))
-            if d < 90_000 { jitterEstimate += (d - jitterEstimate) / 16 }
-        }
-        lastTransit = transit
-        let seq = jitter.extend(packet.sequenceNumber)
-        if firstSequence == nil { firstSequence = seq; highestSequence = seq }
-        highestSequence = max(highestSequence, seq)
     }
 
     private func deliver(_ frame: JitterBuffer.Frame, now: Int64) {
@@ -227,14 +210,7 @@ public final class ClientPeer {
         if stats.firstFrameAt == nil { stats.firstFrameAt = now }
         events.append(.frame(ReceivedVideoFrame(data: assembled.data, isKeyframe: assembled.isKeyframe,
                                                 rtpTimestamp: frame.timestamp, arrivedAt: now,
-                                                senderTime: senderTime(rtp: frame.timestamp))))
-    }
-
-    /// Maps an RTP timestamp to the sender's wall clock through its last sender report.
-    private func senderTime(rtp: UInt32) -> Int64? {
-        guard let sr = lastSenderReport else { return nil }
-        let unix = (sr.ntp.ntpSeconds - NTPTimestamp.unixToNTPOffset) * 1e6
-        return Int64(unix) + Int64(Int32(bitPattern: rtp &- sr.rtp)) * 100 / 9
+                                                senderTime: reports.senderTime(rtp: frame.timestamp))))
     }
 
     /// The decoder lost its reference (it fell behind or hit a corrupt frame): start again at a keyframe.
@@ -243,10 +219,10 @@ public final class ClientPeer {
     // MARK: RTCP
 
     private func receiveRTCP(_ datagram: [UInt8], now: Int64) {
-        guard let srtpIn else { return }
+        guard let srtp else { return }
         var bytes = datagram
         do {
-            try srtpIn.unprotectRTCP(&bytes)
+            try srtp.inbound.unprotectRTCP(&bytes)
         } catch {
             stats.srtpErrors += 1
             return
@@ -255,46 +231,13 @@ public final class ClientPeer {
         for packet in packets {
             switch packet {
             case .senderReport(let sr) where mediaSSRC == nil || sr.ssrc == mediaSSRC:
-                lastSenderReport = (sr.ntpTimestamp, sr.rtpTimestamp, now)
+                reports.receivedSenderReport(sr, now: now)
             case .goodbye(let bye) where mediaSSRC.map(bye.ssrcs.contains) ?? false:
                 fail(.unreachable, "the server ended the stream (RTCP BYE\(bye.reason.map { ": \($0)" } ?? ""))")
             default:
                 break
             }
         }
-    }
-
-    private func sendRTCP(_ packets: [RTCPPacket]) -> [ICEAgent.Outgoing] {
-        guard let srtcpOut else { return [] }
-        var bytes = RTCPPacket.serializeCompound([.receiverReport(receiverReport(now: SystemClock.monotonicMicros()))] + packets)
-        bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
-        do {
-            try srtcpOut.protectRTCP(&bytes)
-        } catch {
-            return []
-        }
-        return toPeer([bytes])
-    }
-
-    private func receiverReport(now: Int64) -> RTCPReceiverReport {
-        guard let media = mediaSSRC, let first = firstSequence else { return RTCPReceiverReport(ssrc: ssrc) }
-        let expected = highestSequence - first + 1
-        let received = stats.packets
-        let expectedInterval = expected - reportBaseline.expected
-        let receivedInterval = received - reportBaseline.received
-        let lostInterval = max(0, expectedInterval - Int64(receivedInterval))
-        reportBaseline = (expected, received)
-        let fraction = expectedInterval > 0 ? UInt8(min(255, lostInterval * 256 / expectedInterval)) : 0
-        var lsr: UInt32 = 0, dlsr: UInt32 = 0
-        if let sr = lastSenderReport {
-            lsr = sr.ntp.middle32
-            dlsr = UInt32(clamping: (now - sr.at) * 65_536 / 1_000_000)
-        }
-        let block = RTCPReportBlock(ssrc: media, fractionLost: fraction,
-                                    cumulativeLost: Int32(clamping: max(0, expected - Int64(received))),
-                                    extendedHighestSequence: UInt32(truncatingIfNeeded: highestSequence),
-                                    jitter: UInt32(jitterEstimate), lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
-        return RTCPReceiverReport(ssrc: ssrc, reports: [block])
     }
 
     // MARK: Timers
@@ -305,7 +248,7 @@ public final class ClientPeer {
             out += toPeer(dtls.handleTimeout())
             out += checkDTLS(now: now)
         }
-        guard srtcpOut != nil else { return out }
+        guard let srtp else { return out }
         for frame in jitter.popFrames(now: now) { deliver(frame, now: now) }
         stats.jitter = jitter.stats
         var feedback: [RTCPPacket] = []
@@ -321,9 +264,10 @@ public final class ClientPeer {
             stats.plisSent += 1
             feedback.append(.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: ssrc, mediaSSRC: media)))
         }
-        if !feedback.isEmpty || now - lastReport >= 1_000_000 {
-            lastReport = now
-            out += sendRTCP(feedback)
+        // A compound packet starts with a report (RFC 3550 §6.1), so feedback brings one forward.
+        if let report = reports.report(now: now, force: !feedback.isEmpty),
+           let bytes = srtp.protect(rtcp: [.receiverReport(report)] + feedback) {
+            out += toPeer([bytes])
         }
         return out
     }

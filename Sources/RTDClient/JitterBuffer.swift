@@ -3,7 +3,7 @@ import RTDMedia
 /// Receive-side RTP reordering for one video stream: puts packets back in sequence order, hands
 /// out whole frames (a run of packets from a frame start to the marker bit), lists the holes to
 /// NACK, and gives up on a hole that retransmission did not fill in time, so the caller asks for
-/// a keyframe (PLI) instead of waiting forever.
+/// a keyframe (PLI) instead of waiting forever. Its holes are the log of a `NACKGenerator`.
 ///
 /// Pure: no clock, no sockets; every call takes `now` in microseconds.
 public struct JitterBuffer: Sendable {
@@ -50,18 +50,12 @@ public struct JitterBuffer: Sendable {
         public var framesDropped = 0
     }
 
-    private struct Hole {
-        var since: Int64
-        var lastNack = Int64.min / 2
-        var nacks = 0
-    }
-
     public let configuration: Configuration
     /// Tells whether a payload certainly begins a frame (VP8 S=1 PartID=0; H.264 an SPS or STAP-A),
     /// used to resume after a hole whose frame boundary was lost with it.
     private let isFrameStart: @Sendable ([UInt8]) -> Bool
     private var packets: [Int64: RTPPacket] = [:]
-    private var holes: [Int64: Hole] = [:]
+    private var holes: NACKGenerator
     /// Extended sequence number of the first packet not yet handed out.
     private var next: Int64?
     private var highest: Int64 = 0
@@ -71,13 +65,17 @@ public struct JitterBuffer: Sendable {
     public init(configuration: Configuration = Configuration(), isFrameStart: @escaping @Sendable ([UInt8]) -> Bool) {
         self.configuration = configuration
         self.isFrameStart = isFrameStart
+        var nack = NACKGenerator.Configuration()
+        nack.maxRetries = configuration.maxNackRetries
+        nack.minInterval = configuration.minNackInterval
+        holes = NACKGenerator(configuration: nack)
     }
 
-    /// The packet's 16-bit sequence number unwrapped next to the highest one seen.
-    func extend(_ sequence: UInt16) -> Int64 {
+    /// The packet's 16-bit sequence number unwrapped next to the highest one seen; the first
+    /// starts a cycle up, so one just after the wrap has room below it.
+    private func extend(_ sequence: UInt16) -> Int64 {
         guard next != nil else { return Int64(sequence) + 65_536 }
-        let delta = Int64(Int16(bitPattern: sequence &- UInt16(truncatingIfNeeded: highest)))
-        return highest + delta
+        return RTPSequence.extend(sequence, near: highest)
     }
 
     public mutating func insert(_ packet: RTPPacket, now: Int64) -> InsertResult {
@@ -105,13 +103,9 @@ public struct JitterBuffer: Sendable {
                 reset(at: seq, packet: packet)
                 return .stored
             }
-            var missing = highest + 1
-            while missing < seq {
-                holes[missing] = Hole(since: now)
-                missing += 1
-            }
+            holes.markMissing(highest + 1..<seq, now: now)
             highest = seq
-        } else if let hole = holes.removeValue(forKey: seq), hole.nacks > 0 {
+        } else if holes.received(seq) {
             stats.recovered += 1
         }
         return .stored
@@ -120,7 +114,7 @@ public struct JitterBuffer: Sendable {
     private mutating func reset(at seq: Int64, packet: RTPPacket) {
         stats.lost += packets.count - 1
         packets = [seq: packet]
-        holes = [:]
+        holes.forgetAll()
         next = seq
         highest = seq
         lossPending = true
@@ -137,7 +131,7 @@ public struct JitterBuffer: Sendable {
             }
             guard let start = next, start <= highest else { break }
             let firstHole = (start...highest).first { packets[$0] == nil }
-            let overdue = firstHole.flatMap { holes[$0] }.map { now - $0.since > configuration.maxHoleWait } ?? false
+            let overdue = firstHole.flatMap { holes.missingSince($0) }.map { now - $0 > configuration.maxHoleWait } ?? false
             guard overdue || packets.count > configuration.capacity else { break }
             skipBrokenFrame(from: start)
         }
@@ -187,9 +181,9 @@ public struct JitterBuffer: Sendable {
         var s = start
         while s < end {
             if packets.removeValue(forKey: s) == nil { stats.lost += 1 }
-            holes.removeValue(forKey: s)
             s += 1
         }
+        holes.forget(start..<end)
         stats.framesDropped += 1
         next = end
         lossPending = true
@@ -197,15 +191,9 @@ public struct JitterBuffer: Sendable {
 
     /// Sequence numbers to NACK now: holes not asked for within `interval` and not asked too often.
     public mutating func nackList(now: Int64, interval: Int64) -> [UInt16] {
-        let wait = max(interval, configuration.minNackInterval)
-        var due: [Int64] = []
-        for (seq, hole) in holes where hole.nacks < configuration.maxNackRetries && now - hole.lastNack >= wait {
-            holes[seq]?.lastNack = now
-            holes[seq]?.nacks += 1
-            due.append(seq)
-        }
+        let due = holes.due(now: now, interval: interval)
         stats.nacked += due.count
-        return due.sorted().map { UInt16(truncatingIfNeeded: $0) }
+        return due.map { UInt16(truncatingIfNeeded: $0) }
     }
 
     /// Packets currently held.

@@ -27,7 +27,7 @@ public struct ServeRequestContext: RequestContext, RemoteAddressRequestContext, 
 /// Pure decisions about access, so each rule is testable without a server.
 public enum AccessPolicy {
     /// Assets with no data in them; the page that loads them carries the token itself.
-    static let publicPaths: Set<String> = ["/favicon.ico", "/viewer.js", "/viewer.css"]
+    static let publicPaths = Set(["/favicon.ico"] + ViewerAssets.publicPaths)
 
     /// The token from `Authorization: Bearer T` or, for the page and the WebSocket (browsers
     /// cannot set headers there), `?token=T`.

@@ -119,17 +119,12 @@ public struct HTTPServer {
                                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
             }
         }
-        router.get("/") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: ViewerPage.html)))
-        }
-        router.get("/viewer.js") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: ViewerScript.js)))
-        }
-        router.get("/viewer.css") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: ViewerStyle.css)))
+        // The viewer: the page at "/", its stylesheet and JavaScript modules beside it.
+        for file in ViewerAssets.files {
+            router.get(RouterPath(file.path)) { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: file.contentType, .cacheControl: "no-store"],
+                         body: .init(byteBuffer: ByteBuffer(string: file.text)))
+            }
         }
         router.get("/favicon.ico") { _, _ -> Response in Response(status: .noContent) }
 

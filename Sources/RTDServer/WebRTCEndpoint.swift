@@ -499,18 +499,21 @@ public final class WebRTCEndpoint: @unchecked Sendable { // the mutable state is
 
     fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         var buffer = envelope.data
-        guard let bytes = buffer.readBytes(length: buffer.readableBytes), let first = bytes.first else { return }
+        // Classified where it lies; DTLS is fed to OpenSSL from NIO's buffer. STUN and SRTCP are
+        // read into the one array they are parsed (and, for SRTCP, decrypted) in.
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
         let from = envelope.remoteAddress
         switch first {
         case 0...3:
-            handleSTUN(bytes, from: from)
+            handleSTUN(buffer.readBytes(length: buffer.readableBytes) ?? [], from: from)
         case 20...63:
             guard let entry = byAddress[from] else { return }
-            send(entry.peer.receiveDTLS(bytes), to: from)
+            send(buffer.withUnsafeReadableBytes { entry.peer.receiveDTLS($0) }, to: from)
         case 128...191:
             guard let entry = byAddress[from] else { return }
             // Only RTCP is expected from a receive-only viewer (payload type 192-223 per RFC 5761).
-            if bytes.count >= 2, (192...223).contains(bytes[1]) {
+            if let type = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self), (192...223).contains(type),
+               let bytes = buffer.readBytes(length: buffer.readableBytes) {
                 send(entry.peer.receiveRTCP(bytes), to: from)
             }
         default:

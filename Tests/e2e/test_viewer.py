@@ -7,6 +7,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -390,9 +391,22 @@ def test_page_without_a_server_shows_the_labelled_offline_demo(rtd, tmp_path):
     port = free_port()
     p = start(rtd, port)
     try:
-        for name, path in [("index.html", "/"), ("viewer.js", "/viewer.js"), ("viewer.css", "/viewer.css")]:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
-                (tmp_path / name).write_bytes(r.read())
+        # Every file the page loads: its stylesheet and scripts, and the modules they import.
+        todo, fetched = ["index.html"], set()
+        while todo:
+            name = todo.pop()
+            if name in fetched:
+                continue
+            fetched.add(name)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/{'' if name == 'index.html' else name}", timeout=5) as r:
+                body = r.read()
+                kind = {"html": "text/html", "css": "text/css", "js": "text/javascript"}[name.rsplit(".", 1)[1]]
+                assert r.headers["Content-Type"] == kind + "; charset=utf-8" and r.headers["Cache-Control"] == "no-store"
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_bytes(body)
+            refs = re.findall(r'(?:src|href)="([^"]+)"' if name.endswith(".html") else r'from "([^"]+)"', body.decode())
+            todo += [os.path.normpath(os.path.join(os.path.dirname(name), ref)) for ref in refs]
+        assert {"viewer.js", "viewer.css", "viewer/sync.js"} <= fetched, fetched
     finally:
         stop(p)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))

@@ -2,9 +2,6 @@ import Foundation
 import Logging
 import RTDCore
 
-/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
-/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
-/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 /// Why a PeerConnection cannot be made from a negotiated session.
 public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The offer lacks something this peer needs, or names something it cannot use.
@@ -17,6 +14,13 @@ public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
+/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
+/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
+/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
+///
+/// Its RTCP behaviour is composed of the pure pieces in Interceptors (NACK responder, keyframe
+/// requester, sender reports, receiver estimate); the clock is read once per input, here, and
+/// passed to them.
 public final class PeerConnection {
     public enum State: Equatable, Sendable {
         case new, connecting, connected
@@ -51,8 +55,7 @@ public final class PeerConnection {
     public private(set) var stats = Stats()
 
     private let dtls: DTLSTransport
-    private var srtp: SRTPContext?
-    private var srtcpIn: SRTPContext?
+    private var srtp: SRTPSession?
     /// Where data-channel events go, on `dataChannelExecutor`; the owner hands them back
     /// through `handle(_:)`.
     public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
@@ -72,14 +75,11 @@ public final class PeerConnection {
     private var timestampOffset: UInt32 = 0
     private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
     private var transportSequence: UInt16 = 0
-    private var history = RetransmissionHistory(capacity: 1024)
     private var lastConsent: Int64
-    private var lastSenderReport: Int64 = 0
-    private var lastRTP: (timestamp: UInt32, at: Int64)?
-    private var lastKeyframeAsk: Int64 = 0
-    private var keyframeAskPending = false
-    static let keyframeAskInterval: Int64 = 300_000
-    private var lossEstimate = LossBasedEstimate()
+    private var nacks: NACKResponder
+    private var keyframes = KeyframeRequester()
+    private var senderReports: SenderReportGenerator
+    private var estimator: ReceiverEstimator
     private let logger: Logger
     private let created: Int64
 
@@ -104,7 +104,6 @@ public final class PeerConnection {
     /// A peer that never completes ICE+DTLS, or stops sending consent checks and RTCP, is dropped (RFC 7675).
     public static let defaultConsentTimeout: Int64 = 30_000_000
     private let consentTimeout: Int64
-    static let senderReportInterval: Int64 = 1_000_000
 
     public init(sessionID: String, negotiated: NegotiatedSession, localUfrag: String, localPassword: String,
                 certificate: DTLSCertificate, ssrc: UInt32, cname: String,
@@ -129,6 +128,9 @@ public final class PeerConnection {
         self.ssrc = ssrc
         self.cname = cname
         self.logger = logger
+        nacks = NACKResponder(mediaSSRC: ssrc)
+        senderReports = SenderReportGenerator(ssrc: ssrc, cname: cname)
+        estimator = ReceiverEstimator(mediaSSRC: ssrc)
         created = SystemClock.monotonicMicros()
         lastConsent = created
     }
@@ -143,14 +145,15 @@ public final class PeerConnection {
 
     /// A connectivity check that already passed integrity: answer it and remember the address.
     public func receiveBindingRequest(_ request: STUNMessage, from address: STUNAddress) -> [UInt8] {
-        lastConsent = SystemClock.monotonicMicros()
+        let now = SystemClock.monotonicMicros()
+        lastConsent = now
         if remoteAddress != address {
             // ICE-lite: the controlling agent's latest valid check decides where media goes.
             if remoteAddress != nil { logger.debug("\(sessionID): path moved to \(address)") }
             remoteAddress = address
         }
         if state == .new {
-            logger.debug("\(sessionID): first ICE check \((SystemClock.monotonicMicros() - created) / 1000) ms after the offer")
+            logger.debug("\(sessionID): first ICE check \((now - created) / 1000) ms after the offer")
             set(.connecting)
         }
         return STUNMessage.bindingSuccessResponse(to: request, mappedAddress: address, password: localPassword)
@@ -159,8 +162,13 @@ public final class PeerConnection {
     // MARK: DTLS
 
     public func receiveDTLS(_ datagram: [UInt8]) -> [[UInt8]] {
+        datagram.withUnsafeBytes { receiveDTLS($0) }
+    }
+
+    /// A DTLS datagram read where it lies (e.g. a NIO buffer's readable bytes); not retained.
+    public func receiveDTLS(_ datagram: UnsafeRawBufferPointer) -> [[UInt8]] {
         let out = dtls.feed(datagram)
-        checkDTLS()
+        checkDTLS(now: SystemClock.monotonicMicros())
         for data in out.applicationData { dataChannels?.receive(data) }
         return out.datagrams
     }
@@ -238,26 +246,26 @@ public final class PeerConnection {
         // The new track numbers its pictures from its own start.
         lastBatch = Int.min
         // The new stream's first delta asks for its keyframe at once, not after the old one's limit.
-        lastKeyframeAsk = 0
+        keyframes.restart()
     }
 
-    private func checkDTLS() {
+    private func checkDTLS(now: Int64) {
         switch dtls.state {
         case .connected where srtp == nil:
-            guard let keys = dtls.srtpKeys else {
+            let session: SRTPSession
+            do {
+                // Resends are protected again under their first index, as far back as the history holds.
+                session = try SRTPSession(dtls: dtls, retransmissionWindow: nacks.history.capacity)
+            } catch .noProfileNegotiated {
                 close(reason: "the peer negotiated no SRTP profile")
                 return
-            }
-            do {
-                srtp = try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound,
-                                       allowRepeatTransmit: true, replayWindow: history.capacity)
-                srtcpIn = try SRTPContext(profile: keys.profile, masterKey: keys.remote, direction: .inbound)
             } catch {
-                close(reason: "SRTP setup failed: \(error)")
+                close(reason: "\(error)")
                 return
             }
-            stats.connectedAfterMicros = SystemClock.monotonicMicros() - created
-            logger.debug("\(sessionID): DTLS connected \((stats.connectedAfterMicros ?? 0) / 1000) ms after the offer (\(keys.profile))")
+            srtp = session
+            stats.connectedAfterMicros = now - created
+            logger.debug("\(sessionID): DTLS connected \((stats.connectedAfterMicros ?? 0) / 1000) ms after the offer (\(session.profile))")
             set(.connected)
             startDataChannels()
             events.connected()
@@ -290,11 +298,11 @@ public final class PeerConnection {
         let now = SystemClock.monotonicMicros()
         if waitingForKeyframe {
             guard batch.isKeyframe else {
-                askKeyframe()
+                askKeyframe(now: now)
                 return
             }
             waitingForKeyframe = false
-            if let last = lastRTP {
+            if let last = senderReports.lastPicture {
                 // The new track goes on from the last picture sent, as much later as it really is.
                 let elapsed = UInt32(clamping: max(1, (now - last.at) * 9 / 100))
                 timestampOffset = (last.timestamp &+ elapsed) &- batch.rtpTimestamp
@@ -304,19 +312,23 @@ public final class PeerConnection {
         }
         let absSendTime = AbsSendTime.value(seconds: Double(SystemClock.nowMicros()) / 1e6)
         let timestamp = batch.rtpTimestamp &+ timestampOffset
+        var packets = 0
+        var octets = 0
         for packet in batch.packets {
             let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: timestamp,
                                                     absSendTime: absSendTime, transportSequence: transportSequence)
-            guard let length = protect(entry, with: srtp, to: &writer) else { continue }
-            history.store(entry)
-            stats.packetsSent += 1
-            stats.bytesSent += length
+            guard let length = protect(entry, with: srtp.outbound, to: &writer) else { continue }
+            nacks.sent(entry)
+            packets += 1
+            octets += length
             sequence &+= 1
             transportSequence &+= 1
         }
+        stats.packetsSent += packets
+        stats.bytesSent += octets
         stats.framesSent += 1
         lastBatch = batch.picture
-        lastRTP = (timestamp, now)
+        senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now)
     }
 
     /// The RTP timestamp this viewer sees for a picture its current track stamped `trackTimestamp`
@@ -356,29 +368,25 @@ public final class PeerConnection {
         }
     }
 
-    /// Asks the encoder for a keyframe at most every `keyframeAskInterval` (a peer waiting for
-    /// one would otherwise ask at every delta frame). An ask inside the interval is kept, not
-    /// dropped, and `tick()` makes it when the interval ends: a PLI for a keyframe that was lost
-    /// right after an earlier ask must still be answered, or the viewer stays frozen until the
-    /// next periodic keyframe (a receiver like aiortc's asks only once per loss).
-    private func askKeyframe() {
-        let now = SystemClock.monotonicMicros()
-        if now - lastKeyframeAsk >= Self.keyframeAskInterval {
-            lastKeyframeAsk = now
-            keyframeAskPending = false
-            events.keyframeNeeded()
-        } else {
-            keyframeAskPending = true
-        }
+    /// Asks the encoder for a keyframe now, or when `tick` finds the kept ask due (`KeyframeRequester`).
+    private func askKeyframe(now: Int64) {
+        if keyframes.request(now: now) { events.keyframeNeeded() }
     }
 
     // MARK: RTCP in
 
-    public func receiveRTCP(_ datagram: [UInt8]) -> [[UInt8]] {
-        guard let srtcpIn else { return [] }
+    /// An SRTCP datagram, decrypted in the array it came in (taken, not copied).
+    public func receiveRTCP(_ datagram: consuming [UInt8]) -> [[UInt8]] {
+        receiveRTCP(datagram, now: SystemClock.monotonicMicros(), wallClock: NTPTimestamp(date: Date()))
+    }
+
+    /// `now` is monotonic µs; `wallClock` is when it arrived by the clock sender reports carry,
+    /// which the viewer's LSR/DLSR refer to.
+    func receiveRTCP(_ datagram: consuming [UInt8], now: Int64, wallClock: NTPTimestamp) -> [[UInt8]] {
+        guard let srtp else { return [] }
         var bytes = datagram
         do {
-            try srtcpIn.unprotectRTCP(&bytes)
+            try srtp.inbound.unprotectRTCP(&bytes)
         } catch {
             logger.debug("\(sessionID): dropped SRTCP: \(error)")
             return []
@@ -386,7 +394,7 @@ public final class PeerConnection {
         // Authenticated RTCP proves the viewer still wants the stream as well as a consent check
         // does. Some full-ICE agents (libnice, so GStreamer's webrtcbin) send only keepalive
         // indications once a pair is nominated, and RTCP is all we hear from them.
-        lastConsent = SystemClock.monotonicMicros()
+        lastConsent = now
         let packets: [RTCPPacket]
         do {
             packets = try RTCPPacket.parseCompound(bytes)
@@ -398,40 +406,30 @@ public final class PeerConnection {
         for packet in packets {
             switch packet {
             case .receiverReport(let rr):
-                readReports(rr.reports)
+                readReports(rr.reports, now: now, wallClock: wallClock)
             case .senderReport(let sr):
-                readReports(sr.reports)
-            case .nack(let nack) where nack.mediaSSRC == ssrc:
+                readReports(sr.reports, now: now, wallClock: wallClock)
+            case .nack(let nack):
+                guard let response = nacks.respond(to: nack) else { break }
                 stats.nacks += 1
-                guard let srtp else { break }
-                var unavailable = false
-                for seq in nack.lostSequenceNumbers {
-                    if let entry = history.entry(sequence: seq), let p = protect(entry, with: srtp) {
-                        out.append(p)
-                        stats.retransmissions += 1
-                    } else {
-                        unavailable = true
-                    }
+                for entry in response.resend {
+                    guard let bytes = protect(entry, with: srtp.outbound) else { continue }
+                    out.append(bytes)
+                    stats.retransmissions += 1
                 }
-                // A packet the history no longer holds cannot be repaired: the viewer's picture
-                // is broken until a keyframe, so it gets one now rather than when it gives up.
-                if unavailable { askKeyframe() }
+                if response.unrepairable { askKeyframe(now: now) }
             case .pictureLossIndication:
                 stats.pli += 1
-                askKeyframe()
+                askKeyframe(now: now)
             case .fullIntraRequest:
                 stats.fir += 1
-                askKeyframe()
+                askKeyframe(now: now)
             case .remb(let remb):
-                let kbps = Int(remb.bitrate / 1000)
+                let kbps = estimator.receive(remb)
                 stats.rembKbps = kbps
                 events.bitrateEstimate(kbps)
-            case .transportFeedback(let fb):
-                let results = fb.packets
-                let lost = results.filter { $0.receiveDelta == nil }.count
-                if let kbps = lossEstimate.update(lossFraction: results.isEmpty ? 0 : Double(lost) / Double(results.count)) {
-                    events.bitrateEstimate(kbps)
-                }
+            case .transportFeedback(let feedback):
+                if let kbps = estimator.receive(feedback, now: now) { events.bitrateEstimate(kbps) }
             default:
                 break
             }
@@ -439,40 +437,39 @@ public final class PeerConnection {
         return out
     }
 
-    private func readReports(_ blocks: [RTCPReportBlock]) {
-        for block in blocks where block.ssrc == ssrc {
-            stats.fractionLost = Double(block.fractionLost) / 256
-            stats.jitter = block.jitter
-            if let rtt = block.roundTripTime(arrival: NTPTimestamp(date: Date())) { stats.rttMillis = rtt * 1000 }
-            if let kbps = lossEstimate.update(lossFraction: stats.fractionLost) { events.bitrateEstimate(kbps) }
+    private func readReports(_ blocks: [RTCPReportBlock], now: Int64, wallClock: NTPTimestamp) {
+        let estimates = estimator.receive(reports: blocks, now: now, arrival: wallClock)
+        if blocks.contains(where: { $0.ssrc == ssrc }) {
+            stats.fractionLost = estimator.fractionLost
+            stats.jitter = estimator.jitter
+            if let rtt = estimator.roundTripTime { stats.rttMillis = rtt * 1000 }
         }
+        for kbps in estimates { events.bitrateEstimate(kbps) }
     }
 
     // MARK: Timers
 
-    /// Called every few tens of milliseconds: DTLS retransmissions, sender reports, consent.
+    /// Called every few tens of milliseconds: DTLS retransmissions, sender reports, consent,
+    /// a kept keyframe ask.
     public func tick() -> [[UInt8]] {
-        let now = SystemClock.monotonicMicros()
+        tick(now: SystemClock.monotonicMicros(), wallClock: NTPTimestamp(date: Date()))
+    }
+
+    func tick(now: Int64, wallClock: NTPTimestamp) -> [[UInt8]] {
         if case .closed = state { return [] }
         if now - lastConsent > consentTimeout {
             close(reason: state == .connected ? "consent expired (no ICE check or RTCP for \(consentTimeout / 1_000_000) s)" : "never connected")
             return []
         }
         var out: [[UInt8]] = []
-        if keyframeAskPending { askKeyframe() }
+        if keyframes.poll(now: now) { events.keyframeNeeded() }
         if let timeout = dtls.nextTimeout, timeout <= .zero {
             out += dtls.handleTimeout()
-            checkDTLS()
+            checkDTLS(now: now)
         }
-        if state == .connected, now - lastSenderReport >= Self.senderReportInterval, let srtp, let last = lastRTP {
-            lastSenderReport = now
-            let rtpNow = last.timestamp &+ UInt32(truncatingIfNeeded: (now - last.at) * 9 / 100)
-            let sr = RTCPSenderReport(ssrc: ssrc, ntpTimestamp: NTPTimestamp(date: Date()), rtpTimestamp: rtpNow,
-                                      packetCount: UInt32(truncatingIfNeeded: stats.packetsSent),
-                                      octetCount: UInt32(truncatingIfNeeded: stats.bytesSent))
-            var bytes = RTCPPacket.serializeCompound([.senderReport(sr), .sourceDescription(RTCPSourceDescription(ssrc: ssrc, cname: cname))])
-            bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
-            if (try? srtp.protectRTCP(&bytes)) != nil { out.append(bytes) }
+        if state == .connected, let srtp, let report = senderReports.report(now: now, wallClock: wallClock),
+           let bytes = srtp.protect(rtcp: report) {
+            out.append(bytes)
         }
         return out
     }
@@ -486,54 +483,5 @@ public final class PeerConnection {
         logger.info("\(sessionID): closed: \(reason)")
         set(.closed(reason))
         return out
-    }
-}
-
-/// What a peer sent lately, by sequence number, to answer NACKs. It keeps the camera's shared
-/// packet and this peer's header fields, not the protected bytes: a copy of every packet per peer
-/// was most of a viewer's memory. A resend is the same packet protected again under the same
-/// index, so it is byte for byte what was sent first.
-struct RetransmissionHistory {
-    struct Entry {
-        let packet: RTPOutboundPacket
-        let sequence: UInt16
-        let timestamp: UInt32
-        let absSendTime: UInt32
-        let transportSequence: UInt16
-    }
-
-    private var slots: [Entry?]
-    init(capacity: Int) { slots = Array(repeating: nil, count: capacity) }
-
-    var capacity: Int { slots.count }
-
-    mutating func store(_ entry: Entry) {
-        slots[Int(entry.sequence) % slots.count] = entry
-    }
-
-    func entry(sequence: UInt16) -> Entry? {
-        guard let entry = slots[Int(sequence) % slots.count], entry.sequence == sequence else { return nil }
-        return entry
-    }
-}
-
-/// The loss-based half of Google congestion control: back off on loss above 10%, probe up
-/// slowly below 2%. Its output is an estimate in kbit/s for the encoder's controller.
-struct LossBasedEstimate {
-    var kbps = 2500
-    private var lastChange: Int64 = 0
-
-    mutating func update(lossFraction: Double) -> Int? {
-        let now = SystemClock.monotonicMicros()
-        guard now - lastChange >= 200_000 else { return nil }
-        if lossFraction > 0.10 {
-            kbps = max(100, Int(Double(kbps) * (1 - 0.5 * lossFraction)))
-        } else if lossFraction < 0.02 {
-            kbps = min(20_000, Int(Double(kbps) * 1.08) + 10)
-        } else {
-            return nil
-        }
-        lastChange = now
-        return kbps
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import RTDCore
 @testable import RTDWebRTC
 
 /// The server-side peer, driven without sockets: a real DTLS client (our own, in the client role)
@@ -71,11 +72,13 @@ import Testing
         }, rtpTimestamp: UInt32(seq * 3000), isKeyframe: key, picture: seq, track: track)
     }
 
-    func rtcp(_ rig: Rig, _ packets: [RTCPPacket]) throws -> [[UInt8]] {
+    /// Sends `packets` to the peer, at `now` (monotonic µs) if given, else when it is called.
+    func rtcp(_ rig: Rig, _ packets: [RTCPPacket], now: Int64? = nil) throws -> [[UInt8]] {
         var bytes = RTCPPacket.serializeCompound(packets)
         bytes.reserveCapacity(bytes.count + SRTPContext.maxTrailerLength)
         try rig.srtcpOut.protectRTCP(&bytes)
-        return rig.peer.receiveRTCP(bytes)
+        guard let now else { return rig.peer.receiveRTCP(bytes) }
+        return rig.peer.receiveRTCP(bytes, now: now, wallClock: NTPTimestamp(date: Date()))
     }
 
     @Test func sendsOnlyFromAKeyframeAndStampsItsOwnHeader() throws {
@@ -187,21 +190,39 @@ import Testing
         let rig = try makeRig()
         _ = rig.peer.send(batch(1, key: true))
         let pli = RTCPPacket.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))
-        _ = try rtcp(rig, [pli])
-        let first = ContinuousClock.now
+        let start = SystemClock.monotonicMicros()
+        let interval = KeyframeRequester.defaultInterval
+        let wall = NTPTimestamp(date: Date())
+        _ = try rtcp(rig, [pli], now: start)
         #expect(rig.keyframeRequests == 1)
-        _ = try rtcp(rig, [pli])
-        _ = rig.peer.tick()
+        _ = try rtcp(rig, [pli], now: start + 10_000)
+        _ = rig.peer.tick(now: start + 20_000, wallClock: wall)
+        _ = rig.peer.tick(now: start + interval - 1, wallClock: wall)
         #expect(rig.keyframeRequests == 1, "not before the interval ends")
-        while rig.keyframeRequests == 1, ContinuousClock.now - first < .seconds(5) {
-            _ = rig.peer.tick()
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        _ = rig.peer.tick(now: start + interval, wallClock: wall)
         #expect(rig.keyframeRequests == 2)
-        #expect(ContinuousClock.now - first >= .milliseconds(PeerConnection.keyframeAskInterval / 1000 - 5))
         // Nothing more is pending: further ticks ask for nothing.
-        for _ in 0..<5 { _ = rig.peer.tick() }
+        for i in 1...5 { _ = rig.peer.tick(now: start + interval + Int64(i) * 100_000, wallClock: wall) }
         #expect(rig.keyframeRequests == 2)
+    }
+
+    /// Once a picture went out, a tick sends a protected sender report with the stream's counts
+    /// and CNAME, and then not again within the interval.
+    @Test func tickSendsSenderReports() throws {
+        let rig = try makeRig()
+        #expect(rig.peer.tick().isEmpty, "nothing sent, nothing to report")
+        let sent = rig.peer.send(batch(1, key: true))
+        let out = rig.peer.tick()
+        #expect(out.count == 1)
+        var bytes = try #require(out.first)
+        try rig.srtpIn.unprotectRTCP(&bytes)
+        let packets = try RTCPPacket.parseCompound(bytes)
+        guard packets.count == 2, case .senderReport(let sr) = packets[0], case .sourceDescription(let sdes) = packets[1] else {
+            Issue.record("\(packets)"); return
+        }
+        #expect(sr.ssrc == 1234 && sr.packetCount == 3 && Int(sr.octetCount) == sent.map(\.count).reduce(0, +))
+        #expect(sdes == RTCPSourceDescription(ssrc: 1234, cname: "test"))
+        #expect(rig.peer.tick().isEmpty)
     }
 
     /// A NACK for a packet the history no longer holds cannot be repaired: a keyframe is asked for.
@@ -235,15 +256,15 @@ import Testing
     /// agents (libnice) stop checking once connected and send only RTCP. Forged RTCP keeps nothing.
     @Test func authenticatedRTCPKeepsConsentForgedRTCPDoesNot() throws {
         let rig = try makeRig(consentTimeout: 1_000_000)
+        // The last check was during the set-up, before this.
+        let start = SystemClock.monotonicMicros()
+        let wall = NTPTimestamp(date: Date())
         let report = RTCPPacket.serializeCompound([.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
-        Thread.sleep(forTimeInterval: 0.6)
-        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
-        Thread.sleep(forTimeInterval: 0.6)
-        _ = rig.peer.tick()
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))], now: start + 600_000)
+        _ = rig.peer.tick(now: start + 1_200_000, wallClock: wall)
         #expect(rig.peer.state == .connected, "1.2 s after the last check, 0.6 s after authenticated RTCP")
-        #expect(rig.peer.receiveRTCP(report).isEmpty) // not protected: ignored
-        Thread.sleep(forTimeInterval: 0.6)
-        _ = rig.peer.tick()
+        #expect(rig.peer.receiveRTCP(report, now: start + 1_300_000, wallClock: wall).isEmpty) // not protected: ignored
+        _ = rig.peer.tick(now: start + 1_800_000, wallClock: wall)
         guard case .closed(let reason) = rig.peer.state else {
             Issue.record("still \(rig.peer.state) 1.2 s after the last authenticated RTCP"); return
         }

@@ -1,37 +1,31 @@
-/// The viewer's JavaScript. WebRTC first (video + the "rtd" data channel), the WebSocket
-/// /api/ws (JPEG pictures + records) when WebRTC is off or does not start in time, and a labelled
-/// offline demo while the server cannot be reached. Detection boxes are drawn on the frame they
-/// belong to: by RTP timestamp (requestVideoFrameCallback) or by frame number (WebSocket).
-/// Page state for tests and curious people: window.rtdStats.
-enum ViewerScript {
-    static let js = #"""
-"use strict";
-(() => {
-const params = new URLSearchParams(location.search);
-const token = params.get("token");
-const codec = params.get("codec");
-const forcedTransport = params.get("transport"); // "webrtc" | "ws" | null (automatic)
-const WEBRTC_TIMEOUT_MS = Number(params.get("webrtc_timeout_ms")) || 6000;
+// The viewer's page glue: DOM, WebRTC, WebSocket and canvas. WebRTC first (video + the "rtd"
+// data channel), the WebSocket /api/ws (JPEG pictures + records) when WebRTC is off or does not
+// start in time, and a labelled offline demo while the server cannot be reached. Detection boxes
+// are drawn on the frame they belong to: by RTP timestamp (requestVideoFrameCallback) or by frame
+// number (WebSocket). Page state for tests and curious people: window.rtdStats.
+// The decisions without DOM are in viewer/*.js (unit-tested by Tests/web).
+import { pageSettings, webSocketURL, withCamera, configRefusal, isConfig } from "./viewer/settings.js";
+import { recordKey, keepRecord, matchByRTP, matchByFrame, awaitedBy } from "./viewer/sync.js";
+import { Pings } from "./viewer/pings.js";
+import { reconnectDelay } from "./viewer/backoff.js";
+import { trackColor, detectionLabel, canvasPixels, labelFontPx, lineWidthPx, fitPicture, boxOnCanvas,
+         labelOrigin } from "./viewer/overlay.js";
+import { DEMO_WIDTH, DEMO_HEIGHT, DEMO_SHAPES, demoDetections } from "./viewer/demo.js";
+import { newStats, perConnection, noteError, countMatch, readStatsReport, windowRates, latencyMs, transportBadge,
+         statsPanel } from "./viewer/stats.js";
+
+const settings = pageSettings(location.search);
+const token = settings.token;
+const WEBRTC_TIMEOUT_MS = settings.webrtcTimeoutMs;
 const WS_TIMEOUT_MS = 5000;
 const PING_EVERY_MS = 2000;
 const SILENCE_LIMIT_MS = 7000;   // no pong for this long: the connection is gone
-const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
-const RECORDS_KEPT = 90;
 
-function newStats(camera) {
-  return { connected: false, framesDecoded: 0, dcMessages: 0, codec: null, rvfcFrames: 0, offerSentAt: null, answerAt: null,
-           connectedAt: null, firstFrameAt: null, error: null, lastRecord: null, replies: [],
-           transport: null, state: "starting", camera, overlayBoxes: [], overlayRecord: null, exactMatches: 0,
-           nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
-           fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
-           detector: null, fallback: null };
-}
-const S = window.rtdStats = newStats(params.get("camera"));
+const S = window.rtdStats = newStats(settings.camera);
 S.view = "single";
 
 const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let overlayOn = params.get("overlay") !== "0";
+let overlayOn = settings.overlay;
 let config = null;
 
 // Every request carries the token (?token=T) the page was opened with.
@@ -41,25 +35,14 @@ function api(path, init = {}) {
   return fetch(path, { ...init, headers, cache: "no-store" });
 }
 
-function wsURL(camera) {
-  const u = new URL("api/ws", location.href);
-  u.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  u.search = "";
-  u.searchParams.set("camera", camera);
-  if (token) u.searchParams.set("token", token);
-  return u.href;
-}
-
 // {config} when the server answered, {denied} when it refused us, {offline} when there is no rtd server.
 async function loadConfig() {
   try {
     const res = await api("api/config");
-    if (res.status === 401 || res.status === 403) {
-      return { denied: `the server refused access (${res.status})` + (token ? ": check ?token=" : ": open the page with ?token=…") };
-    }
-    if (!res.ok) return { offline: `no rtd server here (GET /api/config: ${res.status} ${res.statusText})` };
+    const refusal = configRefusal(res.status, res.statusText, res.ok, token);
+    if (refusal) return refusal;
     const c = await res.json();
-    if (!Array.isArray(c.cameras)) return { offline: "GET /api/config did not return an rtd configuration" };
+    if (!isConfig(c)) return { offline: "GET /api/config did not return an rtd configuration" };
     config = c;
     fillPicker();
     return { config: c };
@@ -71,9 +54,7 @@ async function loadConfig() {
 // ---- page chrome ----------------------------------------------------------------------------
 
 function report(message, st = S) {
-  st.error = message;
-  st.errors.push(message);
-  if (st.errors.length > 50) st.errors.shift();
+  noteError(st, message);
   if (st === S) {
     $("error-text").textContent = message;
     $("error").hidden = false;
@@ -90,9 +71,9 @@ function setState(st, state, kind) {
     el.textContent = state;
     el.dataset.kind = kind || "wait";
     const badge = $("transport");
-    badge.textContent = ({ webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—") +
-      (st.transport === "ws" && st.fallback ? " (fallback)" : "");
-    badge.title = st.transport === "ws" && st.fallback ? st.fallback : "";
+    const { text, title } = transportBadge(st);
+    badge.textContent = text;
+    badge.title = title;
   }
 }
 
@@ -105,25 +86,10 @@ function fillPicker() {
   if (mainViewer && mainViewer.camera) sel.value = mainViewer.camera;
 }
 
-const fmt = (v, unit, digits = 0) => (v === null || v === undefined || Number.isNaN(v)) ? "—" : `${v.toFixed(digits)} ${unit}`;
 function renderStats() {
-  const st = S;
-  $("s-camera").textContent = st.camera || "—";
-  $("s-res").textContent = st.width ? `${st.width}×${st.height}` : "—";
-  $("s-fps").textContent = fmt(st.fps, "fps", st.fps < 10 ? 1 : 0);
-  $("s-bitrate").textContent = st.bitrateKbps >= 1000 ? fmt(st.bitrateKbps / 1000, "Mbit/s", 2) : fmt(st.bitrateKbps, "kbit/s");
-  // Capture time is the server's clock: far off means the clocks differ, not that video is late.
-  $("s-latency").textContent = st.latencyMs === null ? "—"
-    : st.latencyMs < -50 || st.latencyMs > 60000 ? "n/a (clocks differ)" : fmt(Math.max(0, st.latencyMs), "ms");
-  $("s-latency").title = "Capture to screen (server and browser clocks)" +
-    (st.transport === "webrtc" && st.jitterBufferMs !== null ? `; jitter buffer ${st.jitterBufferMs.toFixed(0)} ms` : "");
-  // Ping over the data channel or WebSocket; ICE's own measurement (getStats) in brackets.
-  const ice = st.iceRttMs !== null ? ` (ICE ${st.iceRttMs.toFixed(0)})` : "";
-  $("s-rtt").textContent = st.rttMs !== null ? `${st.rttMs.toFixed(0)} ms${ice}` : (ice ? `ICE ${st.iceRttMs.toFixed(0)} ms` : "—");
-  $("s-codec").textContent = st.transport === "ws" ? "JPEG" : (st.codec || "—").replace("video/", "");
-  const painted = st.exactMatches + st.nearMatches + st.unmatchedFrames;
-  $("s-sync").textContent = painted ? `${Math.round(100 * st.exactMatches / painted)}% exact` : "—";
-  $("s-detector").textContent = st.detector || "—";
+  const { text, latencyTitle } = statsPanel(S);
+  for (const [id, value] of Object.entries(text)) $(id).textContent = value;
+  $("s-latency").title = latencyTitle;
 }
 setInterval(renderStats, 500);
 
@@ -142,8 +108,6 @@ window.addEventListener("resize", () => { for (const v of allViewers()) v.repain
 
 // ---- overlay -----------------------------------------------------------------------------------
 
-const trackColor = (id) => id === undefined || id === null ? "#ffd23f" : `hsl(${(id * 67) % 360} 90% 58%)`;
-
 // Draws `record`'s boxes over a picture of mediaW x mediaH shown with object-fit: contain in
 // `canvas`'s box; returns the boxes drawn, in the frame's pixels.
 // Canvas sizes from a ResizeObserver: reading layout on every video frame would force a layout each time.
@@ -156,37 +120,31 @@ function drawOverlay(canvas, mediaW, mediaH, record) {
   if (!canvasSizes.has(canvas)) { canvasSizes.set(canvas, canvas.getBoundingClientRect()); sizeObserver.observe(canvas); }
   const rect = canvasSizes.get(canvas);
   const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, Math.round(rect.width * dpr)), h = Math.max(1, Math.round(rect.height * dpr));
+  const { w, h } = canvasPixels(rect, dpr);
   if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
   const ctx = canvas.getContext("2d");
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, w, h);
   if (!overlayOn || !record || !mediaW || !mediaH || !record.width) return [];
-  // Letterboxing of object-fit: contain, then frame pixels to picture pixels (they differ only
-  // if the record's frame was scaled for detection).
-  const scale = Math.min(w / mediaW, h / mediaH);
-  const ox = (w - mediaW * scale) / 2, oy = (h - mediaH * scale) / 2;
-  const sx = scale * mediaW / record.width, sy = scale * mediaH / record.height;
-  const font = Math.max(11, Math.round(12 * dpr));
+  const fit = fitPicture(w, h, mediaW, mediaH, record.width, record.height);
+  const font = labelFontPx(dpr);
   ctx.font = `600 ${font}px system-ui, "DejaVu Sans", sans-serif`;
   ctx.textBaseline = "top";
-  ctx.lineWidth = Math.max(2, 2 * dpr);
+  ctx.lineWidth = lineWidthPx(dpr);
   const drawn = [];
   for (const d of record.detections || []) {
     const [bx, by, bw, bh] = d.box;
-    const x = ox + bx * sx, y = oy + by * sy, bwp = bw * sx, bhp = bh * sy;
+    const box = boxOnCanvas(fit, d.box);
     const color = trackColor(d.track_id);
     ctx.strokeStyle = color;
-    ctx.strokeRect(x, y, bwp, bhp);
-    const label = `${d.label}${d.track_id !== undefined && d.track_id !== null ? " #" + d.track_id : ""} ${Number(d.score).toFixed(2)}`;
+    ctx.strokeRect(box.x, box.y, box.w, box.h);
+    const label = detectionLabel(d);
     const tw = ctx.measureText(label).width + 8, th = font + 6;
-    // The label sits above the box, inside the picture.
-    const ty = y - th >= oy ? y - th : y;
-    const tx = Math.max(ox, Math.min(x - ctx.lineWidth / 2, ox + mediaW * scale - tw));
+    const at = labelOrigin(fit, box, tw, th, ctx.lineWidth);
     ctx.fillStyle = color;
-    ctx.fillRect(tx, ty, tw, th);
+    ctx.fillRect(at.x, at.y, tw, th);
     ctx.fillStyle = "#000";
-    ctx.fillText(label, tx + 4, ty + 3);
+    ctx.fillText(label, at.x + 4, at.y + 3);
     drawn.push([bx, by, bw, bh]);
   }
   return drawn;
@@ -214,8 +172,7 @@ class Viewer {
 
   setTransport(t) {
     // Figures of the previous connection mean nothing for the next one.
-    Object.assign(this.st, { transport: t, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
-                             iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
+    Object.assign(this.st, perConnection(t));
     this.shown = null;
     this.tile.dataset.transport = t || "none";
     this.paint(); // no boxes from the previous connection
@@ -264,9 +221,8 @@ class Viewer {
         this.state("offline", "bad");
       }
       if (this.closed) return;
-      const base = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
+      const delay = reconnectDelay(failures, Math.random());
       failures++;
-      const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
       if (!this.demo) this.state(`reconnecting in ${(delay / 1000).toFixed(1)} s`, "wait");
       await new Promise((resolve) => { this.wakeUp = resolve; setTimeout(resolve, delay); });
       this.wakeUp = null;
@@ -277,12 +233,12 @@ class Viewer {
   // One connection over the best transport; resolves once it is over. True if media flowed.
   async connect(cfg) {
     this.records.clear();
-    const webrtcAllowed = cfg.webrtc && forcedTransport !== "ws" && "RTCPeerConnection" in window;
+    const webrtcAllowed = cfg.webrtc && settings.transport !== "ws" && "RTCPeerConnection" in window;
     this.st.fallback = null;
     if (webrtcAllowed) {
       const how = await this.webrtc(cfg);
       if (how !== "failed" || this.closed) return how === "lost";
-      if (forcedTransport === "webrtc") return false;
+      if (settings.transport === "webrtc") return false;
       this.st.fallback = `WebRTC did not work (${this.st.error}); using the WebSocket fallback`;
       report(this.st.fallback, this.st);
     }
@@ -304,8 +260,8 @@ class Viewer {
   webrtc(cfg) {
     const st = this.st;
     return new Promise((resolve) => {
-      let done = false, working = false, sessionID = null, lastPong = performance.now(), pingID = 0, bytesBefore = null;
-      const pings = new Map();
+      let done = false, working = false, sessionID = null, lastPong = performance.now(), pingID = 0, statsBefore = null;
+      const pings = new Pings();
       const timers = [];
       const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [] });
       const finish = (how, why) => {
@@ -340,7 +296,8 @@ class Viewer {
         const m = this.message(e.data, "webrtc");
         if (m && m.type === "pong") {
           lastPong = performance.now();
-          if (pings.has(m.id)) { st.rttMs = performance.now() - pings.get(m.id); pings.delete(m.id); }
+          const rtt = pings.answered(m.id, performance.now());
+          if (rtt !== null) st.rttMs = rtt;
         }
       };
       dc.onclose = () => { if (working) finish("lost", "the server closed the data channel"); };
@@ -383,8 +340,7 @@ class Viewer {
       const ping = () => {
         if (dc.readyState !== "open") return;
         pingID++;
-        pings.set(pingID, performance.now());
-        if (pings.size > 10) pings.delete(pings.keys().next().value);
+        pings.sent(pingID, performance.now());
         dc.send(JSON.stringify({ type: "ping", id: pingID }));
         if (working && performance.now() - lastPong > SILENCE_LIMIT_MS) finish("lost", `no answer from the server for ${SILENCE_LIMIT_MS / 1000} s`);
       };
@@ -392,28 +348,9 @@ class Viewer {
       timers.push(setInterval(ping, PING_EVERY_MS));
       timers.push(setInterval(async () => {
         if (done) return;
-        const stats = await pc.getStats();
-        stats.forEach((r) => {
-          if (r.type === "inbound-rtp" && r.kind === "video") {
-            st.framesDecoded = r.framesDecoded || 0;
-            // Decoding counts as live even where nothing is painted (a hidden tab has no frame callbacks).
-            if (st.framesDecoded > 0) live();
-            st.codec = stats.get(r.codecId)?.mimeType || null;
-            st.fps = r.framesPerSecond || 0;
-            st.width = r.frameWidth || 0;
-            st.height = r.frameHeight || 0;
-            const now = r.timestamp;
-            if (bytesBefore) {
-              st.bitrateKbps = 8 * (r.bytesReceived - bytesBefore.bytes) / (now - bytesBefore.at);
-              // The part of the latency the browser adds on purpose, over the last interval.
-              const emitted = r.jitterBufferEmittedCount - bytesBefore.emitted;
-              if (emitted > 0) st.jitterBufferMs = 1000 * (r.jitterBufferDelay - bytesBefore.delay) / emitted;
-            }
-            bytesBefore = { bytes: r.bytesReceived, at: now, emitted: r.jitterBufferEmittedCount, delay: r.jitterBufferDelay };
-          } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded" && r.currentRoundTripTime !== undefined) {
-            st.iceRttMs = r.currentRoundTripTime * 1000;
-          }
-        });
+        statsBefore = readStatsReport(st, await pc.getStats(), statsBefore);
+        // Decoding counts as live even where nothing is painted (a hidden tab has no frame callbacks).
+        if (st.framesDecoded > 0) live();
       }, 500));
       (async () => {
         await pc.setLocalDescription(await pc.createOffer());
@@ -426,7 +363,7 @@ class Viewer {
         if (done) return;
         st.offerSentAt = performance.now();
         const body = { type: "offer", sdp: pc.localDescription.sdp, camera: this.camera };
-        if (codec) body.codec = codec;
+        if (settings.codec) body.codec = settings.codec;
         const res = await api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" },
                                                      body: JSON.stringify(body) });
         let answer = {};
@@ -444,22 +381,9 @@ class Viewer {
   paintWebRTC(meta) {
     const st = this.st;
     const ts = meta.rtpTimestamp;
-    let record = null, match = "none";
-    if (ts !== undefined) {
-      record = this.records.get(ts) || null;
-      if (record) match = "exact";
-      else {
-        const limit = 90000 / (st.fps || 30) * 1.5;
-        let bestAge = Infinity;
-        for (const r of this.records.values()) {
-          const age = (ts - r.rtp_timestamp) >>> 0; // 32-bit RTP timestamps wrap around
-          if (age > 0 && age <= limit && age < bestAge) { record = r; bestAge = age; }
-        }
-        if (record) match = "near";
-      }
-    }
-    if (match === "exact") st.exactMatches++; else if (match === "near") st.nearMatches++; else st.unmatchedFrames++;
-    if (record && record.captured_at_us) st.latencyMs = Date.now() - record.captured_at_us / 1000;
+    const { record, match } = matchByRTP(this.records, ts, st.fps);
+    countMatch(st, match);
+    if (record && record.captured_at_us) st.latencyMs = latencyMs(record, Date.now());
     this.shown = { kind: "webrtc", rtp: ts, record, match };
     this.paint();
   }
@@ -471,9 +395,9 @@ class Viewer {
     return new Promise((resolve) => {
       let done = false, working = false, meta = null, pingID = 0, lastPong = performance.now();
       let decoding = false, waiting = null, second = { at: performance.now(), frames: 0, bytes: 0 };
-      const pings = new Map();
+      const pings = new Pings();
       const timers = [];
-      const ws = new WebSocket(wsURL(this.camera));
+      const ws = new WebSocket(webSocketURL(location.href, this.camera, token));
       ws.binaryType = "arraybuffer";
       const finish = (how, why) => {
         if (done) return;
@@ -496,7 +420,7 @@ class Viewer {
       ws.onopen = () => {
         st.connected = true;
         st.connectedAt = performance.now();
-        pings.set(0, performance.now());
+        pings.sent(0, performance.now());
         ws.send(JSON.stringify({ type: "ping", id: 0 }));
       };
       ws.onclose = (e) => {
@@ -517,7 +441,7 @@ class Viewer {
           st.wsFrames++;
           st.width = c.width; st.height = c.height;
           second.frames++; second.bytes += buf.byteLength;
-          if (m.captured_at_us) st.latencyMs = Date.now() - m.captured_at_us / 1000;
+          if (m.captured_at_us) st.latencyMs = latencyMs(m, Date.now());
           if (!working) {
             working = true;
             clearTimeout(timers[0]);
@@ -544,18 +468,17 @@ class Viewer {
         if (m.type === "frame") meta = m;
         else if (m.type === "pong") {
           lastPong = performance.now();
-          if (pings.has(m.id)) { st.rttMs = performance.now() - pings.get(m.id); pings.delete(m.id); }
+          const rtt = pings.answered(m.id, performance.now());
+          if (rtt !== null) st.rttMs = rtt;
         }
       };
       timers.push(setInterval(() => {
         const now = performance.now();
-        st.fps = second.frames * 1000 / (now - second.at);
-        st.bitrateKbps = 8 * second.bytes / (now - second.at);
+        Object.assign(st, windowRates(second, now));
         second = { at: now, frames: 0, bytes: 0 };
         if (ws.readyState !== WebSocket.OPEN) return;
         pingID++;
-        pings.set(pingID, now);
-        if (pings.size > 10) pings.delete(pings.keys().next().value);
+        pings.sent(pingID, now);
         ws.send(JSON.stringify({ type: "ping", id: pingID }));
         if (working && now - lastPong > SILENCE_LIMIT_MS) finish("lost", `no answer from the server for ${SILENCE_LIMIT_MS / 1000} s`);
       }, PING_EVERY_MS));
@@ -565,12 +488,8 @@ class Viewer {
   // The record of the picture on screen by frame number; else the newest earlier one.
   paintWS(frame) {
     const st = this.st;
-    let record = this.records.get(frame) || null, match = record ? "exact" : "none";
-    if (!record) {
-      for (const r of this.records.values()) if (r.frame < frame && (!record || r.frame > record.frame)) record = r;
-      if (record) match = "near";
-    }
-    if (match === "exact") st.exactMatches++; else if (match === "near") st.nearMatches++; else st.unmatchedFrames++;
+    const { record, match } = matchByFrame(this.records, frame);
+    countMatch(st, match);
     this.shown = { kind: "ws", frame, record, match };
     this.paint();
   }
@@ -585,12 +504,11 @@ class Viewer {
       if (via === "ws") st.wsRecords++;
       if (m.detector) st.detector = m.detector;
       if (m.camera && m.camera !== this.camera) return m;
-      const key = via === "ws" ? m.frame : m.rtp_timestamp;
+      const key = recordKey(m, via);
       if (key === undefined || key === null) return m;
-      this.records.set(key, m);
-      if (this.records.size > RECORDS_KEPT) this.records.delete(this.records.keys().next().value);
+      keepRecord(this.records, key, m);
       // A record that arrives after its picture is already on screen: draw it now.
-      if (this.shown && this.shown.match !== "exact" && (via === "ws" ? this.shown.frame === key : this.shown.rtp === key)) {
+      if (awaitedBy(this.shown, key, via)) {
         this.shown.record = m;
         this.shown.match = "late";
         this.paint();
@@ -645,17 +563,10 @@ class Viewer {
     this.state("offline demo (retrying)", "bad");
     if (this.main) $("demo-banner").hidden = false;
     const c = this.frameCanvas, ctx = c.getContext("2d");
-    c.width = 640; c.height = 360;
+    c.width = DEMO_WIDTH; c.height = DEMO_HEIGHT;
     Object.assign(this.st, { width: c.width, height: c.height, codec: "synthetic", detector: "demo" });
-    const top = 100; // below the banner, labels included
     let second = { at: performance.now(), frames: 0 };
     const start = performance.now();
-    const shapes = [
-      { label: "square", track: 1, w: 70, h: 70, fx: 0.35, fy: 0.13, px: 0, py: 0.2, color: "#d8a040" },
-      { label: "disc", track: 2, w: 80, h: 80, fx: 0.23, fy: 0.31, px: 0.5, py: 0, color: "#50a0e0" },
-      { label: "bar", track: 3, w: 52, h: 120, fx: 0.11, fy: 0.4, px: 1.4, py: 1.2, color: "#e0e0e0" },
-    ];
-    const tri = (u) => { const m = ((u % 2) + 2) % 2; return m < 1 ? m : 2 - m; };
     const step = () => {
       if (!this.demo) return;
       const t = (performance.now() - start) / 1000;
@@ -664,13 +575,12 @@ class Viewer {
       ctx.strokeStyle = "#2b3846";
       for (let x = 0; x < c.width; x += 40) { ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, c.height); ctx.stroke(); }
       for (let y = 0; y < c.height; y += 40) { ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(c.width, y); ctx.stroke(); }
-      const detections = shapes.map((s, i) => {
-        const x = Math.round(tri(t * s.fx + s.px) * (c.width - s.w));
-        const y = top + Math.round(tri(t * s.fy + s.py) * (c.height - top - s.h - 28));
+      const detections = demoDetections(t, c.width, c.height);
+      DEMO_SHAPES.forEach((s, i) => {
+        const [x, y] = detections[i].box;
         ctx.fillStyle = s.color;
         if (s.label === "disc") { ctx.beginPath(); ctx.arc(x + s.w / 2, y + s.h / 2, s.w / 2, 0, 2 * Math.PI); ctx.fill(); }
         else ctx.fillRect(x, y, s.w, s.h);
-        return { label: s.label, score: 0.9 - 0.05 * i, box: [x, y, s.w, s.h], track_id: s.track };
       });
       ctx.fillStyle = "#9aa3ad";
       ctx.font = "16px system-ui, 'DejaVu Sans', sans-serif";
@@ -708,9 +618,7 @@ const allViewers = () => (mainViewer ? [mainViewer] : []).concat(gridViewers);
 window.rtdGrid = [];
 
 function rememberCamera(name) {
-  const u = new URL(location.href);
-  u.searchParams.set("camera", name);
-  history.replaceState(null, "", u);
+  history.replaceState(null, "", withCamera(location.href, name));
 }
 
 function showSingle(camera) {
@@ -759,11 +667,8 @@ function showGrid() {
 $("grid-toggle").onclick = () => (S.view === "grid" ? showSingle() : showGrid());
 $("camera").onchange = (e) => { rememberCamera(e.target.value); showSingle(e.target.value); };
 
-if (params.get("view") === "grid") {
+if (settings.view === "grid") {
   loadConfig().then((got) => (got.config ? showGrid() : showSingle()));
 } else {
-  showSingle(params.get("camera"));
-}
-})();
-"""#
+  showSingle(settings.camera);
 }

@@ -1,0 +1,92 @@
+// The page's figures (window.rtdStats and the statistics panel): what they start as, how
+// browser statistics become them, and how they read.
+
+export function newStats(camera) {
+  return { connected: false, framesDecoded: 0, dcMessages: 0, codec: null, rvfcFrames: 0, offerSentAt: null, answerAt: null,
+           connectedAt: null, firstFrameAt: null, error: null, lastRecord: null, replies: [],
+           transport: null, state: "starting", camera, overlayBoxes: [], overlayRecord: null, exactMatches: 0,
+           nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
+           fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
+           detector: null, fallback: null };
+}
+
+// Figures of one connection that mean nothing for the next.
+export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
+                                               iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
+
+// Keeps at most 50 messages.
+export function noteError(st, message) {
+  st.error = message;
+  st.errors.push(message);
+  if (st.errors.length > 50) st.errors.shift();
+}
+
+export function countMatch(st, match) {
+  if (match === "exact") st.exactMatches++; else if (match === "near") st.nearMatches++; else st.unmatchedFrames++;
+}
+
+// One RTCStatsReport (a map of reports) into `st`. `before` is what the previous call returned
+// (null the first time): bitrate and jitter-buffer delay are over the interval between the two.
+export function readStatsReport(st, report, before) {
+  let sample = before;
+  report.forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") {
+      st.framesDecoded = r.framesDecoded || 0;
+      const codec = report.get(r.codecId);
+      st.codec = (codec && codec.mimeType) || null;
+      st.fps = r.framesPerSecond || 0;
+      st.width = r.frameWidth || 0;
+      st.height = r.frameHeight || 0;
+      const now = r.timestamp;
+      if (sample) {
+        st.bitrateKbps = 8 * (r.bytesReceived - sample.bytes) / (now - sample.at);
+        // The part of the latency the browser adds on purpose, over the last interval.
+        const emitted = r.jitterBufferEmittedCount - sample.emitted;
+        if (emitted > 0) st.jitterBufferMs = 1000 * (r.jitterBufferDelay - sample.delay) / emitted;
+      }
+      sample = { bytes: r.bytesReceived, at: now, emitted: r.jitterBufferEmittedCount, delay: r.jitterBufferDelay };
+    } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded" && r.currentRoundTripTime !== undefined) {
+      st.iceRttMs = r.currentRoundTripTime * 1000;
+    }
+  });
+  return sample;
+}
+
+// Frame rate and bitrate of the pictures counted in `window` ({at, frames, bytes}) until `now` (ms).
+export function windowRates(window, now) {
+  return { fps: window.frames * 1000 / (now - window.at), bitrateKbps: 8 * window.bytes / (now - window.at) };
+}
+
+// Capture time (server clock) to `now` (browser clock).
+export const latencyMs = (record, now) => now - record.captured_at_us / 1000;
+
+const fmt = (v, unit, digits = 0) => (v === null || v === undefined || Number.isNaN(v)) ? "—" : `${v.toFixed(digits)} ${unit}`;
+
+// The transport badge's text and title.
+export function transportBadge(st) {
+  const fallback = st.transport === "ws" && st.fallback;
+  return { text: ({ webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—") + (fallback ? " (fallback)" : ""),
+           title: fallback ? st.fallback : "" };
+}
+
+// The statistics panel: text by element id, and the latency's title.
+export function statsPanel(st) {
+  const text = {};
+  text["s-camera"] = st.camera || "—";
+  text["s-res"] = st.width ? `${st.width}×${st.height}` : "—";
+  text["s-fps"] = fmt(st.fps, "fps", st.fps < 10 ? 1 : 0);
+  text["s-bitrate"] = st.bitrateKbps >= 1000 ? fmt(st.bitrateKbps / 1000, "Mbit/s", 2) : fmt(st.bitrateKbps, "kbit/s");
+  // Capture time is the server's clock: far off means the clocks differ, not that video is late.
+  text["s-latency"] = st.latencyMs === null ? "—"
+    : st.latencyMs < -50 || st.latencyMs > 60000 ? "n/a (clocks differ)" : fmt(Math.max(0, st.latencyMs), "ms");
+  const latencyTitle = "Capture to screen (server and browser clocks)" +
+    (st.transport === "webrtc" && st.jitterBufferMs !== null ? `; jitter buffer ${st.jitterBufferMs.toFixed(0)} ms` : "");
+  // Ping over the data channel or WebSocket; ICE's own measurement (getStats) in brackets.
+  const ice = st.iceRttMs !== null ? ` (ICE ${st.iceRttMs.toFixed(0)})` : "";
+  text["s-rtt"] = st.rttMs !== null ? `${st.rttMs.toFixed(0)} ms${ice}` : (ice ? `ICE ${st.iceRttMs.toFixed(0)} ms` : "—");
+  text["s-codec"] = st.transport === "ws" ? "JPEG" : (st.codec || "—").replace("video/", "");
+  const painted = st.exactMatches + st.nearMatches + st.unmatchedFrames;
+  text["s-sync"] = painted ? `${Math.round(100 * st.exactMatches / painted)}% exact` : "—";
+  text["s-detector"] = st.detector || "—";
+  return { text, latencyTitle };
+}

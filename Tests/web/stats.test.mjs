@@ -1,0 +1,121 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { viewerModule } from "./viewer.mjs";
+
+const stats = viewerModule("stats.js");
+
+function report(inbound, extra = []) {
+  const all = [["in", { type: "inbound-rtp", kind: "video", codecId: "c1", ...inbound }],
+               ["c1", { type: "codec", mimeType: "video/H264" }], ...extra];
+  return new Map(all);
+}
+
+test("bitrate and jitter-buffer delay are measured between two getStats reports", async () => {
+  const { newStats, readStatsReport } = await stats;
+  const st = newStats("cam0");
+  const first = readStatsReport(st, report({ timestamp: 1000, bytesReceived: 10000, framesDecoded: 5, framesPerSecond: 30,
+                                            frameWidth: 640, frameHeight: 360, jitterBufferEmittedCount: 10,
+                                            jitterBufferDelay: 0.5 }), null);
+  // One report says nothing about rates yet.
+  assert.equal(st.bitrateKbps, 0);
+  assert.equal(st.jitterBufferMs, null);
+  assert.deepEqual([st.framesDecoded, st.fps, st.width, st.height, st.codec], [5, 30, 640, 360, "video/H264"]);
+  const second = readStatsReport(st, report({ timestamp: 1500, bytesReceived: 72500, framesDecoded: 20,
+                                             jitterBufferEmittedCount: 25, jitterBufferDelay: 1.1 }), first);
+  assert.equal(st.bitrateKbps, 1000); // 62500 bytes in 500 ms
+  assert.ok(Math.abs(st.jitterBufferMs - 40) < 1e-9); // 0.6 s over 15 frames
+  assert.deepEqual(second, { bytes: 72500, at: 1500, emitted: 25, delay: 1.1 });
+  // Nothing emitted in an interval: the jitter-buffer figure stays.
+  readStatsReport(st, report({ timestamp: 2000, bytesReceived: 72500, jitterBufferEmittedCount: 25, jitterBufferDelay: 1.1 }), second);
+  assert.equal(st.bitrateKbps, 0);
+  assert.ok(Math.abs(st.jitterBufferMs - 40) < 1e-9);
+  assert.equal(st.fps, 0);
+});
+
+test("the ICE round trip is the nominated, succeeded pair's", async () => {
+  const { newStats, readStatsReport } = await stats;
+  const st = newStats(null);
+  readStatsReport(st, report({ timestamp: 1 }, [
+    ["p1", { type: "candidate-pair", nominated: false, state: "succeeded", currentRoundTripTime: 0.5 }],
+    ["p2", { type: "candidate-pair", nominated: true, state: "in-progress", currentRoundTripTime: 0.4 }],
+  ]), null);
+  assert.equal(st.iceRttMs, null);
+  readStatsReport(st, report({ timestamp: 1 }, [
+    ["p3", { type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.012 }],
+  ]), null);
+  assert.equal(st.iceRttMs, 12);
+  assert.equal(st.codec, "video/H264");
+  const noCodec = newStats(null);
+  readStatsReport(noCodec, new Map([["in", { type: "inbound-rtp", kind: "video", codecId: "gone", timestamp: 1 }]]), null);
+  assert.equal(noCodec.codec, null);
+});
+
+test("WebSocket rates are over the counting window", async () => {
+  const { windowRates } = await stats;
+  assert.deepEqual(windowRates({ at: 1000, frames: 30, bytes: 250000 }, 3000), { fps: 15, bitrateKbps: 1000 });
+});
+
+test("matches are counted by kind; errors are kept, at most 50", async () => {
+  const { newStats, countMatch, noteError } = await stats;
+  const st = newStats("a");
+  for (const m of ["exact", "exact", "near", "none", "late"]) countMatch(st, m);
+  assert.deepEqual([st.exactMatches, st.nearMatches, st.unmatchedFrames], [2, 1, 2]);
+  for (let i = 0; i < 60; i++) noteError(st, `e${i}`);
+  assert.equal(st.error, "e59");
+  assert.equal(st.errors.length, 50);
+  assert.equal(st.errors[0], "e10");
+});
+
+test("a new connection starts its figures afresh", async () => {
+  const { perConnection } = await stats;
+  const fresh = perConnection("ws");
+  assert.equal(fresh.transport, "ws");
+  assert.deepEqual([fresh.fps, fresh.latencyMs, fresh.rttMs, fresh.width, fresh.overlayBoxes], [0, null, null, 0, []]);
+  assert.notEqual(perConnection("ws").overlayBoxes, fresh.overlayBoxes); // no array shared between connections
+});
+
+test("the panel reads the figures", async () => {
+  const { newStats, statsPanel } = await stats;
+  const st = Object.assign(newStats("cam0"), { transport: "webrtc", width: 1280, height: 720, fps: 7.26, bitrateKbps: 2345.6,
+                                               latencyMs: 83.4, jitterBufferMs: 21.7, rttMs: 3.2, iceRttMs: 1.6,
+                                               codec: "video/VP8", exactMatches: 2, nearMatches: 1, unmatchedFrames: 0,
+                                               detector: "yolo" });
+  const { text, latencyTitle } = statsPanel(st);
+  assert.deepEqual(text, { "s-camera": "cam0", "s-res": "1280×720", "s-fps": "7.3 fps", "s-bitrate": "2.35 Mbit/s",
+                           "s-latency": "83 ms", "s-rtt": "3 ms (ICE 2)", "s-codec": "VP8", "s-sync": "67% exact",
+                           "s-detector": "yolo" });
+  assert.equal(latencyTitle, "Capture to screen (server and browser clocks); jitter buffer 22 ms");
+});
+
+test("the panel says what is unknown, and when the clocks differ", async () => {
+  const { newStats, statsPanel } = await stats;
+  const empty = statsPanel(newStats(null)).text;
+  assert.deepEqual(Object.values(empty), ["—", "—", "0.0 fps", "0 kbit/s", "—", "—", "—", "—", "—"]);
+  const st = Object.assign(newStats("c"), { transport: "ws", latencyMs: -51, iceRttMs: 4, fps: 12, bitrateKbps: 999.6 });
+  const { text, latencyTitle } = statsPanel(st);
+  assert.equal(text["s-latency"], "n/a (clocks differ)");
+  assert.equal(statsPanel(Object.assign(st, { latencyMs: -20 })).text["s-latency"], "0 ms");
+  assert.equal(statsPanel(Object.assign(st, { latencyMs: 60001 })).text["s-latency"], "n/a (clocks differ)");
+  assert.equal(text["s-rtt"], "ICE 4 ms");
+  assert.equal(text["s-codec"], "JPEG");
+  assert.equal(text["s-fps"], "12 fps");
+  assert.equal(text["s-bitrate"], "1000 kbit/s");
+  assert.equal(latencyTitle, "Capture to screen (server and browser clocks)");
+});
+
+test("the transport badge names the fallback only for the WebSocket", async () => {
+  const { newStats, transportBadge } = await stats;
+  const st = newStats(null);
+  assert.deepEqual(transportBadge(st), { text: "—", title: "" });
+  Object.assign(st, { transport: "ws", fallback: "WebRTC did not work" });
+  assert.deepEqual(transportBadge(st), { text: "WebSocket (fallback)", title: "WebRTC did not work" });
+  Object.assign(st, { transport: "webrtc" });
+  assert.deepEqual(transportBadge(st), { text: "WebRTC", title: "" });
+  Object.assign(st, { transport: "ws", fallback: null });
+  assert.deepEqual(transportBadge(st), { text: "WebSocket", title: "" });
+});
+
+test("latency is from capture (server microseconds) to now (browser milliseconds)", async () => {
+  const { latencyMs } = await stats;
+  assert.equal(latencyMs({ captured_at_us: 1700000000000000 }, 1700000000250), 250);
+});
