@@ -55,6 +55,8 @@ public final class ClientPeer {
     public private(set) var failure: SignalError?
     public var events: [Event] = []
     public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
+    /// Where the association's SCTP work and `dataChannelSink` calls run: the client's event loop.
+    public var dataChannelExecutor: SCTPExecutor?
 
     private let dtls: DTLSTransport
     private var srtp: SRTPSession?
@@ -292,14 +294,14 @@ public final class ClientPeer {
     // MARK: Data channels
 
     private func startDataChannels() {
-        guard let dc = negotiated.dataChannel, let sink = dataChannelSink else { return }
+        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, let executor = dataChannelExecutor else { return }
         let configuration = SCTPAssociation.Configuration(
             localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
             remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
             mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
         do {
             let transport = try DataChannelTransport(role: dtls.role == .client ? .client : .server,
-                                                     configuration: configuration, sink: sink)
+                                                     configuration: configuration, executor: executor, sink: sink)
             dataChannels = transport
             transport.start()
             // Browsers open the channel; rtd serve sends its records on the first one a viewer opens.

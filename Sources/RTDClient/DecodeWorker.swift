@@ -14,7 +14,7 @@ import RTDMedia
 /// The decoder and writers are touched only by the worker thread; the queue and the counters are
 /// behind a mutex. `onChange` runs on the worker thread after each step, so the network side
 /// learns of progress, keyframe requests and an early stop without polling.
-final class DecodeWorker: @unchecked Sendable {
+final class DecodeWorker: @unchecked Sendable { // queue and counters guarded by `shared`; codec state worker-thread only
     static let queueLimit = 8
     /// Records are small and the server sends a few per frame: this is seconds of backlog.
     static let recordLimit = 4096

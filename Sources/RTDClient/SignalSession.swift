@@ -200,6 +200,7 @@ public final class SignalSession: Sendable {
             outcome = try await loop.submit {
                 let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate, logger: logger)
                 peer.dataChannelSink = { event in inbox.post(event) }
+                peer.dataChannelExecutor = { loop.execute($0) }
                 let promise = loop.makePromise(of: SignalError?.self)
                 let setup = ClientChannel.Setup(peer: peer, worker: worker, started: started, timeout: options.timeout,
                                                 duration: options.duration, frameLimit: options.frameLimit,

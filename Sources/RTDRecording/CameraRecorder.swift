@@ -15,7 +15,7 @@ import RTDDetection
 /// Timing: every segment starts at a keyframe, at pts 0. A sidecar record's `pts_us` is the pts of
 /// its frame in that segment's video (its camera pts minus the segment's first frame's), so replay
 /// pairs records and frames by pts; `captured_at_us` keeps the wall-clock capture time.
-public final class CameraRecorder: @unchecked Sendable {
+public final class CameraRecorder: @unchecked Sendable { // queue state guarded by `condition`; segment state writer-thread only
     public let camera: String
     public let codec: VideoCodec
     private let settings: RecordingSettings
@@ -196,9 +196,8 @@ public final class CameraRecorder: @unchecked Sendable {
         let sidecar = try SidecarWriter(path: stem + ".jsonl")
         current = Segment(stem: stem, muxer: muxer, sidecar: sidecar, origin: frame.pts, size: size)
         logger.info("\(camera): recording \(stem).mkv")
-        // Rollover is when the oldest segment may have to go: sweep off this thread's path.
-        let retention = self.retention
-        if retention.hasLimits { DispatchQueue.global(qos: .utility).async { retention.sweep() } }
+        // Rollover is when the oldest segment may have to go: swept off this thread's path.
+        retention.requestSweep()
     }
 
     /// A record goes to the segment holding its frame; one for a frame not muxed yet waits.

@@ -48,7 +48,7 @@ public final class ReplaySource: FrameSource {
 /// instead of running a detector. Shared between the source (which the capture thread owns and
 /// may reopen) and the camera's RecordedDetector, so it is found by the recording's path and the
 /// camera playing it.
-public final class RecordedDetections: @unchecked Sendable {
+public final class RecordedDetections: @unchecked Sendable { // state guarded by `lock`, registry by `registryLock`
     // Guarded by `lock`.
     private let lock = NSLock()
     private var current: [Detection] = []

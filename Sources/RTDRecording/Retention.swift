@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Synchronization
+import RTDMedia
 
 /// One recorded segment on disk: its video and sidecar (either may be missing), their total
 /// size and the last time either was written.
@@ -33,17 +35,17 @@ enum RetentionPlan {
 }
 
 /// Applies retention to one recording folder (DIR/CAMERA/segments): periodically, and when a
-/// camera starts a new segment. Only files named like segments are ever touched.
-public final class RecordingRetention: @unchecked Sendable {
+/// camera starts a new segment, on one thread of its own (so sweeps never overlap and no lock is
+/// held across the scan or the deletes). Only files named like segments are ever touched.
+public final class RecordingRetention: Sendable {
     public let directory: String
     private let retain: Double?
     private let maxBytes: Int64?
     private let logger: Logger
-    // Guarded by `lock`: full paths (without extension) of segments being written.
-    private let lock = NSLock()
-    private var active: Set<String> = []
-    private var stopped = false
-    private let sweepLock = NSLock()
+    /// Full paths (without extension) of segments being written.
+    private let active = Mutex<Set<String>>([])
+    /// Sweeps asked for between two sweeps make one (latest wins); closing it ends the thread.
+    private let requests = LatestMailbox<Bool>()
 
     public init(settings: RecordingSettings, logger: Logger) {
         directory = settings.directory
@@ -54,49 +56,52 @@ public final class RecordingRetention: @unchecked Sendable {
 
     var hasLimits: Bool { retain != nil || maxBytes != nil }
 
-    func markActive(_ stem: String) { lock.withLock { _ = active.insert(stem) } }
-    func markDone(_ stem: String) { lock.withLock { _ = active.remove(stem) } }
+    func markActive(_ stem: String) { _ = active.withLock { $0.insert(stem) } }
+    func markDone(_ stem: String) { _ = active.withLock { $0.remove(stem) } }
 
-    /// Sweeps every `interval` seconds on its own thread until stopped.
-    public func startPeriodic(interval: Double = 60) {
+    /// Starts the sweeping thread: a sweep every `interval` seconds and one soon after each
+    /// `requestSweep()`, until `stop()`.
+    public func start(interval: Double = 60) {
         guard hasLimits else { return }
         let thread = Thread { [self] in
             while true {
-                let until = Date().addingTimeInterval(interval)
-                while Date() < until {
-                    if lock.withLock({ stopped }) { return }
-                    Thread.sleep(forTimeInterval: 0.25)
+                switch requests.take(until: Date(timeIntervalSinceNow: interval)) {
+                case .closed: return
+                case .value, .timedOut: sweep()
                 }
-                sweep()
             }
         }
         thread.name = "retention"
         thread.start()
     }
 
-    public func stop() { lock.withLock { stopped = true } }
+    /// A camera started a segment: the oldest may now have to go (swept on the retention thread).
+    func requestSweep() {
+        if hasLimits { requests.put(true) }
+    }
 
-    /// Deletes what the limits say must go; returns the deleted paths.
+    public func stop() { requests.close(discardingPending: true) }
+
+    /// Deletes what the limits say must go; returns the deleted paths. Runs on the retention
+    /// thread once started (or on the caller's before that).
     @discardableResult
     public func sweep(now: Double = Date().timeIntervalSince1970) -> [String] {
         guard hasLimits else { return [] }
-        return sweepLock.withLock {
-            let segments = scan()
-            let activeNow = lock.withLock { active }
-            var deleted: [String] = []
-            for s in RetentionPlan.expired(segments, active: activeNow, now: now, retain: retain, maxBytes: maxBytes) {
-                for p in s.paths {
-                    do {
-                        try FileManager.default.removeItem(atPath: p)
-                        deleted.append(p)
-                    } catch {
-                        logger.warning("retention: cannot delete \(p): \(error.localizedDescription)")
-                    }
+        let segments = scan()
+        let activeNow = active.withLock { $0 }
+        var deleted: [String] = []
+        for s in RetentionPlan.expired(segments, active: activeNow, now: now, retain: retain, maxBytes: maxBytes) {
+            for p in s.paths {
+                do {
+                    try FileManager.default.removeItem(atPath: p)
+                    deleted.append(p)
+                } catch {
+                    logger.warning("retention: cannot delete \(p): \(error.localizedDescription)")
                 }
             }
-            if !deleted.isEmpty { logger.info("retention: deleted \(deleted.count) files under \(directory)") }
-            return deleted
         }
+        if !deleted.isEmpty { logger.info("retention: deleted \(deleted.count) files under \(directory)") }
+        return deleted
     }
 
     /// Segments under DIR/*/, grouped by stem.

@@ -1,47 +1,44 @@
 import Foundation
 import Logging
+import Synchronization
 import RTDMedia
 import RTDDetection
 
 /// `--annotate`: draws the newest detections into each captured frame before any encoder sees it,
 /// for players that cannot read the data channel (WHEP players, recordings). One drawing per
 /// frame per camera, shared by every encoder; the detector runs for as long as this exists.
-final class BurnIn: @unchecked Sendable {
+final class BurnIn: Sendable {
     let output = FrameBroadcast()
-    private let input: FrameBroadcast
-    private let mailbox: LatestFrameMailbox
+    private let worker: FrameWorker<Frame, Frame>
     private let detector: CameraDetector
-    private var subscription: UInt64 = 0
-    // Guarded by `lock`: written by the detector thread, read by the drawing thread.
-    private let lock = NSLock()
-    private var latest: [Detection] = []
+    private let subscription: UInt64
+
+    /// The newest detections: written by the detector's thread, read by the drawing thread.
+    private final class Latest: Sendable {
+        let detections = Mutex<[Detection]>([])
+    }
 
     init(input: FrameBroadcast, detector: CameraDetector, camera: String, logger: Logger) {
-        self.input = input
         self.detector = detector
-        mailbox = input.subscribe()
-        subscription = detector.subscribe { [weak self] record in
-            guard let self else { return }
-            lock.withLock { latest = record.detections }
-        }
-        let thread = Thread { [self] in
-            while let frame = try? mailbox.take() {
-                let boxes = lock.withLock { latest }
-                do {
-                    output.publish(boxes.isEmpty ? frame : try Annotator.annotate(frame, with: boxes))
-                } catch {
-                    logger.error("\(camera): annotation failed: \(error)")
-                    output.publish(frame)
-                }
+        let latest = Latest()
+        subscription = detector.subscribe { record in latest.detections.withLock { $0 = record.detections } }
+        worker = FrameWorker(name: "annotate \(camera)", broadcast: input)
+        let output = self.output
+        _ = worker.subscribe { output.publish($0) }
+        worker.start(process: { frame, targets in
+            let boxes = latest.detections.withLock { $0 }
+            var drawn = frame
+            do {
+                if !boxes.isEmpty { drawn = try Annotator.annotate(frame, with: boxes) }
+            } catch {
+                logger.error("\(camera): annotation failed: \(error)")
             }
-            output.close()
-        }
-        thread.name = "annotate \(camera)"
-        thread.start()
+            for deliver in targets { deliver(drawn) }
+        }, finish: { output.close() })
     }
 
     func stop() {
         detector.unsubscribe(subscription)
-        input.unsubscribe(mailbox)
+        worker.stop()
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
+import Synchronization
 import RTDCore
 import RTDMedia
 import RTDRecording
 
 /// A named camera: one capture, its detector, and one encoder per codec that viewers asked for.
-public final class Camera: @unchecked Sendable {
+public final class Camera: Sendable {
     public let config: CameraConfig
     public let capture: LiveCapture
     public let detector: CameraDetector
@@ -16,10 +17,12 @@ public final class Camera: @unchecked Sendable {
     private let encoder: LiveEncoder.Settings
     private let bitrateRange: ClosedRange<Int>
     private let logger: Logger
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var tracks: [VideoCodec: VideoTrack] = [:]
-    private var jpeg: JPEGFeed?
+    /// Encoders and the JPEG feed, made when first asked for.
+    private struct Outputs {
+        var tracks: [VideoCodec: VideoTrack] = [:]
+        var jpeg: JPEGFeed?
+    }
+    private let outputs = Mutex(Outputs())
 
     public var name: String { config.name }
     public var spec: SourceSpec { config.source }
@@ -66,26 +69,26 @@ public final class Camera: @unchecked Sendable {
     }
 
     public func track(for codec: VideoCodec) -> VideoTrack {
-        lock.withLock {
-            if let t = tracks[codec] { return t }
+        outputs.withLock { o in
+            if let t = o.tracks[codec] { return t }
             let t = VideoTrack(camera: config.name, codec: codec, broadcast: video, frameRate: capture.frameRate, settings: encoder,
                                bitrateRange: bitrateRange, logger: logger)
-            tracks[codec] = t
+            o.tracks[codec] = t
             return t
         }
     }
 
-    public var activeTracks: [VideoTrack] { lock.withLock { Array(tracks.values) } }
+    public var activeTracks: [VideoTrack] { outputs.withLock { Array($0.tracks.values) } }
 
     /// Viewers on the WebSocket fallback (WebRTC peers are counted by the endpoint).
-    public var webSocketViewers: Int { lock.withLock { jpeg }?.viewerCount ?? 0 }
+    public var webSocketViewers: Int { outputs.withLock { $0.jpeg }?.viewerCount ?? 0 }
 
     /// The JPEG stills for WebSocket viewers (of `video`, like the encoders), made when the first one asks.
     public func jpegFeed(maxFPS: Double) -> JPEGFeed {
-        lock.withLock {
-            if let jpeg { return jpeg }
+        outputs.withLock { o in
+            if let jpeg = o.jpeg { return jpeg }
             let feed = JPEGFeed(camera: name, broadcast: video, maxFPS: maxFPS, logger: logger)
-            jpeg = feed
+            o.jpeg = feed
             return feed
         }
     }
@@ -95,7 +98,7 @@ public final class Camera: @unchecked Sendable {
         capture.stop()
         detector.stop()
         for t in activeTracks { t.stop() }
-        lock.withLock { jpeg }?.stop()
+        outputs.withLock { $0.jpeg }?.stop()
     }
 }
 

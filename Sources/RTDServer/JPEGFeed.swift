@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 import RTDMedia
 
 /// One JPEG picture of a camera, with the timing of the frame it shows.
@@ -20,84 +21,65 @@ public struct JPEGPicture: Sendable {
     }
 }
 
-/// The JPEG stills of one camera for WebSocket viewers: its own thread takes the newest frame,
+/// The JPEG stills of one camera for WebSocket viewers: a `FrameWorker` takes the newest frame,
 /// at most `maxFPS` a second, encodes it ONCE and hands the same bytes to every subscriber.
 /// Encodes only while someone subscribes.
-public final class JPEGFeed: @unchecked Sendable {
+public final class JPEGFeed: Sendable {
     public typealias Subscriber = @Sendable (JPEGPicture) -> Void
 
     public let maxFPS: Double
-    private let mailbox: LatestFrameMailbox
+    private let worker: FrameWorker<Frame, JPEGPicture>
     private let broadcast: FrameBroadcast
-    private let quality: Int
-    private let logger: Logger
-    private let subscribers = SubscriberList<Subscriber>()
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var stopped = false
-    private var encoded = 0
+    private let encoded = Atomic<Int>(0)
+
+    private struct EncoderState {
+        var encoder: JPEGEncoder?
+        var lastPts: Int64?
+    }
 
     init(camera: String, broadcast: FrameBroadcast, maxFPS: Double, quality: Int = 5, logger: Logger) {
         self.maxFPS = maxFPS
         self.broadcast = broadcast
-        self.mailbox = broadcast.subscribe()
-        self.quality = quality
-        self.logger = logger
-        let thread = Thread { [self] in run(camera) }
-        thread.name = "jpeg \(camera)"
-        thread.start()
+        worker = FrameWorker(name: "jpeg \(camera)", broadcast: broadcast)
+        worker.start(makeState: { EncoderState() }, process: { [self] state, frame, targets in
+            guard !targets.isEmpty, Self.isDue(pts: frame.pts, last: state.lastPts, maxFPS: maxFPS) else { return }
+            do throws(MediaError) {
+                let size = VideoSize(width: frame.width, height: frame.height)
+                if state.encoder?.size != size { state.encoder = try JPEGEncoder(size: size, quality: quality) }
+                let data = try state.encoder!.encode(frame)
+                state.lastPts = frame.pts
+                encoded.add(1, ordering: .relaxed)
+                let picture = JPEGPicture(frame: frame.index, ptsUs: frame.pts, capturedAtUs: frame.capturedAt,
+                                          width: frame.width, height: frame.height, jpeg: ByteBuffer(bytes: data))
+                for deliver in targets { deliver(picture) }
+            } catch {
+                logger.error("\(camera): JPEG encoding failed: \(error.message)")
+                state.encoder = nil
+            }
+        })
     }
 
     public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 {
-        let id = subscribers.add(subscriber)
+        let id = worker.subscribe(subscriber)
         // A new viewer should not wait up to a frame interval for its first picture.
-        if let latest = broadcast.latest { mailbox.put(latest) }
+        if let latest = broadcast.latest { worker.put(latest) }
         return id
     }
 
-    public func unsubscribe(_ id: UInt64) { subscribers.remove(id) }
+    public func unsubscribe(_ id: UInt64) { worker.unsubscribe(id) }
 
     /// WebSocket viewers watching this camera now.
-    public var viewerCount: Int { subscribers.count }
+    public var viewerCount: Int { worker.subscriberCount }
 
     /// Pictures encoded so far (one per picture, however many viewers got it).
-    public var picturesEncoded: Int { lock.withLock { encoded } }
+    public var picturesEncoded: Int { encoded.load(ordering: .relaxed) }
 
-    func stop() {
-        lock.withLock { stopped = true }
-        broadcast.unsubscribe(mailbox)
-    }
+    func stop() { worker.stop() }
 
     /// Whether a frame `pts` may be sent after one at `last`: the cap with a little slack, so a
     /// 30 fps camera capped at 10 sends every third frame, not every fourth.
     static func isDue(pts: Int64, last: Int64?, maxFPS: Double) -> Bool {
         guard let last, pts >= last else { return true }
         return Double(pts - last) >= 0.9 * 1_000_000 / maxFPS
-    }
-
-    private func run(_ camera: String) {
-        var encoder: JPEGEncoder?
-        var lastPts: Int64?
-        while true {
-            let frame: Frame?
-            do { frame = try mailbox.take() } catch { frame = nil }
-            guard let frame else { break }
-            if lock.withLock({ stopped }) { break }
-            let targets = subscribers.snapshot
-            guard !targets.isEmpty, Self.isDue(pts: frame.pts, last: lastPts, maxFPS: maxFPS) else { continue }
-            do {
-                let size = VideoSize(width: frame.width, height: frame.height)
-                if encoder?.size != size { encoder = try JPEGEncoder(size: size, quality: quality) }
-                let data = try encoder!.encode(frame)
-                lastPts = frame.pts
-                lock.withLock { encoded += 1 }
-                let picture = JPEGPicture(frame: frame.index, ptsUs: frame.pts, capturedAtUs: frame.capturedAt,
-                                          width: frame.width, height: frame.height, jpeg: ByteBuffer(bytes: data))
-                for deliver in targets { deliver(picture) }
-            } catch {
-                logger.error("\(camera): JPEG encoding failed: \(error.message)")
-                encoder = nil
-            }
-        }
     }
 }

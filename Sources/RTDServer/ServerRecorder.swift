@@ -45,7 +45,7 @@ public final class ServerRecorder: Sendable {
         self.retentions = Array(retentions.values)
         for r in self.retentions {
             r.sweep()
-            r.startPeriodic()
+            r.start()
         }
     }
 

@@ -9,10 +9,10 @@ import RTDMedia
 /// Distinct for every track the process makes (never reused, unlike an object address).
 private let nextTrackID = Atomic<UInt64>(0)
 
-/// The encoder of one camera for one codec: takes the newest frame, encodes and packetizes it
-/// once, and hands the same packets to every subscriber. Encodes only while someone watches
-/// (a viewer, or a recorder taking the encoded frames themselves).
-public final class VideoTrack: @unchecked Sendable {
+/// The encoder of one camera for one codec: a `FrameWorker` takes the newest frame, encodes and
+/// packetizes it once, and hands the same packets to every subscriber. Encodes only while someone
+/// watches (a viewer, or a recorder taking the encoded frames themselves).
+public final class VideoTrack: @unchecked Sendable { // mutable state below is guarded by `lock`
     public typealias Subscriber = @Sendable (RTPPacketBatch) -> Void
     /// Receives each encoded picture before packetization, with its size (a recorder muxes it).
     public typealias EncodedSubscriber = @Sendable (EncodedFrame, VideoSize) -> Void
@@ -21,19 +21,17 @@ public final class VideoTrack: @unchecked Sendable {
     public let codec: VideoCodec
     /// Tags this track's batches (`RTPPacketBatch.track`).
     public let id = nextTrackID.add(1, ordering: .relaxed).newValue
-    private let mailbox: LatestFrameMailbox
+    private let worker: FrameWorker<Frame, RTPPacketBatch>
     private let broadcast: FrameBroadcast
     private let settings: LiveEncoder.Settings
     private let frameRate: FrameRate
     private let logger: Logger
-    private let subscribers = SubscriberList<Subscriber>()
     private let encodedSubscribers = SubscriberList<EncodedSubscriber>()
     // Guarded by `lock`: touched by the encoder thread and by peers (keyframe requests, estimates).
     private let lock = NSLock()
     private var keyframeWanted = false
     private var lastForcedKeyframe: Int64 = 0
     private var targetKbps: Int
-    private var stopped = false
     /// The keyframe just sent and every frame since: a viewer that connects soon after a
     /// keyframe starts from these at once instead of waiting for (and forcing) another.
     private var gop: [RTPPacketBatch] = []
@@ -64,20 +62,20 @@ public final class VideoTrack: @unchecked Sendable {
         self.codec = codec
         self.frameRate = frameRate
         self.broadcast = broadcast
-        self.mailbox = broadcast.subscribe()
+        self.worker = FrameWorker(name: "encode \(codec.rawValue)", broadcast: broadcast)
         self.settings = settings
         self.targetKbps = settings.bitrateKbps
         self.logger = logger
-        let thread = Thread { [self] in run() }
-        thread.name = "encode \(codec.rawValue)"
-        thread.qualityOfService = .userInteractive
-        thread.start()
+        worker.start(qualityOfService: .userInteractive, makeState: { EncodeState(packetizer: codec.rtp.makePacketizer()) }) {
+            [self] state, frame, targets in
+            encode(frame, state: &state, targets: targets)
+        }
     }
 
     /// No keyframe yet: the peer asks for one once DTLS is up and it can actually send.
-    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 { subscribers.add(subscriber) }
+    public func subscribe(_ subscriber: @escaping Subscriber) -> UInt64 { worker.subscribe(subscriber) }
 
-    public func unsubscribe(_ id: UInt64) { subscribers.remove(id) }
+    public func unsubscribe(_ id: UInt64) { worker.unsubscribe(id) }
 
     public func subscribeEncoded(_ subscriber: @escaping EncodedSubscriber) -> UInt64 { encodedSubscribers.add(subscriber) }
 
@@ -87,7 +85,7 @@ public final class VideoTrack: @unchecked Sendable {
     /// newest frame is encoded again as a keyframe right away (rate-limited), not at the next capture.
     public func requestKeyframe() {
         lock.withLock { keyframeWanted = true }
-        if let latest = broadcast.latest { mailbox.put(latest) }
+        if let latest = broadcast.latest { worker.put(latest) }
     }
 
     /// What a viewer that just connected should be sent first: the frames since a recent
@@ -134,90 +132,85 @@ public final class VideoTrack: @unchecked Sendable {
     }
 
     /// Frames the encoder skipped because a newer one had arrived (it was busy).
-    public var droppedFrames: Int { mailbox.droppedFrames }
+    public var droppedFrames: Int { worker.droppedInputs }
 
-    func stop() {
-        lock.withLock { stopped = true }
-        broadcast.unsubscribe(mailbox)
-    }
+    func stop() { worker.stop() }
 
-    private func run() {
+    /// What only the worker thread touches.
+    private struct EncodeState {
         var encoder: LiveEncoder?
-        var packetizer = codec.rtp.makePacketizer()
+        var packetizer: any RTPVideoPacketizer
         var lastPts: Int64 = .min
         var lastCaptured: Int64 = .min
         var picture = 0
-        func encoderFor(_ frame: Frame) throws(MediaError) -> LiveEncoder {
+    }
+
+    private func encode(_ input: Frame, state: inout EncodeState, targets: [Subscriber]) {
+        var frame = input
+        func encoderFor(_ frame: Frame, _ encoder: LiveEncoder?) throws(MediaError) -> LiveEncoder {
             let size = VideoSize(width: frame.width, height: frame.height)
             if let encoder, encoder.size == size { return encoder }
             return try LiveEncoder(codec: codec, settings: settings, size: size, frameRate: frameRate)
         }
-        while true {
-            let frame: Frame?
-            do { frame = try mailbox.take() } catch { frame = nil }
-            guard var frame else { break }
-            let (forceKey, kbps, isStopped): (Bool, Int, Bool) = lock.withLock {
-                let now = SystemClock.monotonicMicros()
-                var force = false
-                if keyframeWanted && now - lastForcedKeyframe >= Self.keyframeMinInterval {
-                    force = true
-                    keyframeWanted = false
-                    lastForcedKeyframe = now
-                }
-                return (force, targetKbps, stopped)
+        let (forceKey, kbps): (Bool, Int) = lock.withLock {
+            let now = SystemClock.monotonicMicros()
+            var force = false
+            if keyframeWanted && now - lastForcedKeyframe >= Self.keyframeMinInterval {
+                force = true
+                keyframeWanted = false
+                lastForcedKeyframe = now
             }
-            if isStopped { break }
-            // Made before anyone watches, so the first viewer does not wait for encoder set-up.
-            if encoder == nil { encoder = try? encoderFor(frame) }
-            let targets = subscribers.snapshot
-            let encodedTargets = encodedSubscribers.snapshot
-            guard !targets.isEmpty || !encodedTargets.isEmpty else { continue }
-            if frame.pts <= lastPts {
-                // The same picture again, to make a keyframe now: one 90 kHz tick later, so
-                // timestamps keep increasing for the encoder and for viewers.
-                guard forceKey else { continue }
-                frame = frame.retimed(pts: lastPts + 12, capturedAt: lastCaptured + 12)
+            return (force, targetKbps)
+        }
+        // Made before anyone watches, so the first viewer does not wait for encoder set-up.
+        if state.encoder == nil { state.encoder = try? encoderFor(frame, nil) }
+        let encodedTargets = encodedSubscribers.snapshot
+        guard !targets.isEmpty || !encodedTargets.isEmpty else { return }
+        if frame.pts <= state.lastPts {
+            // The same picture again, to make a keyframe now: one 90 kHz tick later, so
+            // timestamps keep increasing for the encoder and for viewers.
+            guard forceKey else { return }
+            frame = frame.retimed(pts: state.lastPts + 12, capturedAt: state.lastCaptured + 12)
+        }
+        state.lastPts = frame.pts
+        state.lastCaptured = frame.capturedAt
+        do {
+            let current = try encoderFor(frame, state.encoder)
+            state.encoder = current
+            current.setBitrate(kbps: kbps)
+            let started = DispatchTime.now().uptimeNanoseconds
+            let out = try current.encode(frame, keyframe: forceKey)
+            encodeTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+            guard let encoded = out else { return }
+            framesEncoded.increment()
+            if encoded.isKeyframe { keyframes.increment() }
+            for deliver in encodedTargets { deliver(encoded, current.size) }
+            // 90 kHz from capture time, shared by every viewer of this camera.
+            let origin = lock.withLock {
+                if rtpOriginCapture == nil { rtpOriginCapture = encoded.capturedAt }
+                return rtpOriginCapture!
             }
-            lastPts = frame.pts
-            lastCaptured = frame.capturedAt
-            do {
-                let current = try encoderFor(frame)
-                encoder = current
-                current.setBitrate(kbps: kbps)
-                let started = DispatchTime.now().uptimeNanoseconds
-                let out = try current.encode(frame, keyframe: forceKey)
-                encodeTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-                guard let encoded = out else { continue }
-                framesEncoded.increment()
-                if encoded.isKeyframe { keyframes.increment() }
-                for deliver in encodedTargets { deliver(encoded, current.size) }
-                // 90 kHz from capture time, shared by every viewer of this camera.
-                let origin = lock.withLock {
-                    if rtpOriginCapture == nil { rtpOriginCapture = encoded.capturedAt }
-                    return rtpOriginCapture!
-                }
-                let ts = Self.rtpTimestamp(capturedAt: encoded.capturedAt, origin: origin)
-                let fragments = packetizer.packetize(encoded.data)
-                let packets = fragments.map {
-                    RTPOutboundPacket(payloadType: 0, timestamp: ts, fragment: $0)
-                }
-                let batch = RTPPacketBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, picture: picture,
-                                          track: id)
-                picture += 1
-                lock.withLock {
-                    if encoded.isKeyframe {
-                        gop = [batch]
-                        gopStarted = SystemClock.monotonicMicros()
-                    } else if !gop.isEmpty {
-                        gop.append(batch)
-                        if gop.count > Self.gopMaxFrames { gop.removeAll() }
-                    }
-                }
-                for deliver in targets { deliver(batch) }
-            } catch {
-                logger.error("\(codec.rawValue) encoder: \(error.message)")
-                encoder = nil
+            let ts = Self.rtpTimestamp(capturedAt: encoded.capturedAt, origin: origin)
+            let fragments = state.packetizer.packetize(encoded.data)
+            let packets = fragments.map {
+                RTPOutboundPacket(payloadType: 0, timestamp: ts, fragment: $0)
             }
+            let batch = RTPPacketBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, picture: state.picture,
+                                      track: id)
+            state.picture += 1
+            lock.withLock {
+                if encoded.isKeyframe {
+                    gop = [batch]
+                    gopStarted = SystemClock.monotonicMicros()
+                } else if !gop.isEmpty {
+                    gop.append(batch)
+                    if gop.count > Self.gopMaxFrames { gop.removeAll() }
+                }
+            }
+            for deliver in targets { deliver(batch) }
+        } catch {
+            logger.error("\(codec.rawValue) encoder: \(error.message)")
+            state.encoder = nil
         }
     }
 }

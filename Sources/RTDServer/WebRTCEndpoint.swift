@@ -11,7 +11,8 @@ import RTDDetection
 /// The server's WebRTC side: ONE UDP socket for every peer (ICE-lite), demultiplexed by STUN
 /// username for checks and by remote address for DTLS/SRTCP. All peer state lives on the
 /// socket's event loop; other threads reach it only through `eventLoop.execute`/`submit`.
-public final class WebRTCEndpoint: @unchecked Sendable {
+/// The endpoint owns that loop's group and shuts it down in `shutdown()`.
+public final class WebRTCEndpoint: @unchecked Sendable { // the mutable state is confined to `eventLoop`
     public struct Settings: Sendable {
         public var host = "0.0.0.0"
         public var udpPort = 0
@@ -29,6 +30,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     }
 
     public let eventLoop: any EventLoop
+    private let group: MultiThreadedEventLoopGroup
     public let localPort: Int
     public let candidates: [ICECandidate]
     private let channel: any Channel
@@ -40,15 +42,28 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     private var byUfrag: [String: PeerEntry] = [:]
     private var byAddress: [SocketAddress: PeerEntry] = [:]
     private var bySession: [String: PeerEntry] = [:]
+    /// The tracks peers watch, by `VideoTrack.id`: each subscribed once, whatever its viewers.
+    private var videoFeeds: [UInt64: VideoFeed] = [:]
     private var trim: Scheduled<Void>?
     /// Detector subscription per camera name (see `updateRecordFeeds`).
-    private var recordFeeds: [String: UInt64] = [:]
+    private var recordFeeds: [String: RecordFeed] = [:]
+
+    private struct RecordFeed {
+        let handoff: RecordHandoff
+        let subscription: UInt64
+    }
+
+    /// One track's pictures on their way to this loop, and the sessions that watch it.
+    private struct VideoFeed {
+        let handoff: VideoHandoff
+        let subscription: UInt64
+        var sessions: Set<String>
+    }
 
     final class PeerEntry {
         let peer: PeerConnection
         var camera: Camera
         var track: VideoTrack
-        var subscription: UInt64 = 0
         /// The channel detection records go on: the first one the viewer opens.
         var recordChannel: DataChannel?
         var recordsSent = 0
@@ -64,18 +79,27 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         }
     }
 
-    public static func start(settings: Settings, hub: CameraHub, group: any EventLoopGroup, logger: Logger) async throws -> WebRTCEndpoint {
+    /// Binds the UDP socket on a one-thread event-loop group of its own: one socket is served by
+    /// one loop, which then holds every peer's state.
+    public static func start(settings: Settings, hub: CameraHub, logger: Logger) async throws -> WebRTCEndpoint {
         let certificate = try settings.certificateFile.map { try DTLSCertificate.load(certificateFile: $0, privateKeyFile: settings.keyFile ?? $0) }
             ?? DTLSCertificate.generate()
         let holder = HandlerHolder()
-        let channel = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
-            .channelInitializer { ch in ch.pipeline.addHandler(holder.handler) }
-            .bind(host: settings.host, port: settings.udpPort).get()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel: any Channel
+        do {
+            channel = try await DatagramBootstrap(group: group)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+                .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+                .channelInitializer { ch in ch.pipeline.addHandler(holder.handler) }
+                .bind(host: settings.host, port: settings.udpPort).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
         let port = channel.localAddress?.port ?? settings.udpPort
-        let endpoint = WebRTCEndpoint(channel: channel, port: port, settings: settings, certificate: certificate,
+        let endpoint = WebRTCEndpoint(channel: channel, group: group, port: port, settings: settings, certificate: certificate,
                                       hub: hub, logger: logger)
         holder.handler.endpoint = endpoint
         for camera in hub.cameras { camera.prepare(camera.codecs(serverDefault: settings.forcedCodec.map { [$0] } ?? settings.codecs)) }
@@ -85,8 +109,10 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         return endpoint
     }
 
-    private init(channel: any Channel, port: Int, settings: Settings, certificate: DTLSCertificate, hub: CameraHub, logger: Logger) {
+    private init(channel: any Channel, group: MultiThreadedEventLoopGroup, port: Int, settings: Settings, certificate: DTLSCertificate,
+                 hub: CameraHub, logger: Logger) {
         self.channel = channel
+        self.group = group
         self.eventLoop = channel.eventLoop
         self.localPort = port
         self.settings = settings
@@ -233,13 +259,14 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                     text: #"{"type":"error","error":"binary messages are not understood; control messages are JSON text"}"#, on: channel)
             }
         }
+        // SCTP runs on this loop too, so its events need no further hop.
+        let loop = eventLoop
+        peer.dataChannelExecutor = { loop.execute($0) }
         peer.dataChannelSink = { [unowned self] event in
-            self.eventLoop.execute {
-                guard let entry = self.bySession[sessionID] else { return }
-                self.send(entry.peer.handle(event), to: entry.address)
-            }
+            guard let entry = self.bySession[sessionID] else { return }
+            self.send(entry.peer.handle(event), to: entry.address)
         }
-        entry.subscription = subscribeVideo(track, session: sessionID)
+        subscribeVideo(track, session: sessionID)
         byUfrag[ufrag] = entry
         bySession[sessionID] = entry
         updatePeerGauges()
@@ -257,7 +284,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
                                             "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
         if let a = entry.address { byAddress.removeValue(forKey: a) }
-        entry.track.unsubscribe(entry.subscription)
+        unsubscribeVideo(entry.track, session: entry.peer.sessionID)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
         updateRecordFeeds()
         scheduleTrim()
@@ -265,9 +292,7 @@ public final class WebRTCEndpoint: @unchecked Sendable {
 
     /// Hands the memory of departed peers back to the system. glibc keeps freed pages in its
     /// arenas, so a server that once had 100 viewers would otherwise keep their footprint for
-    /// good. Runs once departures have stopped for 10 s: part of a peer's memory is only freed when
-    /// the dispatch threads that served its SCTP queue retire, about 5 s after it leaves; a trim
-    /// walks every arena, so once per burst.
+    /// good. Runs once departures have stopped for 10 s: a trim walks every arena, so once per burst.
     private func scheduleTrim() {
         trim?.cancel()
         trim = eventLoop.scheduleTask(in: .seconds(10)) { [weak self] in
@@ -282,11 +307,49 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         if let entry = bySession[id] { remove(entry) }
     }
 
-    private func subscribeVideo(_ track: VideoTrack, session id: String) -> UInt64 {
+    /// The first viewer of a track subscribes to it for the whole loop: each picture then costs
+    /// one task on this loop, which sends it to every viewer of the track, however many.
+    private func subscribeVideo(_ track: VideoTrack, session id: String) {
+        eventLoop.preconditionInEventLoop()
+        if videoFeeds[track.id] != nil {
+            videoFeeds[track.id]!.sessions.insert(id)
+            return
+        }
+        let handoff = VideoHandoff(camera: track.camera)
         let loop = eventLoop
-        return track.subscribe { [weak self] batch in
-            guard let self else { return }
-            loop.execute { self.deliver(batch, to: id) }
+        let subscription = track.subscribe { [weak self, weak track] batch in
+            switch handoff.offer(batch) {
+            case .scheduleDrain:
+                guard let self else { return }
+                loop.execute { self.drain(handoff, track: batch.track) }
+            case .keyframeNeeded:
+                track?.requestKeyframe()
+            case .queued, .dropped:
+                break
+            }
+        }
+        videoFeeds[track.id] = VideoFeed(handoff: handoff, subscription: subscription, sessions: [id])
+    }
+
+    /// The last viewer of a track leaving stops its deliveries (and, with no other subscriber,
+    /// its encoding).
+    private func unsubscribeVideo(_ track: VideoTrack, session id: String) {
+        guard var feed = videoFeeds[track.id] else { return }
+        feed.sessions.remove(id)
+        if feed.sessions.isEmpty {
+            track.unsubscribe(feed.subscription)
+            videoFeeds[track.id] = nil
+        } else {
+            videoFeeds[track.id] = feed
+        }
+    }
+
+    /// Sends what waits in `handoff` to every current viewer of its track.
+    private func drain(_ handoff: VideoHandoff, track: UInt64) {
+        let batches = handoff.take()
+        guard let feed = videoFeeds[track], feed.handoff === handoff else { return }
+        for batch in batches {
+            for id in feed.sessions { deliver(batch, to: id) }
         }
     }
 
@@ -296,24 +359,32 @@ public final class WebRTCEndpoint: @unchecked Sendable {
     }
 
     /// Detection records, from one subscription per camera that has a viewer with a record
-    /// channel: each record is serialized once and reaches this loop in one task, whatever the
-    /// number of viewers; each viewer gets it stamped with the RTP timestamp its track gave that
-    /// frame, so boxes are drawn on the exact picture they belong to.
+    /// channel: each record is serialized once and reaches this loop through a bounded hand-off
+    /// (one task for the records waiting), whatever the number of viewers; each viewer gets it
+    /// stamped with the RTP timestamp its track gave that frame, so boxes are drawn on the exact
+    /// picture they belong to.
     private func updateRecordFeeds() {
         let wanted = Set(bySession.values.filter { $0.recordChannel != nil }.map { $0.camera.name })
-        for (name, subscription) in recordFeeds where !wanted.contains(name) {
-            hub.camera(named: name)?.detector.unsubscribe(subscription)
+        for (name, feed) in recordFeeds where !wanted.contains(name) {
+            hub.camera(named: name)?.detector.unsubscribe(feed.subscription)
             recordFeeds[name] = nil
         }
         let loop = eventLoop
         for name in wanted where recordFeeds[name] == nil {
             guard let camera = hub.camera(named: name) else { continue }
-            recordFeeds[name] = camera.detector.subscribe { [weak self] record in
-                guard let self else { return }
-                let line = record.jsonLineHalves()
-                loop.execute { self.deliver(record, line: line, camera: name) }
+            let handoff = RecordHandoff(camera: name)
+            let subscription = camera.detector.subscribe { [weak self] record in
+                guard let self, handoff.offer(RecordHandoff.Item(record: record, line: record.jsonLineHalves())) else { return }
+                loop.execute { self.drain(handoff, camera: name) }
             }
+            recordFeeds[name] = RecordFeed(handoff: handoff, subscription: subscription)
         }
+    }
+
+    private func drain(_ handoff: RecordHandoff, camera: String) {
+        let items = handoff.take()
+        guard recordFeeds[camera]?.handoff === handoff else { return }
+        for item in items { deliver(item.record, line: item.line, camera: camera) }
     }
 
     /// A viewer whose record channel holds this much unsent loses records instead of growing memory.
@@ -351,14 +422,14 @@ public final class WebRTCEndpoint: @unchecked Sendable {
         guard let entry = bySession[id] else { return }
         let reply = ViewerControl.respond(to: text, hub: hub) { camera in
             guard camera !== entry.camera else { return }
-            entry.track.unsubscribe(entry.subscription)
+            unsubscribeVideo(entry.track, session: id)
             entry.track.removeEstimate(peer: id)
             report(entry)
             entry.camera = camera
             updatePeerGauges()
             entry.track = camera.track(for: entry.peer.video.codec)
             entry.peer.restartVideo(track: entry.track.id)
-            entry.subscription = subscribeVideo(entry.track, session: id)
+            subscribeVideo(entry.track, session: id)
             updateRecordFeeds()
             startVideo(id)
         }
@@ -513,15 +584,16 @@ public final class WebRTCEndpoint: @unchecked Sendable {
             }
         }.get()
         try? await channel.close()
+        try? await group.shutdownGracefully()
     }
 }
 
 /// Lets the bootstrap's initializer install a handler before the endpoint exists.
-private final class HandlerHolder: @unchecked Sendable {
+private final class HandlerHolder: Sendable {
     let handler = DatagramHandler()
 }
 
-private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable { // `endpoint` set once before the first read; used on the loop
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     // Set once right after bind, before any datagram can be processed on the loop.
     weak var endpoint: WebRTCEndpoint?

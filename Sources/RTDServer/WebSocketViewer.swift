@@ -10,7 +10,7 @@ import RTDDetection
 ///
 /// Producers (a camera's JPEG and detector threads, the reader) only fill the outbox; one writer
 /// task sends from it, so a frame's announcement and its JPEG are always adjacent.
-final class WebSocketViewer: @unchecked Sendable {
+final class WebSocketViewer: @unchecked Sendable { // mutable state guarded by `lock`
     /// Records waiting beyond this many are stale: the oldest are dropped.
     static let maxQueuedRecords = 8
     static let maxQueuedReplies = 32

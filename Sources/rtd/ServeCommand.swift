@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import NIOPosix
 import RTDCore
 import RTDMedia
 import RTDDetection
@@ -253,8 +252,7 @@ struct ServeCommand: AsyncParsableCommand {
         rtc.keyFile = server.dtlsKey
         let endpoint: WebRTCEndpoint
         do {
-            endpoint = try await WebRTCEndpoint.start(settings: rtc, hub: hub, group: MultiThreadedEventLoopGroup(numberOfThreads: 1),
-                                                      logger: logger)
+            endpoint = try await WebRTCEndpoint.start(settings: rtc, hub: hub, logger: logger)
         } catch {
             hub.stop()
             throw fail("serve", server.dtlsCert != nil ? "cannot start WebRTC (certificate \(server.dtlsCert!), UDP port \(rtc.udpPort) on \(host)): \(error)"

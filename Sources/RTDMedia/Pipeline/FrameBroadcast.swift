@@ -3,7 +3,7 @@ import Foundation
 /// Fans one producer's frames out to any number of consumers, each with its own latest-wins
 /// mailbox: a slow consumer (a detector) drops its own stale frames without holding back a fast
 /// one (an encoder). Frames are shared by reference, never copied.
-public final class FrameBroadcast: @unchecked Sendable {
+public final class FrameBroadcast: @unchecked Sendable { // state guarded by `lock`
     // Guarded by `lock`.
     private let lock = NSLock()
     private var mailboxes: [ObjectIdentifier: LatestFrameMailbox] = [:]

@@ -61,8 +61,8 @@ public final class LiveCapture: Sendable {
                     source = nil
                     state.recordFailure(error.message)
                     logger.warning("\(error.message); reopening in \(String(format: "%.1f", backoff)) s")
-                    let until = Date().addingTimeInterval(backoff)
-                    while !state.stopRequested && Date() < until { Thread.sleep(forTimeInterval: 0.05) }
+                    // Woken at once by stop().
+                    state.waitForStop(until: Date().addingTimeInterval(backoff))
                     backoff = min(maxBackoff, backoff * 2)
                 }
             }
@@ -86,7 +86,7 @@ public final class LiveCapture: Sendable {
 }
 
 /// Moves the first opened source into the capture thread exactly once.
-private final class SourceHandoff: @unchecked Sendable {
+private final class SourceHandoff: @unchecked Sendable { // set before the thread starts, taken once by it
     // Written before the thread starts, taken once by it: no concurrent access.
     private var source: (any FrameSource)?
     init(source: (any FrameSource)?) { self.source = source }
@@ -96,17 +96,19 @@ private final class SourceHandoff: @unchecked Sendable {
     }
 }
 
-private final class CaptureState: @unchecked Sendable {
+private final class CaptureState: @unchecked Sendable { // fields guarded by `lock`; stopSignal is thread-safe
     // Guarded by `lock`; touched once per frame, so contention is negligible.
     private let lock = NSLock()
-    private var _stop = false
+    /// Closed by `requestStop()`; nothing is ever put in it.
+    private let stopSignal = LatestMailbox<Bool>()
     private var _format = (VideoSize(width: 0, height: 0), FrameRate(30))
     private var _finishedDrops = 0
     private var _currentDrops = 0
     private var _lastError: String?
 
-    var stopRequested: Bool { lock.withLock { _stop } }
-    func requestStop() { lock.withLock { _stop = true } }
+    var stopRequested: Bool { stopSignal.isClosed }
+    func requestStop() { stopSignal.close() }
+    func waitForStop(until deadline: Date) { _ = stopSignal.take(until: deadline) }
     var format: (VideoSize, FrameRate) { lock.withLock { _format } }
     func setFormat(_ s: VideoSize, _ r: FrameRate) { lock.withLock { _format = (s, r) } }
     func frameArrived(_ s: VideoSize, _ r: FrameRate, drops: Int) { lock.withLock { _format = (s, r); _currentDrops = drops; _streaming = true } }

@@ -5,7 +5,7 @@ import Foundation
 /// certificates; the peer trusts this one only through its fingerprint in our SDP.
 ///
 /// Immutable after creation, so one instance can serve every transport on any thread.
-public final class DTLSCertificate: @unchecked Sendable {
+public final class DTLSCertificate: @unchecked Sendable { // immutable after init: OpenSSL reads it concurrently
     let handle: OpaquePointer
 
     /// SHA-256 fingerprint, the one to put in SDP (`a=fingerprint:` + `fingerprint.sdpValue`).

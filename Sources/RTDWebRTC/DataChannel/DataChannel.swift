@@ -14,6 +14,8 @@ public enum DataChannelError: Swift.Error, Sendable, Equatable {
     case streamInUse(UInt16)
     case invalidStream(UInt16)
     case transportClosed
+    /// The association's outgoing queue is full (a slow or silent peer): the message was dropped.
+    case queueFull
 }
 
 /// A WebRTC data channel (RFC 8831) on one SCTP stream. Thread-safe; create it through
@@ -89,6 +91,7 @@ public final class DataChannel: Sendable {
             case .messageTooLarge(let size, let limit): throw .messageTooLarge(size: size, limit: limit)
             case .invalidStream(let sid): throw .invalidStream(sid)
             case .closed, .createFailed: throw .transportClosed
+            case .queueFull: throw .queueFull
             }
         }
     }

@@ -21,9 +21,9 @@ public enum DataChannelEvent: Sendable {
 
 /// WebRTC data channels (RFC 8831) with DCEP (RFC 8832) over one SCTP association.
 ///
-/// Threading: `sink` is called on the association's private serial queue, never concurrently and
-/// in order (see `SCTPAssociation`). Hop onto your event loop inside it. Methods are callable from
-/// any thread and never block on that queue; calling them from inside `sink` is fine.
+/// Threading: `sink` is called on the association's executor (the owner's event loop), never
+/// concurrently and in order (see `SCTPAssociation`). Methods are callable from any thread and
+/// never block; calling them from inside `sink` is fine.
 public final class DataChannelTransport: Sendable {
     /// The DTLS role decides stream-id parity (RFC 8832 §6: the DTLS client uses even ids).
     public enum Role: Sendable { case client, server }
@@ -48,12 +48,12 @@ public final class DataChannelTransport: Sendable {
         var transport: DataChannelTransport? { target.withLock { $0.transport } }
     }
 
-    public init(role: Role, configuration: SCTPAssociation.Configuration,
+    public init(role: Role, configuration: SCTPAssociation.Configuration, executor: @escaping SCTPExecutor,
                 sink: @escaping @Sendable (DataChannelEvent) -> Void) throws(SCTPAssociationError) {
         let relay = Relay()
         self.role = role
         self.sink = sink
-        self.association = try SCTPAssociation(configuration: configuration) { event in
+        self.association = try SCTPAssociation(configuration: configuration, executor: executor) { event in
             relay.transport?.handle(event)
         }
         relay.set(self)
@@ -107,7 +107,7 @@ public final class DataChannelTransport: Sendable {
         if state.withLock({ $0.established }) {
             // RFC 8832 §6: the opener may send as soon as its DATA_CHANNEL_OPEN is queued, and it is,
             // ahead of any data; so the channel is usable when this returns. The event still comes
-            // on the association's queue, like every other.
+            // on the association's executor, like every other.
             channel.status.withLock { if $0.state == .connecting { $0.state = .open } }
             association.enqueue { [self] in sink(.channelOpened(channel)) }
         } else {

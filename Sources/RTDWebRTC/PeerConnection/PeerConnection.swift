@@ -56,9 +56,12 @@ public final class PeerConnection {
 
     private let dtls: DTLSTransport
     private var srtp: SRTPSession?
-    /// Where data-channel events go; called on usrsctp's queue, so the owner hops to its loop
-    /// and hands them back through `handle(_:)`.
+    /// Where data-channel events go, on `dataChannelExecutor`; the owner hands them back
+    /// through `handle(_:)`.
     public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
+    /// Where the data channels' SCTP work and `dataChannelSink` calls run: the owner's event loop
+    /// (`{ loop.execute($0) }`), so the events need no further hop.
+    public var dataChannelExecutor: SCTPExecutor?
     private var dataChannels: DataChannelTransport?
     /// usrsctp's send buffer for this peer's association.
     private let dataChannelSendBuffer: Int
@@ -172,14 +175,17 @@ public final class PeerConnection {
 
     /// SCTP over DTLS (RFC 8261), once DTLS is up and the offer had an application section.
     private func startDataChannels() {
-        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, dataChannels == nil else { return }
+        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, let executor = dataChannelExecutor,
+              dataChannels == nil else { return }
         var configuration = SCTPAssociation.Configuration(
             localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
             remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
             mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
         configuration.sendBufferSize = dataChannelSendBuffer
+        // Messages beyond usrsctp's buffer wait in the association's queue, up to this much.
+        configuration.maxQueuedBytes = 4 * dataChannelSendBuffer
         do {
-            let transport = try DataChannelTransport(role: .server, configuration: configuration, sink: sink)
+            let transport = try DataChannelTransport(role: .server, configuration: configuration, executor: executor, sink: sink)
             dataChannels = transport
             transport.start()
         } catch {

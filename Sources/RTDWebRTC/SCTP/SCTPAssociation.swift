@@ -4,8 +4,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 import Synchronization
+
+/// Runs work one item at a time, in the order given, never inline: the owner's event loop
+/// (`{ loop.execute($0) }`). An association does all its usrsctp calls and sink calls there.
+public typealias SCTPExecutor = @Sendable (@escaping @Sendable () -> Void) -> Void
 
 /// Partial-reliability policy of an SCTP message (RFC 3758, mapped onto usrsctp's PR-SCTP policies).
 public enum SCTPReliability: Sendable, Equatable {
@@ -21,6 +24,9 @@ public enum SCTPAssociationError: Swift.Error, Sendable, Equatable {
     case closed
     case messageTooLarge(size: Int, limit: Int)
     case invalidStream(UInt16)
+    /// The message would take the bytes waiting for usrsctp past `Configuration.maxQueuedBytes`:
+    /// it was dropped (and counted in `droppedMessages`); the association lives on.
+    case queueFull(queued: Int, limit: Int)
 }
 
 public enum SCTPCloseReason: Sendable, Equatable {
@@ -36,11 +42,14 @@ public enum SCTPCloseReason: Sendable, Equatable {
 /// One SCTP association over an abstract DTLS application-data pipe (RFC 8261), driven by usrsctp
 /// in AF_CONN mode so that our DTLS transport carries its packets.
 ///
-/// Threading: every usrsctp call made on behalf of this association runs on a private serial
-/// queue, and every `sink` call happens on that same queue, one at a time and in order. usrsctp's
-/// own callbacks (its timer thread, or the queue while inside `usrsctp_conninput`) only copy their
-/// data and hop onto the queue, so no lock is ever held across a usrsctp call or a sink call. The
-/// public methods may be called from any thread; they never block on the queue.
+/// Threading: every usrsctp call made on behalf of this association runs on the owner's serial
+/// executor (its event loop), and every `sink` call happens there too, one at a time and in order.
+/// usrsctp's own callbacks (its timer thread, or the loop while inside `usrsctp_conninput`) only
+/// copy their data and hop onto the executor, so no lock is ever held across a usrsctp call or a
+/// sink call. The public methods may be called from any thread; they never block.
+///
+/// Outgoing messages wait in our own queue until usrsctp's send buffer has room; that queue holds
+/// at most `maxQueuedBytes`, beyond which `send` refuses the message (`queueFull`, counted).
 public final class SCTPAssociation: Sendable {
     public struct Configuration: Sendable {
         /// Our `a=sctp-port`.
@@ -60,6 +69,9 @@ public final class SCTPAssociation: Sendable {
         public var sendBufferSize: Int = 262_144
         /// Streams requested in each direction (browsers use 1024 or more).
         public var streamCount: UInt16 = 1024
+        /// Bytes that may wait for usrsctp across all streams (beyond `sendBufferSize`); a send
+        /// that would exceed it is refused. A slow or vanished peer costs at most this much.
+        public var maxQueuedBytes: Int = 4 << 20
 
         public init(localPort: UInt16 = 5000, remotePort: UInt16 = 5000, remoteMaxMessageSize: Int = 65_536, mtu: Int = 1188) {
             self.localPort = localPort
@@ -97,9 +109,9 @@ public final class SCTPAssociation: Sendable {
         var offset = 0
     }
 
-    /// The usrsctp handle. Only used on the queue (or in deinit, when no queue work can exist),
-    /// which is what makes sharing it sound.
-    private struct Handle: @unchecked Sendable {
+    /// The usrsctp handle. Only used on the executor (or in deinit, when no work for this
+    /// association can be pending), which is what makes sharing it sound.
+    private struct Handle: @unchecked Sendable { // used only on the executor (see above)
         let raw: OpaquePointer
     }
 
@@ -109,6 +121,8 @@ public final class SCTPAssociation: Sendable {
         var outgoing: [Outgoing] = []
         var outgoingHead = 0
         var buffered: [UInt16: Int] = [:]
+        var queuedBytes = 0
+        var droppedMessages = 0
         var pendingResets: [UInt16] = []
         /// usrsctp refused more data; wait for its send-space or sender-dry upcall.
         var sendBlocked = false
@@ -120,17 +134,18 @@ public final class SCTPAssociation: Sendable {
     public let configuration: Configuration
     private let id: UInt
     private let sink: @Sendable (Event) -> Void
-    private let queue: DispatchQueue
+    private let executor: SCTPExecutor
     private let state: Mutex<State>
 
     /// Creates the usrsctp socket (bound to `localPort`); nothing is sent until `start()`.
-    /// `sink` is called on the association's private serial queue (see the type's threading note).
-    public init(configuration: Configuration, sink: @escaping @Sendable (Event) -> Void) throws(SCTPAssociationError) {
+    /// `sink` is called on `executor` (see the type's threading note).
+    public init(configuration: Configuration, executor: @escaping SCTPExecutor,
+                sink: @escaping @Sendable (Event) -> Void) throws(SCTPAssociationError) {
         _ = usrsctpInitialised
         self.configuration = configuration
         self.sink = sink
+        self.executor = executor
         self.id = nextAssociationID.add(1, ordering: .relaxed).newValue
-        self.queue = DispatchQueue(label: "rtd.sctp.\(id)")
         var err: Int32 = 0
         guard let handle = rtd_sctp_create(id, configuration.localPort, UInt32(clamping: configuration.sendBufferSize),
                                            configuration.streamCount, &err) else {
@@ -142,7 +157,7 @@ public final class SCTPAssociation: Sendable {
 
     deinit {
         registry.withLock { _ = $0.removeValue(forKey: id) }
-        // No queue work can be pending (it would hold a reference), so closing here is safe.
+        // No work for this association can be pending (it would hold a reference), so closing here is safe.
         if let handle = state.withLock({ $0.handle }) { rtd_sctp_close(handle.raw) }
     }
 
@@ -152,7 +167,7 @@ public final class SCTPAssociation: Sendable {
     /// as Chromium and Firefox do; SCTP resolves the INIT collision (RFC 4960 §5.2.4), and a peer
     /// that only listens (aiortc's server side) simply answers our INIT.
     public func start() {
-        queue.async { [self] in
+        executor { [self] in
             let handle: Handle? = state.withLock { s in
                 guard s.phase == .new, let h = s.handle else { return nil }
                 s.phase = .connecting
@@ -173,7 +188,7 @@ public final class SCTPAssociation: Sendable {
     /// race) are held and fed right after our connect: a one-to-one socket that is neither
     /// connecting nor listening would answer them with ABORT.
     public func receive(_ packet: [UInt8]) {
-        queue.async { [self] in
+        executor { [self] in
             let handle: Handle? = state.withLock { s in
                 guard s.phase == .new else { return s.handle }
                 if s.early.count < Self.maxEarlyPackets { s.early.append(packet) }
@@ -187,22 +202,33 @@ public final class SCTPAssociation: Sendable {
     private static let maxEarlyPackets = 16
 
     /// Queues one message. It is handed to usrsctp once the association is established and the
-    /// send buffer has room; until then its bytes count in `bufferedAmount(streamID:)`.
+    /// send buffer has room; until then its bytes count in `bufferedAmount(streamID:)`. Throws
+    /// `queueFull` (the message is dropped and counted) when the queue holds `maxQueuedBytes`.
     public func send(streamID: UInt16, ppid: UInt32, unordered: Bool, reliability: SCTPReliability,
                      data: [UInt8]) throws(SCTPAssociationError) {
         guard data.count <= configuration.remoteMaxMessageSize else {
             throw .messageTooLarge(size: data.count, limit: configuration.remoteMaxMessageSize)
         }
         guard streamID < configuration.streamCount else { throw .invalidStream(streamID) }
-        let accepted = state.withLock { s in
-            guard s.phase != .closed else { return false }
+        let limit = configuration.maxQueuedBytes
+        let refusal: SCTPAssociationError? = state.withLock { s in
+            guard s.phase != .closed else { return .closed }
+            // An empty queue takes any one message, so a message larger than the limit still goes.
+            guard s.queuedBytes == 0 || s.queuedBytes + data.count <= limit else {
+                s.droppedMessages += 1
+                return .queueFull(queued: s.queuedBytes, limit: limit)
+            }
             s.outgoing.append(Outgoing(streamID: streamID, ppid: ppid, unordered: unordered, reliability: reliability, data: data))
             s.buffered[streamID, default: 0] += data.count
-            return true
+            s.queuedBytes += data.count
+            return nil
         }
-        guard accepted else { throw .closed }
-        queue.async { [self] in flush() }
+        if let refusal { throw refusal }
+        executor { [self] in flush() }
     }
+
+    /// Messages refused because the outgoing queue was full.
+    public var droppedMessages: Int { state.withLock { $0.droppedMessages } }
 
     /// Bytes queued for `streamID` that usrsctp has not accepted yet.
     public func bufferedAmount(streamID: UInt16) -> Int {
@@ -215,15 +241,15 @@ public final class SCTPAssociation: Sendable {
         state.withLock { s in
             for sid in streamIDs where !s.pendingResets.contains(sid) { s.pendingResets.append(sid) }
         }
-        queue.async { [self] in flush() }
+        executor { [self] in flush() }
     }
 
     /// Aborts the association and releases usrsctp resources; a `.closed(.local)` event follows.
     public func close() {
-        queue.async { [self] in fail(.local) }
+        executor { [self] in fail(.local) }
     }
 
-    // MARK: - Queue-confined work
+    // MARK: - Executor-confined work
 
     private func fail(_ reason: SCTPCloseReason) {
         let handle: Handle? = state.withLock { s in
@@ -232,6 +258,7 @@ public final class SCTPAssociation: Sendable {
             s.outgoing.removeAll()
             s.outgoingHead = 0
             s.buffered.removeAll()
+            s.queuedBytes = 0
             s.pendingResets.removeAll()
             s.early.removeAll()
             defer { s.handle = nil }
@@ -278,6 +305,7 @@ public final class SCTPAssociation: Sendable {
                 }
                 s.buffered[item.streamID, default: 0] -= taken
                 if s.buffered[item.streamID] == 0 { s.buffered[item.streamID] = nil }
+                s.queuedBytes -= taken
                 if s.outgoing[s.outgoingHead].offset >= item.data.count {
                     s.outgoingHead += 1
                     // Compact now and then rather than shifting the array on every message.
@@ -381,12 +409,12 @@ public final class SCTPAssociation: Sendable {
     }
 
     fileprivate func emitPacket(_ packet: [UInt8]) {
-        queue.async { [self] in sink(.outgoingPacket(packet)) }
+        executor { [self] in sink(.outgoingPacket(packet)) }
     }
 
-    /// Runs `work` on the association's queue, ordered with its events (for layers above).
+    /// Runs `work` on the association's executor, ordered with its events (for layers above).
     func enqueue(_ work: @escaping @Sendable () -> Void) {
-        queue.async(execute: work)
+        executor(work)
     }
 }
 

@@ -113,7 +113,8 @@ private final class AiortcHarness: @unchecked Sendable {
         // The SCTP MTU must fit one DTLS record.
         let mtu = min(1188, dtls.maxApplicationDataSize ?? 1188)
         let log = self.log
-        let created = try? DataChannelTransport(role: role, configuration: SCTPAssociation.Configuration(mtu: mtu)) { [weak self] event in
+        let created = try? DataChannelTransport(role: role, configuration: SCTPAssociation.Configuration(mtu: mtu),
+                                                  executor: serialExecutor("interop")) { [weak self] event in
             guard case .outgoingPacket(let packet) = event else { log.append(event); return }
             guard let self else { return }
             self.loop.async {

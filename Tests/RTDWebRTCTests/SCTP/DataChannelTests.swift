@@ -185,6 +185,37 @@ struct DataChannelTests {
         #expect(throws: DataChannelError.streamInUse(42)) { try pair.client.openChannel(label: "dup", negotiatedID: 42) }
     }
 
+    @Test func theOutgoingQueueIsBoundedAndCountsWhatItRefuses() throws {
+        var configuration = SCTPAssociation.Configuration()
+        configuration.maxQueuedBytes = 100_000
+        let pair = try LinkedPair(configuration: configuration)
+        defer { pair.close() }
+        // Not started: nothing drains, so every message accepted waits in the queue.
+        let association = pair.client.association
+        func send(_ count: Int) throws(SCTPAssociationError) {
+            try association.send(streamID: 1, ppid: DataChannelPPID.binary, unordered: false, reliability: .reliable,
+                                 data: [UInt8](repeating: 1, count: count))
+        }
+        try send(40_000)
+        try send(40_000)
+        #expect(throws: SCTPAssociationError.queueFull(queued: 80_000, limit: 100_000)) { try send(40_000) }
+        try send(20_000)
+        #expect(throws: SCTPAssociationError.queueFull(queued: 100_000, limit: 100_000)) { try send(1) }
+        #expect(association.droppedMessages == 2)
+        #expect(association.bufferedAmount(streamID: 1) == 100_000)
+        // An empty queue takes one message of any allowed size, even above the limit.
+        configuration.maxQueuedBytes = 30_000
+        let small = try LinkedPair(configuration: configuration)
+        defer { small.close() }
+        let other = small.client.association
+        try other.send(streamID: 1, ppid: DataChannelPPID.binary, unordered: false, reliability: .reliable,
+                       data: [UInt8](repeating: 2, count: 60_000))
+        #expect(other.droppedMessages == 0)
+        #expect(throws: SCTPAssociationError.queueFull(queued: 60_000, limit: 30_000)) {
+            try other.send(streamID: 1, ppid: DataChannelPPID.binary, unordered: false, reliability: .reliable, data: [1])
+        }
+    }
+
     @Test func bufferedAmountCountsBytesNotYetAcceptedByUsrsctp() async throws {
         let pair = try LinkedPair()
         defer { pair.close() }

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 @testable import RTDWebRTC
 
@@ -66,7 +67,7 @@ struct LinkedPair {
         let toClient = PeerSlot()
         let clientLog = self.clientLog
         let serverLog = self.serverLog
-        client = try DataChannelTransport(role: .client, configuration: configuration) { event in
+        client = try DataChannelTransport(role: .client, configuration: configuration, executor: serialExecutor("client")) { event in
             if case .outgoingPacket(let p) = event {
                 let forwarded: [UInt8]? = if let filter { filter(p) } else { p }
                 if let forwarded { toServer.transport?.receive(forwarded) }
@@ -74,7 +75,7 @@ struct LinkedPair {
                 clientLog.append(event)
             }
         }
-        server = try DataChannelTransport(role: .server, configuration: configuration) { event in
+        server = try DataChannelTransport(role: .server, configuration: configuration, executor: serialExecutor("server")) { event in
             if case .outgoingPacket(let p) = event {
                 let forwarded: [UInt8]? = if let filter { filter(p) } else { p }
                 if let forwarded { toClient.transport?.receive(forwarded) }
@@ -98,4 +99,10 @@ struct LinkedPair {
         client.close()
         server.close()
     }
+}
+
+/// A serial executor of its own for one transport in a test (rtd gives each its peer's event loop).
+func serialExecutor(_ label: String) -> SCTPExecutor {
+    let queue = DispatchQueue(label: "test.sctp.\(label)")
+    return { queue.async(execute: $0) }
 }

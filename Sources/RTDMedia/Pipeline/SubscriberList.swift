@@ -2,13 +2,15 @@ import Foundation
 
 /// The consumers of one producer thread (an encoder, a detector): added and removed from any
 /// thread, read as a snapshot once per item produced.
-final class SubscriberList<Value>: @unchecked Sendable {
+public final class SubscriberList<Value>: @unchecked Sendable { // `values` guarded by `lock`
     // Guarded by `lock`.
     private let lock = NSLock()
     private var values: [UInt64: Value] = [:]
     private var nextID: UInt64 = 0
 
-    func add(_ value: Value) -> UInt64 {
+    public init() {}
+
+    public func add(_ value: Value) -> UInt64 {
         lock.withLock {
             nextID += 1
             values[nextID] = value
@@ -16,11 +18,11 @@ final class SubscriberList<Value>: @unchecked Sendable {
         }
     }
 
-    func remove(_ id: UInt64) {
+    public func remove(_ id: UInt64) {
         lock.withLock { _ = values.removeValue(forKey: id) }
     }
 
-    var snapshot: [Value] { lock.withLock { Array(values.values) } }
+    public var snapshot: [Value] { lock.withLock { Array(values.values) } }
 
-    var count: Int { lock.withLock { values.count } }
+    public var count: Int { lock.withLock { values.count } }
 }
