@@ -37,14 +37,14 @@ public struct HTTPServer {
 
     struct Backend: SignalingBackend {
         let endpoint: WebRTCEndpoint
-        func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingError) -> (sdp: String, sessionID: String) {
+        func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
             try await endpoint.answer(offer: sdp, cameraName: camera, codec: codec)
         }
-        func addCandidate(sessionID: String, candidate: String) async throws(SignalingError) {
+        func addCandidate(sessionID: String, candidate: String) async throws(SignalingHTTPError) {
             // ICE-lite: the browser's checks reach us anyway; a trickled candidate only needs a known session.
             guard await endpoint.hasSession(sessionID) else { throw .notFound("no session '\(sessionID)'") }
         }
-        func close(sessionID: String) async throws(SignalingError) {
+        func close(sessionID: String) async throws(SignalingHTTPError) {
             try await endpoint.close(sessionID: sessionID)
         }
     }
@@ -160,7 +160,7 @@ enum WHEPRoutes {
             }
             let body = try await request.readBody(limit: SignalingProtocol.maxBodyBytes)
             if await rateLimited(context) { return text(tooMany, status: .tooManyRequests) }
-            do throws(SignalingError) {
+            do throws(SignalingHTTPError) {
                 let (sdp, session) = try await endpoint.answer(offer: String(buffer: body), cameraName: camera, codec: nil)
                 var headers: HTTPFields = [.contentType: "application/sdp", .location: "/whep/\(camera)/\(session)",
                                            .eTag: "\"\(session)\""]
@@ -179,7 +179,7 @@ enum WHEPRoutes {
             }
         }
         router.delete("/whep/:camera/:session") { _, context -> Response in
-            do throws(SignalingError) {
+            do throws(SignalingHTTPError) {
                 try await endpoint.close(sessionID: context.parameters.get("session") ?? "")
                 return Response(status: .ok)
             } catch {

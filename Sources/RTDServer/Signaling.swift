@@ -3,7 +3,7 @@ import RTDCore
 
 /// A signaling failure with the HTTP status it maps to (400 bad JSON/SDP, 404 unknown
 /// camera or session, 401 auth, 503 peer limit).
-public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct SignalingHTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     public let status: Int
     public let message: String
     public init(_ status: Int, _ message: String) {
@@ -11,17 +11,17 @@ public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertibl
         self.message = message
     }
     public var description: String { message }
-    public static func badRequest(_ m: String) -> SignalingError { SignalingError(400, m) }
-    public static func notFound(_ m: String) -> SignalingError { SignalingError(404, m) }
-    public static func unavailable(_ m: String) -> SignalingError { SignalingError(503, m) }
+    public static func badRequest(_ m: String) -> SignalingHTTPError { SignalingHTTPError(400, m) }
+    public static func notFound(_ m: String) -> SignalingHTTPError { SignalingHTTPError(404, m) }
+    public static func unavailable(_ m: String) -> SignalingHTTPError { SignalingHTTPError(503, m) }
 }
 
 /// What the peer engine offers to signaling: sessions are created from offers and ended by bye.
 public protocol SignalingBackend: Sendable {
     /// `codec` (an rtd extension of the offer) restricts the answer to that codec.
-    func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingError) -> (sdp: String, sessionID: String)
-    func addCandidate(sessionID: String, candidate: String) async throws(SignalingError)
-    func close(sessionID: String) async throws(SignalingError)
+    func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String)
+    func addCandidate(sessionID: String, candidate: String) async throws(SignalingHTTPError)
+    func close(sessionID: String) async throws(SignalingHTTPError)
 }
 
 /// The JSON protocol of `POST /api/webrtc/signal`, as pure functions from request bytes to a
@@ -39,7 +39,7 @@ public enum SignalingProtocol {
 
         /// Throws `.badRequest` naming what is wrong and where (a byte offset for bad JSON, a
         /// field for a wrong type). A member that is null counts as absent.
-        public static func parse(_ body: some Collection<UInt8>) throws(SignalingError) -> Request {
+        public static func parse(_ body: some Collection<UInt8>) throws(SignalingHTTPError) -> Request {
             let value: JSONValue
             do {
                 value = try JSONValue.parse(body, limits: SignalingProtocol.limits)
@@ -47,7 +47,7 @@ public enum SignalingProtocol {
                 throw .badRequest("invalid JSON at \(error)")
             }
             guard let object = value.object else { throw .badRequest("expected a JSON object, got \(value.typeName)") }
-            func text(_ key: String, in o: JSONObject, path: String? = nil) throws(SignalingError) -> String? {
+            func text(_ key: String, in o: JSONObject, path: String? = nil) throws(SignalingHTTPError) -> String? {
                 switch o[key] {
                 case nil, .null?: return nil
                 case .string(let s)?: return s
@@ -77,7 +77,7 @@ public enum SignalingProtocol {
     /// `admitOffer` returns why an offer is refused now (rate limit → 429), or nil.
     public static func handle(body: [UInt8], defaultCamera: String, backend: any SignalingBackend,
                               admitOffer: @Sendable () async -> String? = { nil }) async -> (status: Int, json: [String: String]) {
-        do throws(SignalingError) {
+        do throws(SignalingHTTPError) {
             guard body.count <= maxBodyBytes else { throw .init(413, "request body over \(maxBodyBytes) bytes") }
             let request = try Request.parse(body)
             switch request.type {

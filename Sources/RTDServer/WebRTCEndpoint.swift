@@ -145,7 +145,7 @@ public final class WebRTCEndpoint: @unchecked Sendable { // the mutable state is
 
     // MARK: Signaling (any thread)
 
-    public func answer(offer sdp: String, cameraName: String, codec: VideoCodec?) async throws(SignalingError) -> (sdp: String, sessionID: String) {
+    public func answer(offer sdp: String, cameraName: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
         guard let camera = hub.camera(named: cameraName) else {
             throw .notFound("no camera '\(cameraName)' (cameras: \(hub.names.joined(separator: ", ")))")
         }
@@ -155,22 +155,22 @@ public final class WebRTCEndpoint: @unchecked Sendable { // the mutable state is
         } catch {
             throw .badRequest("invalid SDP: \(error)")
         }
-        let result: Result<(String, String), SignalingError>
+        let result: Result<(String, String), SignalingHTTPError>
         do {
-            result = try await eventLoop.submit { () -> Result<(String, String), SignalingError> in
-                do throws(SignalingError) {
+            result = try await eventLoop.submit { () -> Result<(String, String), SignalingHTTPError> in
+                do throws(SignalingHTTPError) {
                     return .success(try self.createSession(offer: offer, camera: camera, codec: codec))
                 } catch {
                     return .failure(error)
                 }
             }.get()
         } catch {
-            throw SignalingError(500, "server shutting down")
+            throw SignalingHTTPError(500, "server shutting down")
         }
         return try result.get()
     }
 
-    public func close(sessionID: String) async throws(SignalingError) {
+    public func close(sessionID: String) async throws(SignalingHTTPError) {
         let found = (try? await eventLoop.submit { () -> Bool in
             guard let entry = self.bySession[sessionID] else { return false }
             self.send(entry.peer.close(reason: "bye"), to: entry.address)
@@ -195,7 +195,7 @@ public final class WebRTCEndpoint: @unchecked Sendable { // the mutable state is
         }.get()) ?? []
     }
 
-    private func createSession(offer: SessionDescription, camera: Camera, codec: VideoCodec?) throws(SignalingError) -> (String, String) {
+    private func createSession(offer: SessionDescription, camera: Camera, codec: VideoCodec?) throws(SignalingHTTPError) -> (String, String) {
         eventLoop.preconditionInEventLoop()
         guard bySession.count < settings.maxPeers else { throw .unavailable("peer limit reached (\(settings.maxPeers))") }
         guard bySession.values.filter({ $0.camera === camera }).count < settings.maxPeersPerCamera else {

@@ -4,14 +4,14 @@ import Testing
 
 @Suite struct HostileMessageTests {
     struct NoBackend: SignalingBackend {
-        func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingError) -> (sdp: String, sessionID: String) {
+        func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
             ("v=0\r\n", "s1")
         }
-        func addCandidate(sessionID: String, candidate: String) async throws(SignalingError) {}
-        func close(sessionID: String) async throws(SignalingError) {}
+        func addCandidate(sessionID: String, candidate: String) async throws(SignalingHTTPError) {}
+        func close(sessionID: String) async throws(SignalingHTTPError) {}
     }
 
-    func refusal(_ body: some Collection<UInt8>) -> SignalingError? {
+    func refusal(_ body: some Collection<UInt8>) -> SignalingHTTPError? {
         do {
             _ = try SignalingProtocol.Request.parse(body)
             return nil
