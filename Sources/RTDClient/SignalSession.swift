@@ -81,7 +81,7 @@ public final class SignalSession: Sendable {
         // libsrtp's start-up (Debian builds it on NSS, whose initialisation and self-tests take
         // 25-70 ms here) would otherwise sit between DTLS connecting and the first packet: run it
         // while signaling.
-        DispatchQueue.global().async { SRTPContext.prepare() }
+        NIOThreadPool.singleton.submit { _ in SRTPContext.prepare() }
         let logger = logger
         let handler: NIOLoopBound<ClientChannel>
         let channel: any Channel
@@ -218,13 +218,8 @@ public final class SignalSession: Sendable {
         let failure = try? await outcome.get()
         wakeup.withLock { $0 = nil }
         inbox.close()
-        // Decodes what is queued and closes the files: blocking, so on its own thread.
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread {
-                worker.finish()
-                done.resume()
-            }.start()
-        }
+        // Decodes what is queued and closes the files: blocking, so on NIO's pool for blocking work.
+        try? await NIOThreadPool.singleton.runIfActive { worker.finish() }
         wake.close()
         var report = (try? await loop.submit { handler.value.finalReport(started: started) }.get()) ?? signaled
         report.signaledAfterMicros = signaled.signaledAfterMicros
