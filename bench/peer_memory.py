@@ -6,8 +6,9 @@ aiortc server built like aiortc's own example (bench/aiortc_server_baseline.py) 
 Per server: RSS idle (camera running, one viewer joined and gone so encoders exist), RSS with N
 aiortc viewers connected (video and rtd's data channel each; they only count frames, see
 Tests/e2e/peers.py light_viewers), MB per viewer, and RSS after every viewer said bye and the
-server had --settle seconds after /healthz counted no peer; and the most threads it ran while all
-were on. Viewers join in batches (--batch at a time) so the clients keep up.
+server had --settle seconds after /healthz counted no peer; the most threads it ran while all
+were on, and its CPU (% of one core) over the --hold window with all of them on: at a small size
+the encode is cheap, so this is mostly what each viewer costs to send to. Viewers join in batches (--batch at a time) so the clients keep up.
 Usage: bench/peer_memory.py [--rtd LABEL=PATH ...] [--aiortc] [--viewers 100] [--size 320x240]
                             [--bitrate 300] [--hold 5] [--settle 14]"""
 import argparse
@@ -82,6 +83,11 @@ def start(label, path, port):
     return p, [p]
 
 
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def thread_count(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("Threads:"):
@@ -131,17 +137,19 @@ def measure(label, path):
             connected = sum(joined.get(timeout=180) for _ in shares)
             join_s = time.monotonic() - t0
             # The most threads the server ran while every viewer was on.
-            threads, until = 0, time.monotonic() + args.hold
+            threads, start_cpu, start_t = 0, cpu_seconds(server.pid), time.monotonic()
+            until = start_t + args.hold
             while time.monotonic() < until:
                 threads = max(threads, thread_count(server.pid))
                 time.sleep(0.2)
+            cpu = 100 * (cpu_seconds(server.pid) - start_cpu) / (time.monotonic() - start_t)
             full = rss_mb(server.pid)
             hold_until.value = time.time()
             [f.result(timeout=120) for f in futures]
         gone = peers_gone(base, label)
         time.sleep(args.settle)
         after = rss_mb(server.pid)
-        return {"gone_s": gone, "idle": idle, "full": full, "threads": threads, "after": after, "connected": connected, "join_s": join_s}
+        return {"gone_s": gone, "idle": idle, "full": full, "threads": threads, "cpu": cpu, "after": after, "connected": connected, "join_s": join_s}
     finally:
         stop(procs)
 
@@ -151,12 +159,12 @@ def main():
     if args.aiortc:
         servers.append(("aiortc", None))
     print(f"{args.viewers} viewers, {args.size} H.264 at {args.bitrate} kbit/s, data channel each; RSS in MB")
-    print(f"{'server':<14} {'idle':>7} {'N on':>7} {'per viewer':>10} {'after':>7} {'kept':>6} {'connected':>9} {'join s':>7} {'gone s':>7} {'threads':>7}")
+    print(f"{'server':<14} {'idle':>7} {'N on':>7} {'per viewer':>10} {'after':>7} {'kept':>6} {'connected':>9} {'join s':>7} {'gone s':>7} {'threads':>7} {'CPU %':>6}")
     for label, path in servers:
         r = measure(label, path)
         per = (r["full"] - r["idle"]) / max(1, r["connected"])
         print(f"{label:<14} {r['idle']:7.1f} {r['full']:7.1f} {per:10.2f} {r['after']:7.1f} {r['after'] - r['idle']:6.1f} "
-              f"{r['connected']:>5}/{args.viewers:<3} {r['join_s']:7.1f} {r['gone_s']:7.1f} {r['threads']:7}", flush=True)
+              f"{r['connected']:>5}/{args.viewers:<3} {r['join_s']:7.1f} {r['gone_s']:7.1f} {r['threads']:7} {r['cpu']:6.1f}", flush=True)
 
 
 if __name__ == "__main__":
