@@ -103,30 +103,4 @@ public struct RTPOutboundPacket: Sendable, Hashable {
             for i in 0...data.count { buffer[offset + i] = 0 }
         }
     }
-
-    public mutating func setHeader(payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32) {
-        RTPPacket.rewriteHeader(&bytes, payloadType: payloadType, sequenceNumber: sequenceNumber,
-                                timestamp: timestamp, ssrc: ssrc)
-    }
-
-    /// Writes abs-send-time under the peer's negotiated id, or turns the slot into padding
-    /// (zero bytes) when the peer didn't negotiate it (`id` nil or outside 1–14).
-    public mutating func setAbsSendTime(id: UInt8?, value: UInt32) {
-        guard let offset = absSendTimeOffset else { return }
-        Self.writeElement(&bytes, at: offset, id: id, data: AbsSendTime.encode(value))
-    }
-
-    public mutating func setTransportSequenceNumber(id: UInt8?, value: UInt16) {
-        guard let offset = transportSequenceOffset else { return }
-        Self.writeElement(&bytes, at: offset, id: id, data: TransportSequenceNumber.encode(value))
-    }
-
-    private static func writeElement(_ bytes: inout [UInt8], at offset: Int, id: UInt8?, data: [UInt8]) {
-        if let id, (1...14).contains(id) {
-            bytes[offset] = id << 4 | UInt8(data.count - 1)
-            for (i, byte) in data.enumerated() { bytes[offset + 1 + i] = byte }
-        } else {
-            for i in 0...data.count { bytes[offset + i] = 0 }
-        }
-    }
 }

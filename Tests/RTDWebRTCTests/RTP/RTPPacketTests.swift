@@ -85,25 +85,24 @@ import RTDTestSupport
 
     @Test func outboundPacketIsReheaderedPerPeer() throws {
         let template = RTPOutboundPacket(payloadType: 0, timestamp: 90_000, marker: true, payload: [9, 8, 7])
-        var peerA = template
-        peerA.setHeader(payloadType: 108, sequenceNumber: 500, timestamp: 123_456, ssrc: 0xAAAA_AAAA)
-        peerA.setAbsSendTime(id: 2, value: 0x01_0203)
-        peerA.setTransportSequenceNumber(id: 4, value: 77)
-        var peerB = template
-        peerB.setHeader(payloadType: 96, sequenceNumber: 9, timestamp: 1, ssrc: 0xBBBB_BBBB)
-        peerB.setAbsSendTime(id: nil, value: 5) // not negotiated: slot becomes padding
-        peerB.setTransportSequenceNumber(id: 3, value: 1)
+        let peerA = template.bytes(payloadType: 108, sequenceNumber: 500, timestamp: 123_456, ssrc: 0xAAAA_AAAA,
+                                   absSendTimeID: 2, absSendTime: 0x01_0203, transportSequenceID: 4, transportSequence: 77,
+                                   tailroom: 0)
+        // abs-send-time not negotiated: its slot becomes padding.
+        let peerB = template.bytes(payloadType: 96, sequenceNumber: 9, timestamp: 1, ssrc: 0xBBBB_BBBB,
+                                   absSendTimeID: nil, absSendTime: 5, transportSequenceID: 3, transportSequence: 1,
+                                   tailroom: 0)
 
-        let a = try RTPPacket.parse(peerA.bytes)
+        let a = try RTPPacket.parse(peerA)
         #expect(a.payloadType == 108 && a.sequenceNumber == 500 && a.timestamp == 123_456 && a.ssrc == 0xAAAA_AAAA)
         #expect(a.marker)
         #expect(a.payload == [9, 8, 7])
         #expect(a.headerExtension?.elements == [RTPExtensionElement(id: 2, data: [1, 2, 3]), RTPExtensionElement(id: 4, data: [0, 77])])
 
-        let b = try RTPPacket.parse(peerB.bytes)
+        let b = try RTPPacket.parse(peerB)
         #expect(b.payloadType == 96 && b.ssrc == 0xBBBB_BBBB)
         #expect(b.headerExtension?.elements == [RTPExtensionElement(id: 3, data: [0, 1])])
-        #expect(peerB.sequenceNumber == 9 && peerB.timestamp == 1 && peerB.payloadType == 96 && peerB.marker)
+        #expect(b.sequenceNumber == 9 && b.timestamp == 1 && b.marker)
 
         // The template is untouched by either peer's edits.
         #expect(template.ssrc == 0 && template.sequenceNumber == 0)
@@ -162,17 +161,19 @@ import RTDTestSupport
         #expect(list.datagrams.count == 1)
     }
 
-    @Test func perPeerBytesEqualTheMutatingSettersAndLeaveTailroom() {
+    @Test func perPeerBytesCarryEachPeersFieldsAndLeaveTailroom() throws {
         let shared = RTPOutboundPacket(payloadType: 0, timestamp: 9, marker: true, payload: [1, 2, 3, 4, 5])
         for (absID, twccID): (UInt8?, UInt8?) in [(3, 5), (nil, 7), (2, nil), (nil, nil)] {
-            var viaSetters = shared
-            viaSetters.setHeader(payloadType: 96, sequenceNumber: 4242, timestamp: 123_456, ssrc: 0xDEAD_BEEF)
-            viaSetters.setAbsSendTime(id: absID, value: 0x12_3456)
-            viaSetters.setTransportSequenceNumber(id: twccID, value: 777)
             let once = shared.bytes(payloadType: 96, sequenceNumber: 4242, timestamp: 123_456, ssrc: 0xDEAD_BEEF,
                                     absSendTimeID: absID, absSendTime: 0x12_3456, transportSequenceID: twccID,
                                     transportSequence: 777, tailroom: 148)
-            #expect(once == viaSetters.bytes)
+            let packet = try RTPPacket.parse(once)
+            #expect(packet.payloadType == 96 && packet.sequenceNumber == 4242 && packet.timestamp == 123_456)
+            #expect(packet.ssrc == 0xDEAD_BEEF && packet.marker && packet.payload == [1, 2, 3, 4, 5])
+            var expected: [RTPExtensionElement] = []
+            if let absID { expected.append(RTPExtensionElement(id: absID, data: [0x12, 0x34, 0x56])) }
+            if let twccID { expected.append(RTPExtensionElement(id: twccID, data: [0x03, 0x09])) }
+            #expect((packet.headerExtension?.elements ?? []) == expected)
             #expect(once.capacity >= once.count + 148)
         }
         // The shared packet itself is untouched, for the next peer.
