@@ -20,6 +20,19 @@ import RTDTestSupport
         #expect(try RTPPacket.parse(padded.serialized()) == padded)
     }
 
+    /// candidate (found by the CI fuzz smoke run): a tab then U+0313 (a combining mark) split into
+    /// two fields, but printed as space + U+0313, which is one grapheme, not " ", so the printed
+    /// line no longer split into the same fields. Fields are now split by scalar.
+    @Test func aCombiningMarkAfterASeparatorStaysItsOwnField() throws {
+        let input = "candidate:1 1 udp 21307 19 8443 typ host a\t\u{313}b c d"
+        let candidate = try ICECandidate.parse(input)
+        #expect(candidate.extensions.count == 2)
+        #expect(try ICECandidate.parse(candidate.description) == candidate)
+        let attribute = try SDPAttribute.parse(Substring(SDPAttribute.candidate(candidate).attributeText))
+        #expect(attribute == .candidate(candidate))
+        #expect(SDPText.fields("a \u{313}b\t c") == ["a", "\u{313}b", "c"])
+    }
+
     /// candidate: a trickled candidate whose foundation was "candidate:2" printed as
     /// "candidate:candidate:2 …", which reads back as foundation "2". RFC 8839 allows only
     /// 1–32 letters, digits, + and / there.

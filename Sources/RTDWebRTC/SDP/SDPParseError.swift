@@ -20,9 +20,11 @@ struct SDPValueError: Error {
 }
 
 enum SDPText {
-    /// Splits on single spaces but tolerates runs of whitespace some implementations emit.
+    /// Splits on single spaces but tolerates runs of whitespace some implementations emit. By
+    /// scalar, not by Character: a combining mark after a space joins it into one grapheme that
+    /// is not " ", so a line printed with single spaces would split differently than it parsed.
     static func fields(_ text: Substring) -> [Substring] {
-        text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        text.unicodeScalars.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(Substring.init)
     }
 
     static func int(_ text: Substring, _ what: String, in range: ClosedRange<Int>) throws(SDPValueError) -> Int {
