@@ -31,6 +31,13 @@ import RTDTestSupport
         let attribute = try SDPAttribute.parse(Substring(SDPAttribute.candidate(candidate).attributeText))
         #expect(attribute == .candidate(candidate))
         #expect(SDPText.fields("a \u{313}b\t c") == ["a", "\u{313}b", "c"])
+        // The same for the attributes that split or trim by hand.
+        for text in ["fmtp:96\t\u{313}x=1 ", "ssrc:5 \u{313}cname:x", "fmtp:97 a=1 \u{313}"] {
+            let parsed = try SDPAttribute.parse(Substring(text))
+            #expect(try SDPAttribute.parse(Substring(parsed.attributeText)) == parsed, "\(text)")
+        }
+        #expect(Substring(" \t\u{313}x \t").trimmingSpaces == "\u{313}x")
+        #expect(Substring(" \t ").trimmingSpaces == "")
     }
 
     /// candidate: a trickled candidate whose foundation was "candidate:2" printed as

@@ -220,11 +220,11 @@ public enum SDPAttribute: Sendable, Hashable {
                 encodingParameters: encoding.count > 2 ? String(encoding[2]) : nil))
         case "fmtp":
             let value = try required()
-            guard let space = value.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
+            guard let space = value.unicodeScalars.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
                 throw SDPValueError("fmtp must be \"<format> <parameters>\"")
             }
             return .fmtp(SDPFormatParameters(format: String(value[..<space]),
-                                             parameters: String(value[value.index(after: space)...].trimmingSpaces)))
+                                             parameters: String(value[value.unicodeScalars.index(after: space)...].trimmingSpaces)))
         case "rtcp-fb":
             let fields = SDPText.fields(try required())
             guard fields.count >= 2 else { throw SDPValueError("rtcp-fb must be \"<format> <type> [<param>]\"") }
@@ -270,9 +270,11 @@ public enum SDPAttribute: Sendable, Hashable {
         case "end-of-candidates": return .endOfCandidates
         case "ssrc":
             let value = try required()
-            guard let space = value.firstIndex(of: " ") else { throw SDPValueError("ssrc must be \"<ssrc> <attribute>[:<value>]\"") }
+            guard let space = value.unicodeScalars.firstIndex(of: " ") else {
+                throw SDPValueError("ssrc must be \"<ssrc> <attribute>[:<value>]\"")
+            }
             guard let ssrc = UInt32(value[..<space]) else { throw SDPValueError("ssrc \"\(value[..<space])\" is not a 32-bit integer") }
-            let (attribute, attributeValue) = SDPText.splitAttribute(value[value.index(after: space)...])
+            let (attribute, attributeValue) = SDPText.splitAttribute(value[value.unicodeScalars.index(after: space)...])
             guard !attribute.isEmpty else { throw SDPValueError("ssrc attribute name is empty") }
             return .ssrc(SDPSSRCAttribute(ssrc: ssrc, name: String(attribute), value: attributeValue.map(String.init)))
         case "ssrc-group":
@@ -342,11 +344,14 @@ public enum SDPAttribute: Sendable, Hashable {
 }
 
 extension Substring {
+    /// Without leading and trailing spaces and tabs, by scalar like `SDPText.fields` (a space
+    /// before a combining mark is still a space).
     package var trimmingSpaces: Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
+        let isText = { (scalar: Unicode.Scalar) in scalar != " " && scalar != "\t" }
+        guard let first = unicodeScalars.firstIndex(where: isText), let last = unicodeScalars.lastIndex(where: isText) else {
+            return self[endIndex...]
+        }
+        return self[first..<unicodeScalars.index(after: last)]
     }
 }
 
