@@ -248,6 +248,7 @@ struct ServeCommand: AsyncParsableCommand {
         rtc.maxPeers = server.maxPeers ?? 64
         rtc.maxPeersPerCamera = server.maxPeersPerCamera ?? rtc.maxPeers
         rtc.consentTimeout = server.consentTimeout ?? 30
+        rtc.saturationBusy = server.saturationBusy ?? rtc.saturationBusy
         rtc.certificateFile = server.dtlsCert
         rtc.keyFile = server.dtlsKey
         let endpoint: WebRTCEndpoint

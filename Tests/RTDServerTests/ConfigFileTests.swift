@@ -31,6 +31,7 @@ import Testing
           max_bitrate: 4000
           keyint: 2
           consent_timeout: 10
+          saturation_busy: 0.7
           dtls_cert: dtls.pem
           dtls_key: dtls.key
         cameras:
@@ -58,6 +59,7 @@ import Testing
         #expect(c.server.webrtc == false && c.server.wsMaxFPS == 15 && c.server.keyframeInterval == 2 && c.server.consentTimeout == 10)
         #expect(c.server.minBitrateKbps == 200 && c.server.maxBitrateKbps == 4000)
         #expect(c.server.dtlsCert == "dtls.pem" && c.server.dtlsKey == "dtls.key")
+        #expect(c.server.saturationBusy == 0.7)
         #expect(c.cameras.map(\.name) == ["door", "lab"])
         let door = c.cameras[0]
         #expect(door.source == .url("rtsp://10.0.0.7/stream"))

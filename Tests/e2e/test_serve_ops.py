@@ -402,6 +402,9 @@ def test_metrics_logs_and_graceful_shutdown(rtd):
     assert metric(text, "rtd_encode_seconds_count", camera="cam0", codec="h264") >= 45
     assert metric(text, "rtd_detection_seconds_count", camera="cam0") >= 10
     assert metric(text, "rtd_peers", camera="cam0") == 1
+    # One idle-ish camera and one viewer: no loop saturated, and each reports its load.
+    assert metric(text, "rtd_loop_saturated") == 0
+    assert metric(text, "rtd_loop_busy_ratio") is not None and metric(text, "rtd_udp_receive_drops_total") == 0
     for stage in ("capture", "detect", "encode"):
         assert metric(text, "rtd_frames_dropped_total", camera="cam0", stage=stage) is not None, stage
     assert code == 0 and exit_s < 5, (code, exit_s)
@@ -410,6 +413,35 @@ def test_metrics_logs_and_graceful_shutdown(rtd):
     new_peer = [entry for entry in logs if entry["message"] == "new peer"]
     assert new_peer and new_peer[0]["camera"] == "cam0" and new_peer[0]["level"] == "info" and "session" in new_peer[0]
     assert any(entry["message"].startswith("stopped: closed 1 peer") for entry in logs), logs[-3:]
+
+
+def test_a_saturated_server_refuses_new_viewers_with_503(rtd, tmp):
+    # saturation_busy 0: every loop counts as saturated from its first one-second window on, which
+    # forces the refusal path without loading the machine.
+    cfg = tmp / "rtd.yaml"
+    cfg.write_text("server:\n  saturation_busy: 0\ncameras:\n  cam0: {source: testsrc, size: 320x240, detector: none}\n")
+    p, base, _ = start(rtd, "--config", str(cfg), "--log-format", "json")
+    try:
+        deadline = time.monotonic() + 15
+        while not metric(text := request(base + "/metrics")[2].decode(), "rtd_loop_saturated"):
+            assert time.monotonic() < deadline, "no network loop reported saturated"
+            time.sleep(0.1)
+        assert metric(text, "rtd_loop_busy_ratio") is not None
+
+        async def go():
+            with pytest.raises(RuntimeError, match="503"):
+                await Viewer(base, data_channel=False).start()
+        asyncio.run(go())
+        status, _, body = request(base + "/api/webrtc/signal", "POST", {"type": "offer", "sdp": "v=0"})
+        assert status == 503 and "saturated" in json.loads(body)["error"], body
+        assert request(base + "/healthz")[0] == 200
+    finally:
+        stop(p)
+    logs = [json.loads(line) for line in p.stderr.read().splitlines() if line.startswith("{")]
+    warnings = [e for e in logs if e["message"].startswith("network loop saturated")]
+    assert warnings and warnings[0]["level"] == "warning", logs[-5:]
+    # Once per change of state, not once per second.
+    assert len(warnings) <= len({e["loop"] for e in warnings}), warnings
 
 
 # ---------------------------------------------------------------------------------------------

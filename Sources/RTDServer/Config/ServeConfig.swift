@@ -76,6 +76,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxBitrateKbps: Int?
     public var keyframeInterval: Double?
     public var consentTimeout: Double?
+    /// Busy share of a network loop beyond which new offers are refused (503).
+    public var saturationBusy: Double?
     /// DTLS certificate and key (PEM) instead of a fresh self-signed pair.
     public var dtlsCert: String?
     public var dtlsKey: String?

@@ -454,7 +454,8 @@ public final class PeerConnection {
         tick(now: SystemClock.monotonicMicros(), wallClock: NTPTimestamp(date: Date()))
     }
 
-    func tick(now: Int64, wallClock: NTPTimestamp) -> [[UInt8]] {
+    /// `tick()` at a given time: a server ticking many peers reads the clocks once for all.
+    public func tick(now: Int64, wallClock: NTPTimestamp) -> [[UInt8]] {
         if case .closed = state { return [] }
         if now - lastConsent > consentTimeout {
             close(reason: state == .connected ? "consent expired (no ICE check or RTCP for \(consentTimeout / 1_000_000) s)" : "never connected")

@@ -1,0 +1,513 @@
+import CMalloc
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import RTDCore
+import RTDDetection
+import RTDWebRTC
+
+/// A peer and what the endpoint keeps beside it. Confined to the loop it is placed on.
+final class PeerEntry {
+    let peer: PeerConnection
+    var camera: Camera
+    var track: VideoTrack
+    /// The channel detection records go on: the first one the viewer opens.
+    var recordChannel: DataChannel?
+    var recordsSent = 0
+    var recordsDropped = 0
+    var address: SocketAddress?
+    /// The peer's counters as last added to the server metrics.
+    var reported = PeerConnection.Stats()
+    var reportedRecords = (sent: 0, dropped: 0)
+    init(peer: PeerConnection, camera: Camera, track: VideoTrack) {
+        self.peer = peer
+        self.camera = camera
+        self.track = track
+    }
+}
+
+/// One network loop of the endpoint: its own SO_REUSEPORT socket on the shared port, the peers
+/// placed on it, one subscription per track and per camera's records for all of them, and the
+/// loop's load. Everything here is confined to `loop`; other threads reach it with `execute`/`submit`.
+final class EndpointShard: @unchecked Sendable { // mutable state confined to `loop`
+    let index: Int
+    let loop: any EventLoop
+    /// Set in the handler's `handlerAdded`, on the loop, before any datagram is read.
+    var channel: (any Channel)!
+    let load: LoopLoad
+    private let directory: PeerDirectory
+    private let hub: CameraHub
+    private let logger: Logger
+    /// The other loops, to hand a datagram to the one that owns its peer.
+    weak var endpoint: WebRTCEndpoint?
+
+    private var byUfrag: [String: PeerEntry] = [:]
+    private var byAddress: [SocketAddress: PeerEntry] = [:]
+    private var bySession: [String: PeerEntry] = [:]
+    /// The tracks this loop's peers watch, by `VideoTrack.id`: each subscribed once, whatever its viewers.
+    private var videoFeeds: [UInt64: VideoFeed] = [:]
+    /// Per camera name: the sessions with a record channel, and the detector subscription for them.
+    private var recordViewers: [String: Set<String>] = [:]
+    private var recordFeeds: [String: RecordFeed] = [:]
+    private var trim: Scheduled<Void>?
+    private var ticks = 0
+
+    private struct RecordFeed {
+        let handoff: RecordHandoff
+        let subscription: UInt64
+    }
+
+    /// One track's pictures on their way to this loop, and the sessions that watch it.
+    private struct VideoFeed {
+        let handoff: VideoHandoff
+        let subscription: UInt64
+        var sessions: Set<String>
+    }
+
+    init(index: Int, loop: any EventLoop, directory: PeerDirectory, hub: CameraHub, saturationBusy: Double, logger: Logger) {
+        self.index = index
+        self.loop = loop
+        self.directory = directory
+        self.hub = hub
+        self.logger = logger
+        load = LoopLoad(loop: index, saturationBusy: saturationBusy, logger: logger)
+    }
+
+    func start() {
+        loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(LoopLoad.tickMicros / 1000)),
+                                  delay: .milliseconds(Int64(LoopLoad.tickMicros / 1000))) { [weak self] _ in
+            self?.tick()
+        }
+    }
+
+    // MARK: Peers
+
+    /// Takes a peer claimed for this loop: from now on all its callbacks run here.
+    private func adopt(_ entry: PeerEntry) {
+        let sessionID = entry.peer.sessionID
+        let peer = entry.peer
+        peer.events.keyframeNeeded = { [unowned self] in self.bySession[sessionID]?.track.requestKeyframe() }
+        peer.events.bitrateEstimate = { [unowned self] kbps in self.bySession[sessionID]?.track.updateEstimate(peer: sessionID, kbps: kbps) }
+        peer.events.connected = { [unowned self] in
+            // Deferred: the DTLS flight that completes the handshake must leave before any SRTP.
+            self.loop.execute { self.startVideo(sessionID) }
+        }
+        peer.events.stateChanged = { [unowned self] state in
+            if case .closed = state { self.loop.execute { self.removeSession(sessionID) } }
+        }
+        peer.events.channelOpened = { [unowned self] channel in
+            guard let entry = self.bySession[sessionID], entry.recordChannel == nil else { return }
+            entry.recordChannel = channel
+            self.addRecordViewer(entry)
+        }
+        peer.events.channelClosed = { [unowned self] channel in
+            guard let entry = self.bySession[sessionID], entry.recordChannel === channel else { return }
+            self.removeRecordViewer(entry)
+            entry.recordChannel = nil
+        }
+        peer.events.message = { [unowned self] message, channel in
+            switch message {
+            case .text(let text):
+                self.control(text, on: channel, session: sessionID)
+            case .binary:
+                self.bySession[sessionID]?.peer.send(
+                    text: #"{"type":"error","error":"binary messages are not understood; control messages are JSON text"}"#, on: channel)
+            }
+        }
+        // SCTP runs on this loop too, so its events need no further hop.
+        let loop = self.loop
+        peer.dataChannelExecutor = { loop.execute($0) }
+        peer.dataChannelSink = { [unowned self] event in
+            guard let entry = self.bySession[sessionID] else { return }
+            self.send(entry.peer.handle(event), to: entry.address)
+        }
+        subscribeVideo(entry.track, session: sessionID)
+        byUfrag[peer.localUfrag] = entry
+        bySession[sessionID] = entry
+    }
+
+    func close(session: String, reason: String) -> Bool {
+        guard let entry = bySession[session] else { return false }
+        send(entry.peer.close(reason: reason), to: entry.address)
+        remove(entry)
+        return true
+    }
+
+    func closeAll(reason: String) {
+        for entry in Array(bySession.values) {
+            send(entry.peer.close(reason: reason), to: entry.address)
+            remove(entry)
+        }
+    }
+
+    func stats() -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
+        bySession.values.map { ($0.peer.sessionID, $0.camera.name, $0.peer.video.codec.rawValue, $0.peer.stats) }
+    }
+
+    private func removeSession(_ id: String) {
+        if let entry = bySession[id] { remove(entry) }
+    }
+
+    private func remove(_ entry: PeerEntry) {
+        loop.preconditionInEventLoop()
+        guard bySession.removeValue(forKey: entry.peer.sessionID) != nil else { return }
+        report([entry])
+        directory.removed(entry)
+        logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.camera.name)",
+                                            "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
+        byUfrag.removeValue(forKey: entry.peer.localUfrag)
+        if let a = entry.address { byAddress.removeValue(forKey: a) }
+        unsubscribeVideo(entry.track, session: entry.peer.sessionID)
+        entry.track.removeEstimate(peer: entry.peer.sessionID)
+        removeRecordViewer(entry)
+        scheduleTrim()
+    }
+
+    /// Hands the memory of departed peers back to the system. glibc keeps freed pages in its
+    /// arenas, so a server that once had 100 viewers would otherwise keep their footprint for
+    /// good. Runs once departures have stopped for 10 s: a trim walks every arena, so once per burst.
+    private func scheduleTrim() {
+        trim?.cancel()
+        trim = loop.scheduleTask(in: .seconds(10)) { [weak self] in
+            guard let self else { return }
+            self.trim = nil
+            let released = rtd_malloc_trim() == 1
+            self.logger.debug("heap trimmed after peers left", metadata: ["released": "\(released)"])
+        }
+    }
+
+    // MARK: Video
+
+    /// The first viewer of a track on this loop subscribes the loop to it: each picture then costs
+    /// one task here, which sends it to every viewer of the track on this loop, however many.
+    private func subscribeVideo(_ track: VideoTrack, session id: String) {
+        if videoFeeds[track.id] != nil {
+            videoFeeds[track.id]!.sessions.insert(id)
+            return
+        }
+        let handoff = VideoHandoff(camera: track.camera)
+        let loop = self.loop
+        let subscription = track.subscribe { [weak self, weak track] batch in
+            switch handoff.offer(batch) {
+            case .scheduleDrain:
+                guard let self else { return }
+                loop.execute { self.drain(handoff, track: batch.track) }
+            case .keyframeNeeded:
+                track?.requestKeyframe()
+            case .queued, .dropped:
+                break
+            }
+        }
+        videoFeeds[track.id] = VideoFeed(handoff: handoff, subscription: subscription, sessions: [id])
+    }
+
+    /// The last viewer of a track on this loop leaving stops the loop's deliveries (and, with no
+    /// other subscriber, its encoding).
+    private func unsubscribeVideo(_ track: VideoTrack, session id: String) {
+        guard var feed = videoFeeds[track.id] else { return }
+        feed.sessions.remove(id)
+        if feed.sessions.isEmpty {
+            track.unsubscribe(feed.subscription)
+            videoFeeds[track.id] = nil
+        } else {
+            videoFeeds[track.id] = feed
+        }
+    }
+
+    /// Sends what waits in `handoff` to every viewer of its track on this loop: every viewer's
+    /// packets are written first and flushed once, so NIO hands them to the kernel in `sendmmsg`
+    /// batches (up to 1024 datagrams a call) instead of one small batch per viewer.
+    private func drain(_ handoff: VideoHandoff, track: UInt64) {
+        let started = load.begin()
+        defer { load.end(started) }
+        let batches = handoff.take()
+        guard let feed = videoFeeds[track], feed.handoff === handoff else { return }
+        var wrote = false
+        for batch in batches {
+            for id in feed.sessions {
+                guard let entry = bySession[id], let address = entry.address else { continue }
+                var writer = ChannelDatagramWriter(channel: channel, address: address)
+                entry.peer.send(batch, to: &writer)
+                wrote = wrote || writer.wrote
+            }
+        }
+        if wrote { channel.flush() }
+    }
+
+    private func startVideo(_ id: String) {
+        guard let entry = bySession[id] else { return }
+        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.address) }
+    }
+
+    // MARK: Records
+
+    /// Detection records, from one subscription per camera that has a viewer with a record
+    /// channel on this loop: each record is serialized once and reaches the loop through a bounded
+    /// hand-off (one task for the records waiting), whatever the number of viewers; each viewer
+    /// gets it stamped with the RTP timestamp its track gave that frame, so boxes are drawn on the
+    /// exact picture they belong to.
+    private func addRecordViewer(_ entry: PeerEntry) {
+        let name = entry.camera.name
+        recordViewers[name, default: []].insert(entry.peer.sessionID)
+        guard recordFeeds[name] == nil, let camera = hub.camera(named: name) else { return }
+        let handoff = RecordHandoff(camera: name)
+        let loop = self.loop
+        let subscription = camera.detector.subscribe { [weak self] record in
+            guard let self, handoff.offer(RecordHandoff.Item(record: record, line: record.jsonLineHalves())) else { return }
+            loop.execute { self.drain(handoff, camera: name) }
+        }
+        recordFeeds[name] = RecordFeed(handoff: handoff, subscription: subscription)
+    }
+
+    private func removeRecordViewer(_ entry: PeerEntry) {
+        guard entry.recordChannel != nil else { return }
+        let name = entry.camera.name
+        recordViewers[name]?.remove(entry.peer.sessionID)
+        guard recordViewers[name]?.isEmpty ?? true else { return }
+        recordViewers[name] = nil
+        if let feed = recordFeeds.removeValue(forKey: name) {
+            hub.camera(named: name)?.detector.unsubscribe(feed.subscription)
+        }
+    }
+
+    private func drain(_ handoff: RecordHandoff, camera: String) {
+        let started = load.begin()
+        defer { load.end(started) }
+        let items = handoff.take()
+        guard recordFeeds[camera]?.handoff === handoff else { return }
+        for item in items { deliver(item.record, line: item.line, camera: camera) }
+    }
+
+    /// A viewer whose record channel holds this much unsent loses records instead of growing memory.
+    static let maxBufferedRecordBytes = 64 * 1024
+
+    private func deliver(_ record: DetectionRecord, line: (head: String, tail: String), camera: String) {
+        var trackTimestamps: [UInt64: UInt32?] = [:]
+        for id in recordViewers[camera] ?? [] {
+            guard let entry = bySession[id], let channel = entry.recordChannel else { continue }
+            let trackTimestamp: UInt32?
+            if let known = trackTimestamps[entry.track.id] {
+                trackTimestamp = known
+            } else {
+                trackTimestamp = record.capturedAtUs.flatMap { entry.track.rtpTimestamp(capturedAt: $0) }
+                trackTimestamps[entry.track.id] = trackTimestamp
+            }
+            let text = trackTimestamp.map { line.head + ",\"rtp_timestamp\":\(entry.peer.viewerTimestamp($0))" + line.tail }
+                ?? line.head + line.tail
+            if entry.peer.sendUnlessBacklogged(text: text, on: channel, maxBuffered: Self.maxBufferedRecordBytes) {
+                entry.recordsSent += 1
+            } else if channel.state == .open {
+                entry.recordsDropped += 1
+            }
+        }
+    }
+
+    /// Control messages on a viewer's data channel: ping, and subscribe (switch camera without
+    /// renegotiation). Anything else is answered with an error; the peer stays connected.
+    private func control(_ text: String, on channel: DataChannel, session id: String) {
+        guard let entry = bySession[id] else { return }
+        let reply = ViewerControl.respond(to: text, hub: hub) { camera in
+            guard camera !== entry.camera else { return }
+            unsubscribeVideo(entry.track, session: id)
+            entry.track.removeEstimate(peer: id)
+            report([entry])
+            removeRecordViewer(entry)
+            directory.switched(from: entry.camera.name, to: camera.name)
+            entry.camera = camera
+            entry.track = camera.track(for: entry.peer.video.codec)
+            entry.peer.restartVideo(track: entry.track.id)
+            subscribeVideo(entry.track, session: id)
+            if entry.recordChannel != nil { addRecordViewer(entry) }
+            startVideo(id)
+        }
+        entry.peer.send(text: reply, on: channel)
+    }
+
+    // MARK: Timers and metrics
+
+    private func tick() {
+        let now = load.tick()
+        defer { load.endTick(now) }
+        let wallClock = NTPTimestamp(date: Date())
+        var wrote = false
+        for entry in Array(bySession.values) {
+            wrote = send(entry.peer.tick(now: now, wallClock: wallClock), to: entry.address, flush: false) || wrote
+        }
+        if wrote { channel.flush() }
+        ticks += 1
+        if ticks % LoopLoad.ticksPerWindow == 0 {
+            report(Array(bySession.values))
+            load.closeWindow(now: now, channel: channel)
+        }
+    }
+
+    /// Adds what peers did since the last report to the per-camera counters: one registry update
+    /// per camera and counter per second, not one per packet or per peer.
+    private func report(_ entries: [PeerEntry]) {
+        var deltas: [String: [Int]] = [:]
+        for entry in entries {
+            let now = entry.peer.stats, was = entry.reported
+            entry.reported = now
+            let d = [now.packetsSent - was.packetsSent, now.bytesSent - was.bytesSent, now.nacks - was.nacks,
+                     now.retransmissions - was.retransmissions, now.pli - was.pli + now.fir - was.fir,
+                     entry.recordsSent - entry.reportedRecords.sent, entry.recordsDropped - entry.reportedRecords.dropped]
+            entry.reportedRecords = (entry.recordsSent, entry.recordsDropped)
+            deltas[entry.camera.name] = zip(deltas[entry.camera.name] ?? Array(repeating: 0, count: d.count), d).map { $0 + $1 }
+        }
+        let labels = ["rtd_packets_sent_total", "rtd_bytes_sent_total", "rtd_nacks_total", "rtd_retransmissions_total",
+                      "rtd_plis_total", "rtd_records_sent_total", "rtd_records_dropped_total"]
+        for (camera, d) in deltas {
+            for (label, delta) in zip(labels, d) where delta > 0 {
+                Counter(label: label, dimensions: [("camera", camera)]).increment(by: delta)
+            }
+        }
+    }
+
+    // MARK: Datagrams
+
+    /// Writes `datagrams` to `address`; true if anything was written. Flushes unless told not to
+    /// (a caller writing for many peers flushes once).
+    @discardableResult
+    private func send(_ datagrams: [[UInt8]], to address: SocketAddress?, flush: Bool = true) -> Bool {
+        guard let address, !datagrams.isEmpty else { return false }
+        for d in datagrams {
+            let buffer = channel.allocator.buffer(bytes: d)
+            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        }
+        if flush { channel.flush() }
+        return true
+    }
+
+    func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        let started = load.begin()
+        defer { load.end(started) }
+        var buffer = envelope.data
+        // Classified where it lies; DTLS is fed to OpenSSL from NIO's buffer. STUN and SRTCP are
+        // read into the one array they are parsed (and, for SRTCP, decrypted) in.
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
+        let from = envelope.remoteAddress
+        switch first {
+        case 0...3:
+            handleSTUN(buffer.readBytes(length: buffer.readableBytes) ?? [], envelope: envelope)
+        case 20...63:
+            guard let entry = byAddress[from] else { return handOver(envelope) }
+            send(buffer.withUnsafeReadableBytes { entry.peer.receiveDTLS($0) }, to: from)
+        case 128...191:
+            guard let entry = byAddress[from] else { return handOver(envelope) }
+            // Only RTCP is expected from a receive-only viewer (payload type 192-223 per RFC 5761).
+            if let type = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self), (192...223).contains(type),
+               let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                send(entry.peer.receiveRTCP(bytes), to: from)
+            }
+        default:
+            logger.debug("dropped a datagram of unknown kind (first byte \(first)) from \(from)")
+        }
+    }
+
+    /// A datagram from an address this loop has no peer for: its peer may live on another loop
+    /// (a second candidate pair hashed to this socket).
+    private func handOver(_ envelope: AddressedEnvelope<ByteBuffer>, to owner: Int? = nil) {
+        guard let owner = owner ?? directory.owner(of: envelope.remoteAddress), owner != index,
+              let target = endpoint?.shards[owner] else { return }
+        target.loop.execute { target.receive(envelope) }
+    }
+
+    private func handleSTUN(_ bytes: [UInt8], envelope: AddressedEnvelope<ByteBuffer>) {
+        let from = envelope.remoteAddress
+        // The username's first half is our ufrag: find the peer before checking integrity.
+        logger.trace("STUN \(bytes.count) bytes from \(from)")
+        guard let message = try? STUNMessage.parse(bytes) else {
+            logger.debug("dropped a malformed STUN message from \(from)")
+            return
+        }
+        if message.type.messageClass == .indication {
+            // A keepalive (RFC 8445 11): unauthenticated, so it proves nothing and needs no answer.
+            logger.trace("STUN keepalive from \(from)")
+            return
+        }
+        guard let username = message.username, let ufrag = username.split(separator: ":", maxSplits: 1).first.map(String.init) else {
+            logger.debug("dropped a STUN message without a username from \(from)")
+            return
+        }
+        let entry: PeerEntry
+        if let known = byUfrag[ufrag] {
+            entry = known
+        } else {
+            switch directory.claim(ufrag: ufrag, loop: index) {
+            case .claimed(let claimed):
+                entry = claimed.entry
+                adopt(entry)
+            case .elsewhere(let owner):
+                return handOver(envelope, to: owner)
+            case .unknown:
+                logger.debug("dropped a STUN message for no known session from \(from)")
+                return
+            }
+        }
+        switch STUNMessage.validateICERequest(message, bytes: bytes, localUfrag: entry.peer.localUfrag,
+                                              localPassword: entry.peer.localPassword) {
+        case .valid(let request):
+            logger.trace("\(entry.peer.sessionID): ICE check from \(from)")
+            guard let mapped = WebRTCEndpoint.stunAddress(from) else { return }
+            let response = entry.peer.receiveBindingRequest(request, from: mapped)
+            if entry.address != from {
+                if let old = entry.address { byAddress.removeValue(forKey: old) }
+                directory.moved(from: entry.address, to: from, loop: index)
+                entry.address = from
+                byAddress[from] = entry
+            }
+            // An ICE-lite agent sends no checks of its own, so a lost response costs the viewer a
+            // STUN retransmission timeout (500 ms and doubling in aiortc and libwebrtc) before it
+            // can start DTLS. Until the peer is connected the response goes twice: a random loss
+            // must then take both. Extra copies match no open transaction and are ignored.
+            send(entry.peer.state == .connected ? [response] : [response, response], to: from)
+        case .reject(let request, let code, let reason):
+            send([STUNMessage.errorResponse(to: request, code: code, reason: reason)], to: from)
+        case .discard(let reason):
+            logger.debug("dropped STUN from \(from): \(reason)")
+        }
+    }
+}
+
+/// The datagram handler of one shard's socket.
+final class ShardDatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let shard: EndpointShard
+
+    init(shard: EndpointShard) {
+        self.shard = shard
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        shard.channel = context.channel
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        shard.receive(unwrapInboundIn(data))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable from a vanished peer surfaces here; it must not close the socket.
+    }
+}
+
+/// Writes a peer's datagrams straight into NIO buffers for one address (no [UInt8] in between).
+struct ChannelDatagramWriter: DatagramWriter {
+    let channel: any Channel
+    let address: SocketAddress
+    private(set) var wrote = false
+
+    init(channel: any Channel, address: SocketAddress) {
+        self.channel = channel
+        self.address = address
+    }
+
+    mutating func write(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
+        var buffer = channel.allocator.buffer(capacity: capacity)
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { fill($0) }
+        guard written > 0 else { return }
+        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        wrote = true
+    }
+}
