@@ -13,7 +13,7 @@ import time
 import uuid
 
 import cv2
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from detect_python_ref import PARAMS, Motion  # noqa: E402
@@ -77,7 +77,7 @@ def broadcast(record):
 
 
 async def offer(body):
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     sid = str(uuid.uuid4())
     peers[sid] = pc
 

@@ -24,7 +24,7 @@ import uuid
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs import h264
 from aiortc.contrib.media import MediaRelay
 
@@ -116,7 +116,7 @@ def detect_forever(source, loop):
 
 
 async def offer(body, source):
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     sid = str(uuid.uuid4())
     peers[sid] = pc
 

@@ -10,7 +10,7 @@ import time
 
 START = time.monotonic()
 
-from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 import urllib.request  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -31,7 +31,7 @@ def post(body):
 
 async def main():
     imported = time.monotonic()
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver("video", direction="recvonly")
     pc.createDataChannel("rtd")
     first = asyncio.get_running_loop().create_future()

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 
@@ -80,14 +81,14 @@ def start_server(server, ns, port):
     if server == "rtd" or server.startswith("rtd="):
         binary = RTD if server == "rtd" else server[4:]
         p = subprocess.Popen(inside + [binary, "serve", "--host", ns.there, "--port", str(port), "--camera", "cam0=testsrc:stamp",
-                                       "--size", args.size, "--fps", "30", "--codec", args.codec, "--bitrate", kbps,
+                                       "--size", args.size, "--fps", "30", "--bitrate", kbps,
                                        "--detector", "motion"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         p.stdout.readline()
         return [p], f"http://{ns.there}:{port}"
     cap = subprocess.Popen([RTD, "capture", "testsrc:stamp", "--size", args.size, "--fps", "30", "-q"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     p = subprocess.Popen(inside + [PY, os.path.join(HERE, "aiortc_server_baseline.py"), str(port), "--host", ns.there,
-                                   "--codec", args.codec, "--bitrate", kbps, "--detector", "motion"],
+                                   "--codec", "any", "--bitrate", kbps, "--detector", "motion"],
                          stdin=cap.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     cap.stdout.close()
     p.stdout.readline()
@@ -129,8 +130,9 @@ class PageProxy:
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
+            def log_message(self, fmt, *a):
+                if os.environ.get("FIRST_FRAME_DEBUG"):
+                    sys.stderr.write("proxy: " + fmt % a + "\n")
 
             def do_GET(self):
                 self.reply(200, "text/html", page)
@@ -138,8 +140,11 @@ class PageProxy:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 req = urllib.request.Request(proxy.target + "/api/webrtc/signal", body, {"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    self.reply(r.status, "application/json", r.read())
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        self.reply(r.status, "application/json", r.read())
+                except urllib.error.HTTPError as e:
+                    self.reply(e.code, "application/json", e.read())
 
             def reply(self, status, kind, data):
                 self.send_response(status)
@@ -151,19 +156,23 @@ class PageProxy:
         self.target = None
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/?codec={args.codec}"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
 
 
 def browser_trials(kind, proxy, base, n):
     proxy.target = base
+    # Headless Firefox ESR has no H.264 until it downloads Cisco's OpenH264 plugin: VP8 there.
+    url = f"{proxy.url}?codec={'vp8' if kind == 'firefox' else args.codec}"
     out = []
     if kind == "chromium":
         from test_serve import chromium
         drv = chromium()
         try:
             for _ in range(n):
-                drv.get(proxy.url)
+                drv.get(url)
                 r = wait(lambda: drv.execute_script("return window.result"))
+                if not r or "error" in r:
+                    print(f"chromium: {r}", file=sys.stderr)
                 out.append(r and r.get("first_ms"))
                 if r and r.get("session_id"):
                     post(base, {"type": "bye", "session_id": r["session_id"]})
@@ -175,8 +184,10 @@ def browser_trials(kind, proxy, base, n):
         ff = Firefox()
         try:
             for _ in range(n):
-                tab = ff.open_tab(proxy.url)
+                tab = ff.open_tab(url)
                 r = wait(lambda: ff.evaluate(tab, "window.result"))
+                if not r or "error" in r:
+                    print(f"firefox: {r}", file=sys.stderr)
                 out.append(r and r.get("first_ms"))
                 if r and r.get("session_id"):
                     post(base, {"type": "bye", "session_id": r["session_id"]})

@@ -106,8 +106,8 @@ def mutate(data: bytes, n=None) -> bytes:
 # MARK: seeds from a real peer
 
 async def real_offer():
-    from aiortc import RTCPeerConnection
-    pc = RTCPeerConnection()
+    from aiortc import RTCConfiguration, RTCPeerConnection
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver("video", direction="recvonly")
     pc.addTransceiver("audio", direction="recvonly")
     pc.createDataChannel("rtd")

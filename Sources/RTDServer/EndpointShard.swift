@@ -16,7 +16,14 @@ final class PeerEntry {
     var recordChannel: DataChannel?
     var recordsSent = 0
     var recordsDropped = 0
+    /// Where media goes: the path the viewer's ICE agent nominated (see PeerConnection.remoteAddress).
     var address: SocketAddress?
+    /// Every remote address with a valid ICE check, newest last. Datagrams from any of them are the
+    /// peer's: a viewer with several interfaces checks several pairs, and its DTLS may come over a
+    /// pair other than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
+    private(set) var paths: [SocketAddress] = []
+    /// More than a few validated paths is no real viewer; the oldest is forgotten.
+    static let maxPaths = 8
     /// The peer's counters as last added to the server metrics.
     var reported = PeerConnection.Stats()
     var reportedRecords = (sent: 0, dropped: 0)
@@ -24,6 +31,16 @@ final class PeerEntry {
         self.peer = peer
         self.camera = camera
         self.track = track
+    }
+
+    /// Records a validated path: whether it is new, and the path it displaced.
+    func addPath(_ path: SocketAddress) -> (new: Bool, evicted: SocketAddress?) {
+        if let i = paths.firstIndex(of: path) {
+            paths.append(paths.remove(at: i))
+            return (false, nil)
+        }
+        paths.append(path)
+        return (true, paths.count > Self.maxPaths ? paths.removeFirst() : nil)
     }
 }
 
@@ -157,7 +174,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.camera.name)",
                                             "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
-        if let a = entry.address { byAddress.removeValue(forKey: a) }
+        for path in entry.paths { byAddress.removeValue(forKey: path) }
         unsubscribeVideo(entry.track, session: entry.peer.sessionID)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
         removeRecordViewer(entry)
@@ -451,12 +468,13 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             logger.trace("\(entry.peer.sessionID): ICE check from \(from)")
             guard let mapped = WebRTCEndpoint.stunAddress(from) else { return }
             let response = entry.peer.receiveBindingRequest(request, from: mapped)
-            if entry.address != from {
-                if let old = entry.address { byAddress.removeValue(forKey: old) }
-                directory.moved(from: entry.address, to: from, loop: index)
-                entry.address = from
+            let path = entry.addPath(from)
+            if path.new {
                 byAddress[from] = entry
+                if let evicted = path.evicted { byAddress.removeValue(forKey: evicted) }
+                directory.validated(from, evicting: path.evicted, loop: index)
             }
+            if entry.peer.remoteAddress == mapped { entry.address = from }
             // An ICE-lite agent sends no checks of its own, so a lost response costs the viewer a
             // STUN retransmission timeout (500 ms and doubling in aiortc and libwebrtc) before it
             // can start DTLS. Until the peer is connected the response goes twice: a random loss

@@ -95,11 +95,11 @@ final class PeerDirectory: Sendable {
 
     var count: Int { state.withLock { $0.sessions.count } }
 
-    /// A placed peer's remote address changed (ICE check from a new candidate pair).
-    func moved(from old: SocketAddress?, to new: SocketAddress, loop: Int) {
+    /// A placed peer has a new validated path (ICE check from another candidate pair).
+    func validated(_ path: SocketAddress, evicting old: SocketAddress?, loop: Int) {
         state.withLock { s in
             if let old { s.addresses[old] = nil }
-            s.addresses[new] = loop
+            s.addresses[path] = loop
         }
     }
 
@@ -108,15 +108,15 @@ final class PeerDirectory: Sendable {
         state.withLock { s in
             guard case .pending(let pending)? = s.sessions[session] else { return nil }
             let e = pending.entry
-            Self.forget(session: session, ufrag: e.peer.localUfrag, address: e.address, camera: e.camera.name, in: &s)
+            Self.forget(session: session, ufrag: e.peer.localUfrag, paths: e.paths, camera: e.camera.name, in: &s)
             return pending
         }
     }
 
     /// A placed peer is gone from its loop.
     func removed(_ entry: PeerEntry) {
-        let (session, ufrag, address, camera) = (entry.peer.sessionID, entry.peer.localUfrag, entry.address, entry.camera.name)
-        state.withLock { s in Self.forget(session: session, ufrag: ufrag, address: address, camera: camera, in: &s) }
+        let (session, ufrag, paths, camera) = (entry.peer.sessionID, entry.peer.localUfrag, entry.paths, entry.camera.name)
+        state.withLock { s in Self.forget(session: session, ufrag: ufrag, paths: paths, camera: camera, in: &s) }
     }
 
     /// Every unplaced peer, taken away (shutdown).
@@ -127,7 +127,7 @@ final class PeerDirectory: Sendable {
                 return nil
             }
             for p in pending {
-                Self.forget(session: p.entry.peer.sessionID, ufrag: p.entry.peer.localUfrag, address: nil, camera: p.entry.camera.name, in: &s)
+                Self.forget(session: p.entry.peer.sessionID, ufrag: p.entry.peer.localUfrag, paths: [], camera: p.entry.camera.name, in: &s)
             }
             return pending
         }
@@ -151,10 +151,10 @@ final class PeerDirectory: Sendable {
         }
     }
 
-    private static func forget(session: String, ufrag: String, address: SocketAddress?, camera: String, in s: inout State) {
+    private static func forget(session: String, ufrag: String, paths: [SocketAddress], camera: String, in s: inout State) {
         guard s.sessions.removeValue(forKey: session) != nil else { return }
         s.ufrags[ufrag] = nil
-        if let address { s.addresses[address] = nil }
+        for path in paths { s.addresses[path] = nil }
         count(camera, by: -1, in: &s)
     }
 

@@ -5,7 +5,7 @@ import time
 import urllib.error
 import urllib.request
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 
 def decode_stamp(gray):
@@ -53,7 +53,7 @@ class Viewer:
         self.dc = None
         self.records = []
         self.replies = []
-        self.pc = RTCPeerConnection()
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.frames = 0
         self.latencies_ms = []
         self.session_id = None

@@ -414,11 +414,11 @@ def test_ice_checks_are_answered_twice_until_connected(server):
     """rtd is ICE-lite and sends no checks of its own: a lost answer would cost the viewer its STUN
     retransmission timeout (500 ms) before DTLS, so until DTLS is up every check is answered twice."""
     from aioice import stun
-    from aiortc import RTCPeerConnection
+    from aiortc import RTCConfiguration, RTCPeerConnection
     base, udp = server
 
     async def offer():
-        pc = RTCPeerConnection()
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         pc.addTransceiver("video", direction="recvonly")
         await pc.setLocalDescription(await pc.createOffer())
         sdp = pc.localDescription.sdp

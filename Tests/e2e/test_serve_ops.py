@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from conftest import ROOT, free_port, run
 from peers import Viewer
 
@@ -282,7 +282,7 @@ class WHEPClient:
 
     def __init__(self, endpoint):
         self.endpoint = endpoint
-        self.pc = RTCPeerConnection()
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.frames = 0
         self.location = None
 

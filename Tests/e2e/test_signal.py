@@ -427,7 +427,7 @@ class WHEPServer:
     comes from an aiortc peer sending a synthetic video track (a moving bar)."""
 
     def __init__(self, codec):
-        from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
         from aiortc.rtcrtpsender import RTCRtpSender
         import av
         import numpy as np
@@ -455,7 +455,7 @@ class WHEPServer:
         outer = self
 
         async def answer(offer_sdp):
-            pc = RTCPeerConnection()
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             transceiver = pc.addTransceiver(Bars(), direction="sendonly")
             prefs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == f"video/{codec}"]
             transceiver.setCodecPreferences(prefs)

@@ -49,7 +49,7 @@ public final class PeerConnection {
     public let ssrc: UInt32
     public let cname: String
     public private(set) var state: State = .new
-    /// The address ICE nominated (the last one with a valid check, as an ICE-lite agent must).
+    /// Where media goes: the path last nominated (USE-CANDIDATE), or the first valid one before any.
     public private(set) var remoteAddress: STUNAddress?
     public var events = Events()
     public private(set) var stats = Stats()
@@ -147,8 +147,10 @@ public final class PeerConnection {
     public func receiveBindingRequest(_ request: STUNMessage, from address: STUNAddress) -> [UInt8] {
         let now = SystemClock.monotonicMicros()
         lastConsent = now
-        if remoteAddress != address {
-            // ICE-lite: the controlling agent's latest valid check decides where media goes.
+        // ICE-lite (RFC 8445 7.3.1.5): media goes where the controlling agent nominates (a check
+        // with USE-CANDIDATE), until then to the first valid path. A check on another pair without
+        // it is the agent still testing; following it sent media down a pair it had not chosen.
+        if remoteAddress == nil || (request.useCandidate && remoteAddress != address) {
             if remoteAddress != nil { logger.debug("\(sessionID): path moved to \(address)") }
             remoteAddress = address
         }
@@ -353,20 +355,6 @@ public final class PeerConnection {
         return protected
     }
 
-    private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext) -> [UInt8]? {
-        var bytes = entry.packet.bytes(payloadType: video.payloadType, sequenceNumber: entry.sequence, timestamp: entry.timestamp,
-                                       ssrc: ssrc, absSendTimeID: video.absSendTimeID, absSendTime: entry.absSendTime,
-                                       transportSequenceID: video.transportCCID, transportSequence: entry.transportSequence,
-                                       tailroom: SRTPContext.maxTrailerLength)
-        do {
-            try srtp.protect(&bytes)
-            return bytes
-        } catch {
-            logger.warning("\(sessionID): SRTP protect failed: \(error)")
-            return nil
-        }
-    }
-
     /// Asks the encoder for a keyframe now, or when `tick` finds the kept ask due (`KeyframeRequester`).
     private func askKeyframe(now: Int64) {
         if keyframes.request(now: now) { events.keyframeNeeded() }
@@ -411,11 +399,11 @@ public final class PeerConnection {
             case .nack(let nack):
                 guard let response = nacks.respond(to: nack) else { break }
                 stats.nacks += 1
-                for entry in response.resend {
-                    guard let bytes = protect(entry, with: srtp.outbound) else { continue }
-                    out.append(bytes)
+                var resent = DatagramList()
+                for entry in response.resend where protect(entry, with: srtp.outbound, to: &resent) != nil {
                     stats.retransmissions += 1
                 }
+                out += resent.datagrams
                 if response.unrepairable { askKeyframe(now: now) }
             case .pictureLossIndication:
                 stats.pli += 1
