@@ -77,7 +77,6 @@ public final class SignalSession: Sendable {
     }
 
     private func run(on loop: any EventLoop) async throws(SignalError) -> SignalReport {
-        let started = SystemClock.monotonicMicros()
         // libsrtp's start-up (Debian builds it on NSS, whose initialisation and self-tests take
         // 25-70 ms here) would otherwise sit between DTLS connecting and the first packet: run it
         // while signaling.
@@ -109,7 +108,7 @@ public final class SignalSession: Sendable {
         }
         let outcome: Result<SignalReport, SignalError>
         do {
-            outcome = .success(try await session(channel: channel, handler: handler, http: http, started: started))
+            outcome = .success(try await session(channel: channel, handler: handler, http: http))
         } catch {
             outcome = .failure(error)
         }
@@ -118,8 +117,8 @@ public final class SignalSession: Sendable {
         return try outcome.get()
     }
 
-    private func session(channel: any Channel, handler: NIOLoopBound<ClientChannel>, http: SignalHTTP,
-                         started: Int64) async throws(SignalError) -> SignalReport {
+    private func session(channel: any Channel, handler: NIOLoopBound<ClientChannel>,
+                         http: SignalHTTP) async throws(SignalError) -> SignalReport {
         let loop = channel.eventLoop
         var report = SignalReport()
         let credentials = ICEAgent.Credentials.random()
@@ -157,8 +156,11 @@ public final class SignalSession: Sendable {
             fingerprint: SDPFingerprint(hashFunction: "sha-256", value: certificate.fingerprint.hex), candidates: candidates))
         let signaling = try SignalingClient(url: options.url, dialect: options.dialect, camera: options.camera,
                                             token: options.token, codec: options.codec, timeout: options.timeout, http: http)
+        // Set-up figures count from the offer, as a browser's do: the process's own start-up
+        // (HTTP client, socket, certificate) is not the connection's.
+        let offered = SystemClock.monotonicMicros()
         let answerText = try await signaling.offer(offer.serialized())
-        report.signaledAfterMicros = SystemClock.monotonicMicros() - started
+        report.signaledAfterMicros = SystemClock.monotonicMicros() - offered
         let negotiated: NegotiatedSession
         do {
             let answer = try SessionDescription.parse(answerText)
@@ -170,7 +172,7 @@ public final class SignalSession: Sendable {
         let result: Result<SignalReport, SignalError>
         do {
             result = .success(try await receive(negotiated: negotiated, credentials: credentials, certificate: certificate,
-                                                handler: handler, loop: loop, started: started, report: report))
+                                                handler: handler, loop: loop, started: offered, report: report))
         } catch {
             result = .failure(error)
         }

@@ -49,6 +49,8 @@ public final class WebRTCEndpoint: Sendable {
     public static func start(settings: Settings, hub: CameraHub, logger: Logger) async throws -> WebRTCEndpoint {
         let certificate = try settings.certificateFile.map { try DTLSCertificate.load(certificateFile: $0, privateKeyFile: settings.keyFile ?? $0) }
             ?? DTLSCertificate.generate()
+        // At start, not in the first viewer's join on a network loop.
+        SRTPContext.prepare()
         let count = max(1, settings.loops)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: count)
         let directory = PeerDirectory(maxPeers: settings.maxPeers, maxPeersPerCamera: settings.maxPeersPerCamera, cameras: hub.names)

@@ -82,7 +82,7 @@ struct SignalCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds allowed for each of: signaling, connecting, the first frame.", valueName: "seconds"))
     var timeout: Double = 10
 
-    @Flag(help: "At the end, print time to connect and to first frame, fps, bitrate, loss, NACK/PLI counts, RTT and (for testsrc:stamp) glass-to-glass latency on stderr.")
+    @Flag(help: "At the end, print time to connect and to first frame (from the offer), fps, bitrate, loss, NACK/PLI counts, RTT and (for testsrc:stamp) glass-to-glass latency on stderr.")
     var stats = false
 
     @Flag(help: "With --stats: print the figures as one JSON object.")

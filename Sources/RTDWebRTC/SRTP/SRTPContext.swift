@@ -1,7 +1,7 @@
 import CSRTP
 
 /// libsrtp wants exactly one srtp_init per process; a global is initialised once, thread-safely.
-private let libsrtpStatus: srtp_err_status_t = srtp_init()
+private let libsrtpStatus: srtp_err_status_t = rtd_srtp_init()
 
 /// One direction of SRTP + SRTCP for one peer: an outbound context protects everything we send
 /// (any SSRC, streams are created on first use), an inbound context unprotects everything the
