@@ -27,7 +27,7 @@ final class ClientTransport {
     private let logger: Logger
 
     init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
-         logger: Logger) throws(SignalError) {
+         iceTiming: ICEAgent.Timing = ICEAgent.Timing(), logger: Logger) throws(SignalError) {
         guard let fingerprint = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
             throw SignalError(.protocolError, "the answer's a=fingerprint is not a certificate fingerprint")
         }
@@ -40,7 +40,7 @@ final class ClientTransport {
         self.negotiated = negotiated
         self.logger = logger
         ice = ICEAgent(local: local, remote: ICEAgent.Credentials(ufrag: negotiated.remoteICEUfrag, password: negotiated.remoteICEPwd),
-                       remoteCandidates: negotiated.remoteCandidates)
+                       remoteCandidates: negotiated.remoteCandidates, timing: iceTiming)
     }
 
     // MARK: Input

@@ -12,9 +12,12 @@ struct RTPHeaderFields: Equatable {
     /// The payload's bytes: after CSRCs and the header extension, before padding.
     var payload: Range<Int>
 
-    /// nil for anything that is not a well-formed RTP version 2 header.
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> RTPHeaderFields? {
-        guard bytes.count >= 12, bytes[0] >> 6 == 2 else { return nil }
+    /// nil for anything that is not a well-formed RTP version 2 header. `trailer`: for an SRTP
+    /// packet read without decrypting it (RFC 3711 leaves the header, extensions included, in the
+    /// clear), the authentication tag's length; the payload then ends before it, padding
+    /// included (its length is encrypted).
+    static func parse(_ bytes: UnsafeRawBufferPointer, trailer: Int = 0) -> RTPHeaderFields? {
+        guard bytes.count >= 12 + trailer, bytes[0] >> 6 == 2 else { return nil }
         func u16(_ i: Int) -> Int { Int(bytes[i]) << 8 | Int(bytes[i + 1]) }
         func u32(_ i: Int) -> UInt32 { UInt32(u16(i)) << 16 | UInt32(u16(i + 2)) }
         var start = 12 + Int(bytes[0] & 0x0F) * 4
@@ -22,8 +25,8 @@ struct RTPHeaderFields: Equatable {
             guard bytes.count >= start + 4 else { return nil }
             start += 4 + u16(start + 2) * 4
         }
-        var end = bytes.count
-        if bytes[0] & 0x20 != 0, end > start { end -= Int(bytes[end - 1]) }
+        var end = bytes.count - trailer
+        if trailer == 0, bytes[0] & 0x20 != 0, end > start { end -= Int(bytes[end - 1]) }
         guard start <= end else { return nil }
         return RTPHeaderFields(marker: bytes[1] & 0x80 != 0, payloadType: bytes[1] & 0x7F, sequenceNumber: UInt16(u16(2)),
                                timestamp: u32(4), ssrc: u32(8), payload: start..<end)

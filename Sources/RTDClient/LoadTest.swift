@@ -215,7 +215,9 @@ public final class LoadTest: Sendable {
                     // the buffer into that many slots, each room for a whole datagram (DTLS, RTP).
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 8 * 2048))
                     .channelOption(.datagramVectorReadMessageCount, value: 8)
-                    .channelOption(.maxMessagesPerRead, value: 4)
+                    // One recvmmsg per readable socket: epoll is level-triggered, so what is left
+                    // is read on the next pass, and no read is spent finding the socket empty.
+                    .channelOption(.maxMessagesPerRead, value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(viewer.value) }
                     }
@@ -436,6 +438,8 @@ final class LoadViewer: ChannelInboundHandler {
     private var records = 0
     private var recordsAtFirstFrame = 0
     private var sawFirstFrame = false
+    /// Where the video comes from (ICE's selected pair), once the first frame is in.
+    private var media: SocketAddress?
     private var failure: SignalError?
     private var droppedAfterConnect = false
 
@@ -579,6 +583,12 @@ final class LoadViewer: ChannelInboundHandler {
                 if peer.failure != nil { settle(now: now) }
                 return
             }
+            guard peer.decrypting else {
+                // Only from where ICE connected to: nothing else on the socket is counted.
+                guard envelope.remoteAddress == media else { return }
+                return buffer.withUnsafeReadableBytes { peer.countRTP($0, now: now) }
+            }
+            // Decrypted in the loop's scratch buffer: NIO's may be shared (its pool keeps it).
             let scratch = shard.scratch
             let length = buffer.withUnsafeReadableBytes { bytes in
                 guard bytes.count <= scratch.count else { return 0 }
@@ -586,10 +596,11 @@ final class LoadViewer: ChannelInboundHandler {
                 return bytes.count
             }
             guard length > 0 else { return }
-            peer.receiveRTP(scratch, length: length, now: now)
+            peer.decryptRTP(scratch, length: length, now: now)
             if !sawFirstFrame, peer.counter.firstFrameAt != nil {
                 sawFirstFrame = true
                 recordsAtFirstFrame = records
+                media = peer.transport.ice.selected.flatMap(socketAddress) ?? envelope.remoteAddress
                 shard.counts.video.add(1, ordering: .relaxed)
             }
         case 0...3:

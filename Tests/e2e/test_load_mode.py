@@ -1,16 +1,27 @@
 """`rtd signal URL --viewers N`, the load mode: N receive-only viewers in one process against `rtd
 serve`, counted (not decoded), and one summary at the end."""
 import json
+import subprocess
 import urllib.request
 
 import pytest
-from conftest import run
-from test_serve import start_server
+from conftest import free_port, run
+
+
+def start_server(rtd, *args):
+    port = free_port()
+    p = subprocess.Popen([rtd, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = p.stdout.readline()
+    if "rtd serve: http://" not in line:
+        p.kill()
+        raise RuntimeError("server did not start: " + line)
+    return p, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
 def server(rtd):
-    p, base, _ = start_server(rtd, "--camera", "cam0=testsrc", "--size", "320x240")
+    p, base = start_server(rtd, "--camera", "cam0=testsrc", "--size", "320x240")
     yield base
     p.terminate()
     p.wait(timeout=10)
@@ -69,7 +80,7 @@ def test_failures_are_counted_and_set_the_exit_status(rtd, server):
 
 @pytest.mark.parametrize("args,message", [
     (["--viewers", "0"], "--viewers must be 1 .."),
-    (["--viewers", "-3"], "--viewers must be 1 .."),
+    (["--viewers=-3"], "--viewers must be 1 .."),
     (["--viewers", "5", "--ramp", "0"], "--ramp must be"),
     (["--viewers", "5", "--threads", "0"], "--threads must be"),
     (["--ramp", "5"], "need --viewers"),
