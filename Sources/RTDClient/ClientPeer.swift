@@ -50,23 +50,29 @@ public final class ClientPeer {
 
     public let negotiated: NegotiatedSession
     public let video: NegotiatedVideo
-    public private(set) var ice: ICEAgent
+    public var ice: ICEAgent { transport.ice }
     public private(set) var stats = Stats()
-    public private(set) var failure: SignalError?
-    public var events: [Event] = []
-    public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)?
+    public var failure: SignalError? { transport.failure }
+    public var events: [Event] {
+        get { transport.events }
+        set { transport.events = newValue }
+    }
+    public var dataChannelSink: (@Sendable (DataChannelEvent) -> Void)? {
+        get { transport.dataChannelSink }
+        set { transport.dataChannelSink = newValue }
+    }
     /// Where the association's SCTP work and `dataChannelSink` calls run: the client's event loop.
-    public var dataChannelExecutor: SCTPExecutor?
+    public var dataChannelExecutor: SCTPExecutor? {
+        get { transport.dataChannelExecutor }
+        set { transport.dataChannelExecutor = newValue }
+    }
 
-    private let dtls: DTLSTransport
-    private var srtp: SRTPSession?
+    private let transport: ClientTransport
     private var jitter: JitterBuffer
-    private var dataChannels: DataChannelTransport?
     private let ssrc: UInt32
     private var mediaSSRC: UInt32?
     private var keyframes = KeyframeGate()
     private var reports: ReceiverReportGenerator
-    private var dtlsPeer: STUNAddress?
     private let logger: Logger
 
     public init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
@@ -75,22 +81,12 @@ public final class ClientPeer {
         guard video.localDirection == .recvonly || video.localDirection == .sendrecv else {
             throw SignalError(.protocolError, "the answer does not send video (direction \(video.localDirection))")
         }
-        guard let fingerprint = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
-            throw SignalError(.protocolError, "the answer's a=fingerprint is not a certificate fingerprint")
-        }
-        let role: DTLSTransport.Role = negotiated.localSetup == .passive ? .server : .client
-        do {
-            dtls = try DTLSTransport(role: role, certificate: certificate, remoteFingerprint: fingerprint)
-        } catch {
-            throw SignalError(.dtlsFailed, "cannot set up DTLS: \(error)")
-        }
+        transport = try ClientTransport(negotiated: negotiated, local: local, certificate: certificate, logger: logger)
         self.negotiated = negotiated
         self.video = video
         self.logger = logger
         ssrc = UInt32.random(in: 1...UInt32.max)
         reports = ReceiverReportGenerator(ssrc: ssrc)
-        ice = ICEAgent(local: local, remote: ICEAgent.Credentials(ufrag: negotiated.remoteICEUfrag, password: negotiated.remoteICEPwd),
-                       remoteCandidates: negotiated.remoteCandidates)
         jitter = JitterBuffer(isFrameStart: video.codec.rtp.certainlyStartsFrame)
         mediaSSRC = video.remoteSSRCs.first
     }
@@ -100,14 +96,10 @@ public final class ClientPeer {
     public func receive(_ datagram: [UInt8], from source: STUNAddress, now: Int64) -> [ICEAgent.Outgoing] {
         switch WebRTCDatagramKind.classify(datagram) {
         case .stun:
-            let out = ice.receive(datagram, from: source, now: now)
-            return out + checkICE(now: now)
+            return transport.receiveSTUN(datagram, from: source, now: now)
         case .dtls:
-            dtlsPeer = source
-            let output = dtls.feed(datagram)
-            var out = toPeer(output.datagrams)
-            out += checkDTLS(now: now)
-            for data in output.applicationData { dataChannels?.receive(data) }
+            let out = datagram.withUnsafeBytes { transport.receiveDTLS($0, from: source, now: now) }
+            if stats.connectedAt == nil { stats.connectedAt = transport.connectedAt }
             return out
         case .rtp:
             receiveRTP(datagram, now: now)
@@ -120,62 +112,12 @@ public final class ClientPeer {
         }
     }
 
-    private func toPeer(_ datagrams: [[UInt8]]) -> [ICEAgent.Outgoing] {
-        guard let destination = ice.selected ?? dtlsPeer else { return [] }
-        return datagrams.map { ICEAgent.Outgoing(bytes: $0, destination: destination) }
-    }
-
-    private func checkICE(now: Int64) -> [ICEAgent.Outgoing] {
-        switch ice.state {
-        case .failed(let reason):
-            // Losing a path that worked means the server went away, not that ICE could not connect.
-            if dtls.state == .new { fail(.iceFailed, "ICE failed: \(reason)") } else { fail(.unreachable, reason) }
-            return []
-        case .connected where dtls.state == .new:
-            logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?") after \((now - (ice.startedAt ?? now)) / 1000) ms of checks")
-            return toPeer(dtls.start())
-        default:
-            return []
-        }
-    }
-
-    private func checkDTLS(now: Int64) -> [ICEAgent.Outgoing] {
-        switch dtls.state {
-        case .connected where srtp == nil:
-            let session: SRTPSession
-            do {
-                session = try SRTPSession(dtls: dtls)
-            } catch .noProfileNegotiated {
-                fail(.dtlsFailed, "DTLS connected but the server negotiated no SRTP profile")
-                return []
-            } catch {
-                fail(.dtlsFailed, "\(error)")
-                return []
-            }
-            srtp = session
-            stats.connectedAt = now
-            logger.debug("DTLS connected (\(session.profile)) \((now - (ice.startedAt ?? now)) / 1000) ms after the first check")
-            events.append(.connected)
-            startDataChannels()
-            return []
-        case .failed(let error):
-            fail(.dtlsFailed, "DTLS handshake failed: \(error)")
-        case .closed:
-            fail(.unreachable, "the server ended the session (DTLS close_notify)")
-        default:
-            break
-        }
-        return []
-    }
-
-    private func fail(_ kind: SignalErrorKind, _ message: String) {
-        if failure == nil { failure = SignalError(kind, message) }
-    }
+    private func fail(_ kind: SignalErrorKind, _ message: String) { transport.fail(kind, message) }
 
     // MARK: RTP
 
     private func receiveRTP(_ datagram: [UInt8], now: Int64) {
-        guard let srtp else { return }
+        guard let srtp = transport.srtp else { return }
         var bytes = datagram
         do {
             try srtp.inbound.unprotect(&bytes)
@@ -221,7 +163,7 @@ public final class ClientPeer {
     // MARK: RTCP
 
     private func receiveRTCP(_ datagram: [UInt8], now: Int64) {
-        guard let srtp else { return }
+        guard let srtp = transport.srtp else { return }
         var bytes = datagram
         do {
             try srtp.inbound.unprotectRTCP(&bytes)
@@ -245,12 +187,9 @@ public final class ClientPeer {
     // MARK: Timers
 
     public func tick(now: Int64) -> [ICEAgent.Outgoing] {
-        var out = ice.tick(now: now) + checkICE(now: now)
-        if let timeout = dtls.nextTimeout, timeout <= .zero {
-            out += toPeer(dtls.handleTimeout())
-            out += checkDTLS(now: now)
-        }
-        guard let srtp else { return out }
+        var out = transport.tick(now: now)
+        if stats.connectedAt == nil { stats.connectedAt = transport.connectedAt }
+        guard let srtp = transport.srtp else { return out }
         for frame in jitter.popFrames(now: now) { deliver(frame, now: now) }
         stats.jitter = jitter.stats
         var feedback: [RTCPPacket] = []
@@ -269,7 +208,7 @@ public final class ClientPeer {
         // A compound packet starts with a report (RFC 3550 §6.1), so feedback brings one forward.
         if let report = reports.report(now: now, force: !feedback.isEmpty),
            let bytes = srtp.protect(rtcp: [.receiverReport(report)] + feedback) {
-            out += toPeer([bytes])
+            out += transport.toPeer([bytes])
         }
         return out
     }
@@ -278,12 +217,9 @@ public final class ClientPeer {
     /// buffer's give-up and NACK times, the keyframe request and the next receiver report; nil when
     /// nothing is pending. Mirrors `tick`'s conditions so that a deadline is never one `tick` ignores.
     public func nextDeadline(now: Int64) -> Int64? {
-        var next = ice.nextDeadline()
+        var next = transport.nextDeadline(now: now)
         func consider(_ time: Int64?) { if let time { next = min(next ?? time, time) } }
-        if let timeout = dtls.nextTimeout {
-            consider(now + timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000)
-        }
-        guard srtp != nil else { return next }
+        guard transport.srtp != nil else { return next }
         consider(reports.deadline)
         let nacking = video.feedback.nack && mediaSSRC != nil
         consider(jitter.nextDeadline(nackInterval: nacking ? (ice.roundTripTime ?? 10_000) + 10_000 : nil))
@@ -293,44 +229,8 @@ public final class ClientPeer {
 
     // MARK: Data channels
 
-    private func startDataChannels() {
-        guard let dc = negotiated.dataChannel, let sink = dataChannelSink, let executor = dataChannelExecutor else { return }
-        let configuration = SCTPAssociation.Configuration(
-            localPort: UInt16(clamping: dc.localSCTPPort), remotePort: UInt16(clamping: dc.remoteSCTPPort),
-            remoteMaxMessageSize: dc.remoteMaxMessageSize == 0 ? Int.max : dc.remoteMaxMessageSize,
-            mtu: min(1188, dtls.maxApplicationDataSize ?? 1163))
-        do {
-            let transport = try DataChannelTransport(role: dtls.role == .client ? .client : .server,
-                                                     configuration: configuration, executor: executor, sink: sink)
-            dataChannels = transport
-            transport.start()
-            // Browsers open the channel; rtd serve sends its records on the first one a viewer opens.
-            _ = try transport.openChannel(label: "rtd")
-        } catch {
-            logger.warning("data channel unavailable: \(error)")
-        }
-    }
-
-    public func handle(_ event: DataChannelEvent) -> [ICEAgent.Outgoing] {
-        switch event {
-        case .outgoingPacket(let packet):
-            guard dtls.state == .connected else { return [] }
-            return toPeer((try? dtls.write(packet)) ?? [])
-        case .channelOpened:
-            events.append(.channelOpened)
-        case .message(_, .text(let text)):
-            events.append(.text(text))
-        case .protocolError(let error):
-            logger.debug("data channel: \(error)")
-        default:
-            break
-        }
-        return []
-    }
+    public func handle(_ event: DataChannelEvent) -> [ICEAgent.Outgoing] { transport.handle(event) }
 
     /// Ends the session: close_notify to the peer.
-    public func close() -> [ICEAgent.Outgoing] {
-        dataChannels?.close()
-        return dtls.state == .connected ? toPeer(dtls.close()) : []
-    }
+    public func close() -> [ICEAgent.Outgoing] { transport.close() }
 }

@@ -27,6 +27,19 @@ struct SignalCommand: AsyncParsableCommand {
         protocol (POST of application/sdp to URL/whep/CAMERA, or to URL itself without --camera; \
         DELETE of the returned Location at the end).
 
+        Load mode (capacity planning, like LiveKit's lk load-test): --viewers N opens N receive-only \
+        peers in this one process, started --ramp per second (default 20, rtd serve's default \
+        --signal-rate per address; faster gets HTTP 429), each with the data channel like a single \
+        rtd signal, but counting instead of decoding: packets, frames (RTP marker bit), loss (sequence \
+        numbers never received; no NACK is sent, so nothing is repaired) and records. Once every viewer \
+        has connected or failed, all are held for --duration seconds (default: until Ctrl-C), then each \
+        closes and says bye, and a summary goes to stdout (--json: one JSON object): viewers \
+        connected/failed, fps min/median per viewer (from its first frame), first frame p50/p95 (offer \
+        sent to the first whole keyframe), loss %, records/s per viewer, and the client's own CPU and \
+        memory. Progress goes to stderr. Works with --camera, --token, --codec, --whep, --ca-file, \
+        --insecure and --timeout. The server's --max-peers (default 64) must allow N; its exit status \
+        is 0 when every viewer connected and got video, else that of the most common failure.
+
         Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
         (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
         5 ICE failed, 6 TLS or DTLS failed (a certificate that does not verify, a server that does not \
@@ -38,6 +51,8 @@ struct SignalCommand: AsyncParsableCommand {
           rtd signal http://host:8080 --duration 10 -o clip.mkv --stats
           rtd signal http://host:8080 --camera door --whep --token s3cret --frames-out - | ffplay -
           rtd signal https://127.0.0.1:8443 --camera cam0 --ca-file cert.pem
+          rtd signal http://host:8080 --camera cam0 --viewers 200 --ramp 50 --duration 30   # rtd serve --max-peers 300 --signal-rate 50
+          rtd signal http://host:8080 --viewers 20 --duration 5 --json | jq .fps
         """)
 
     @Argument(help: "Server URL, e.g. http://127.0.0.1:8080 or https://host (with --whep and no --camera: the WHEP endpoint itself).")
@@ -85,8 +100,17 @@ struct SignalCommand: AsyncParsableCommand {
     @Flag(help: "At the end, print time to connect and to first frame (from the offer), fps, bitrate, loss, NACK/PLI counts, RTT and (for testsrc:stamp) glass-to-glass latency on stderr.")
     var stats = false
 
-    @Flag(help: "With --stats: print the figures as one JSON object.")
+    @Flag(help: "With --stats or --viewers: print the figures as one JSON object.")
     var json = false
+
+    @Option(help: ArgumentHelp("Load mode: open this many receive-only viewers in this process and print a summary (see above).", valueName: "n"))
+    var viewers: Int?
+
+    @Option(help: ArgumentHelp("With --viewers: new viewers per second (default 20).", valueName: "rate"))
+    var ramp: Double?
+
+    @Option(help: ArgumentHelp("With --viewers: event-loop threads the viewers share (default: one per core).", valueName: "n"))
+    var threads: Int?
 
     @OptionGroup var logging: LoggingArguments
 
@@ -108,6 +132,7 @@ struct SignalCommand: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
+        if viewers != nil || ramp != nil || threads != nil { return try await runLoad() }
         var options = SignalSession.Options(url: url)
         options.dialect = whep ? .whep : .rtd
         options.camera = camera
@@ -154,6 +179,48 @@ struct SignalCommand: AsyncParsableCommand {
             throw fail("signal", error.message, code: error.kind.exitCode)
         }
         if stats { note(json ? report.json : report.text) }
+    }
+
+    /// `--viewers`: the load runner (RTDClient's `LoadTest`) does the work.
+    private func runLoad() async throws {
+        guard let viewers else { throw fail("signal", "--ramp and --threads need --viewers N") }
+        let single: [(String, Bool)] = [("-o", output != nil), ("--frames-out", framesOut != nil), ("--detections-out", detectionsOut != nil),
+                                        ("--frames", frames != nil), ("--stats", stats), ("--stun", stun != nil)]
+        if let name = single.first(where: { $0.1 })?.0 {
+            throw fail("signal", "\(name) is for a single viewer, not with --viewers (which counts, and prints its own summary)")
+        }
+        var options = LoadTest.Options(url: url, viewers: viewers)
+        options.dialect = whep ? .whep : .rtd
+        options.camera = camera
+        options.token = token
+        options.codec = codec
+        options.timeout = timeout
+        options.duration = duration
+        if let ramp { options.ramp = ramp }
+        if let threads { options.threads = threads }
+        if insecure {
+            note("rtd signal: warning: --insecure: the server's certificate is not checked")
+            options.verification = .insecure
+        } else if let caFile {
+            options.verification = .caFile(caFile)
+        }
+        let test = LoadTest(options: options, logger: Logger(label: "rtd.signal.load"))
+        let interrupts = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { test.stop() }
+            source.resume()
+            return source
+        }
+        defer { interrupts.forEach { $0.cancel() } }
+        let report: LoadReport
+        do {
+            report = try await test.run(progress: { note($0) })
+        } catch {
+            throw fail("signal", error.message, code: error.kind.exitCode)
+        }
+        FileHandle.standardOutput.write(Data(((json ? report.json : report.text) + "\n").utf8))
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 }
 

@@ -36,17 +36,22 @@ public struct ReceiverReportGenerator: Sendable {
 
     /// A packet of the stream arrived (duplicates count, as RFC 3550 A.3 says).
     public mutating func received(_ packet: RTPPacket, now: Int64) {
-        mediaSSRC = packet.ssrc
+        received(ssrc: packet.ssrc, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, now: now)
+    }
+
+    /// The same from header fields alone (for a receiver that reads headers in place).
+    public mutating func received(ssrc: UInt32, sequenceNumber: UInt16, timestamp: UInt32, now: Int64) {
+        mediaSSRC = ssrc
         received += 1
-        jitter.update(rtpTimestamp: packet.timestamp, arrival: now)
+        jitter.update(rtpTimestamp: timestamp, arrival: now)
         guard first != nil else {
             // Start a cycle up, so a first packet just after the wrap has room below it.
-            let sequence = Int64(packet.sequenceNumber) + 65_536
+            let sequence = Int64(sequenceNumber) + 65_536
             first = sequence
             highest = sequence
             return
         }
-        highest = max(highest, RTPSequence.extend(packet.sequenceNumber, near: highest))
+        highest = max(highest, RTPSequence.extend(sequenceNumber, near: highest))
     }
 
     public mutating func receivedSenderReport(_ report: RTCPSenderReport, now: Int64) {
