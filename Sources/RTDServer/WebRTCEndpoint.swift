@@ -65,7 +65,10 @@ public final class WebRTCEndpoint: Sendable {
                     .channelOption(.socketOption(.so_reuseaddr), value: 1)
                     .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
                     .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-                    .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+                    // Hundreds of viewers' SCTP acks, RTCP and consent checks arrive while the loop
+                    // writes a picture to all of them: 1 MiB overflowed at ~350 viewers (thousands of
+                    // drops, ICE checks of new viewers among them). Linux caps it at rmem_max.
+                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
                     // recvmmsg: up to 16 datagrams a call, 2 KiB each (more than any DTLS, STUN or RTCP datagram).
                     .channelOption(.datagramVectorReadMessageCount, value: 16)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
