@@ -53,8 +53,6 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     /// Set in the handler's `handlerAdded`, on the loop, before any datagram is read.
     var channel: (any Channel)!
     let load: LoopLoad
-    /// Whether pictures go out as segmented (GSO) writes (see ChannelDatagramWriter).
-    private let segmentation = System.supportsUDPSegmentationOffload
     private let directory: PeerDirectory
     private let hub: CameraHub
     private let logger: Logger
@@ -246,9 +244,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         for batch in batches {
             for id in feed.sessions {
                 guard let entry = bySession[id], let address = entry.address else { continue }
-                var writer = ChannelDatagramWriter(channel: channel, address: address, segmentation: segmentation)
+                var writer = ChannelDatagramWriter(channel: channel, address: address)
                 entry.peer.send(batch, to: &writer)
-                writer.finish()
                 wrote = wrote || writer.wrote
             }
         }
@@ -514,79 +511,21 @@ final class ShardDatagramHandler: ChannelInboundHandler, Sendable {
 }
 
 /// Writes a peer's datagrams straight into NIO buffers for one address (no [UInt8] in between).
-///
-/// With `segmentation` (UDP GSO, Linux 4.18+), a run of equally sized datagrams (a picture's
-/// packets are: the packetizers split evenly) is written into one buffer and sent as one segmented
-/// write, which the kernel cuts into datagrams: one pass through its UDP send path and one buffer
-/// for up to `maxSegments` packets instead of one each. A shorter datagram ends a run (GSO allows a
-/// short last segment); a longer one starts the next. Call `finish()` when done.
 struct ChannelDatagramWriter: DatagramWriter {
     let channel: any Channel
     let address: SocketAddress
-    let segmentation: Bool
     private(set) var wrote = false
-    private var run: ByteBuffer?
-    private var segment = 0
-    private var segments = 0
 
-    /// The kernel's per-write limits for GSO (UDP_MAX_SEGMENTS; one IP datagram's payload).
-    static let maxSegments = min(64, System.udpMaxSegments ?? 64)
-    static let maxRunBytes = 65_000
-
-    init(channel: any Channel, address: SocketAddress, segmentation: Bool = false) {
+    init(channel: any Channel, address: SocketAddress) {
         self.channel = channel
         self.address = address
-        self.segmentation = segmentation
     }
 
     mutating func write(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
-        guard segmentation else {
-            var buffer = channel.allocator.buffer(capacity: capacity)
-            guard buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity, { fill($0) }) > 0 else { return }
-            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
-            wrote = true
-            return
-        }
-        var buffer = run ?? channel.allocator.buffer(capacity: min(Self.maxRunBytes, capacity * 8))
-        run = nil
-        let start = buffer.writerIndex
-        let length = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { fill($0) }
-        guard length > 0 else {
-            run = buffer
-            return
-        }
+        var buffer = channel.allocator.buffer(capacity: capacity)
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { fill($0) }
+        guard written > 0 else { return }
+        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
         wrote = true
-        if segments > 0, length > segment {
-            // Longer than the run's segments: it starts the next run.
-            var next = channel.allocator.buffer(capacity: min(Self.maxRunBytes, capacity * 8))
-            next.writeImmutableBuffer(buffer.getSlice(at: start, length: length)!)
-            buffer.moveWriterIndex(to: start)
-            send(buffer)
-            buffer = next
-        }
-        if segments == 0 { segment = length }
-        segments += 1
-        if length < segment || segments == Self.maxSegments || buffer.readableBytes + segment > Self.maxRunBytes {
-            send(buffer)
-        } else {
-            run = buffer
-        }
-    }
-
-    /// Sends the run being built, if any.
-    mutating func finish() {
-        if let buffer = run {
-            run = nil
-            send(buffer)
-        }
-    }
-
-    private mutating func send(_ buffer: ByteBuffer) {
-        let metadata = segments > 1
-            ? AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segment)
-            : nil
-        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer, metadata: metadata), promise: nil)
-        segments = 0
-        segment = 0
     }
 }
