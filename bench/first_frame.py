@@ -19,6 +19,7 @@ import http.server
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -74,15 +75,15 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
 
 
-def start_server(server, ns, port):
-    """Processes to stop, and the base URL."""
+def start_server(server, ns, port, log):
+    """Processes to stop, and the base URL. rtd logs each peer's join timeline to `log`."""
     kbps = "2500" if args.size != "640x480" else "1200"
     inside = ["ip", "netns", "exec", ns.name]
     if server == "rtd" or server.startswith("rtd="):
         binary = RTD if server == "rtd" else server[4:]
         p = subprocess.Popen(inside + [binary, "serve", "--host", ns.there, "--port", str(port), "--camera", "cam0=testsrc:stamp",
                                        "--size", args.size, "--fps", "30", "--bitrate", kbps,
-                                       "--detector", "motion"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                       "--detector", "motion", "--log-level", "debug"], stdout=subprocess.PIPE, stderr=log, text=True)
         p.stdout.readline()
         return [p], f"http://{ns.there}:{port}"
     cap = subprocess.Popen([RTD, "capture", "testsrc:stamp", "--size", args.size, "--fps", "30", "-q"],
@@ -93,6 +94,19 @@ def start_server(server, ns, port):
     cap.stdout.close()
     p.stdout.readline()
     return [p, cap], f"http://{ns.there}:{port}"
+
+
+def join_timeline(log, since):
+    """rtd's own view of the joins logged after byte `since`: p50 ms from offer to first ICE check,
+    DTLS connected and first keyframe sent. Against the client's figure, this splits what the server
+    takes from what the client adds (its DTLS, reassembly, decoding, painting)."""
+    log.seek(since)
+    text = log.read().decode(errors="replace")
+    out = {}
+    for key, pattern in (("ice", "first ICE check"), ("dtls", "DTLS connected"), ("key", "first keyframe sent")):
+        xs = [int(x) for x in re.findall(pattern + r" (\d+) ms after the offer", text)]
+        out[key] = pct(xs, 0.5) if xs else None
+    return out
 
 
 def post(base, body):
@@ -240,35 +254,41 @@ def main():
     rows = []
     try:
         for server in args.servers.split(","):
-            procs, base = start_server(server, ns, free_port())
+            log = tempfile.TemporaryFile()
+            procs, base = start_server(server, ns, free_port(), log)
+            timeline = (lambda since: join_timeline(log, since)) if server.startswith("rtd") else (lambda since: None)
             try:
                 # Each server's own first connection pays its start-up; not measured.
                 asyncio.run(aiortc_trial(base))
                 for client in clients:
+                    since = log.seek(0, os.SEEK_END)
                     if client == "aiortc":
                         ms = [asyncio.run(aiortc_trial(base)) for _ in range(args.trials)]
                     elif client == "rtd":
                         ms = [rtd_trial(base) for _ in range(args.trials)]
                     else:
                         ms = browser_trials(client, proxy, base, args.trials)
-                    rows.append((server, client, 1, ms))
+                    rows.append((server, client, 1, ms, timeline(since)))
                     print(f"{server:>10} {client:>9} x1: {[None if x is None else round(x) for x in ms]}", file=sys.stderr)
                 if args.burst:
+                    since = log.seek(0, os.SEEK_END)
                     ms = burst(base, args.burst)
-                    rows.append((server, "aiortc", args.burst, ms))
+                    rows.append((server, "aiortc", args.burst, ms, timeline(since)))
                     print(f"{server:>10} aiortc x{args.burst} at once: {sorted(round(x) for x in ms if x is not None)}",
                           file=sys.stderr)
             finally:
                 stop(procs)
     finally:
         ns.close()
-    print(f"\nfirst frame, offer → first frame ms, {args.size} {args.codec}, server in a netns over veth "
+    print(f"\nfirst frame, offer → first frame ms, {args.size} {args.codec} (Firefox: VP8), server in a netns over veth "
           f"({args.trials} joins in a row; the burst joins at once)")
-    print(f"{'server':>10} {'client':>9} {'joining':>7} {'p50':>6} {'p95':>6} {'min':>6} {'max':>6} {'no frame':>8}")
-    for server, client, n, ms in rows:
+    print(f"{'server':>10} {'client':>9} {'joining':>7} {'p50':>6} {'p95':>6} {'min':>6} {'max':>6} {'no frame':>8}"
+          f"   server's p50: ICE check / DTLS up / keyframe sent")
+    for server, client, n, ms, tl in rows:
         got = [x for x in ms if x is not None]
+        side = f"   {tl['ice']:>5} / {tl['dtls']:>5} / {tl['key']:>5}" if tl else ""
         print(f"{server:>10} {client:>9} {n:>7} {pct(got, .5):6.0f} {pct(got, .95):6.0f} "
-              f"{min(got, default=float('nan')):6.0f} {max(got, default=float('nan')):6.0f} {len(ms) - len(got):>8}")
+              f"{min(got, default=float('nan')):6.0f} {max(got, default=float('nan')):6.0f} {len(ms) - len(got):>8}{side}")
     sys.stdout.flush()
 
 
