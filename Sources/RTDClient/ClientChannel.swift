@@ -289,63 +289,72 @@ final class ClientChannel: ChannelInboundHandler {
     }
 }
 
-/// Data-channel events from usrsctp's thread to the event loop: a bounded list and at most one
-/// wake-up task pending, however fast they come.
+/// Another thread's "look again" for the event loop, coalesced: any number of `fire()`s before
+/// the loop gets to it make one task. Nothing runs after `close()` (the session is over and its
+/// loop may be shutting down; usrsctp and the decode worker may still call).
+final class ClientWakeup: Sendable {
+    private let pending = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+    private let loop: any EventLoop
+    private let body: @Sendable () -> Void
+
+    init(on loop: any EventLoop, _ body: @escaping @Sendable () -> Void) {
+        self.loop = loop
+        self.body = body
+    }
+
+    /// The decode worker's progress or an interrupt: the channel looks again.
+    convenience init(_ channel: NIOLoopBound<ClientChannel>) {
+        self.init(on: channel.eventLoop) { channel.value.wake() }
+    }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    func close() { closed.store(true, ordering: .releasing) }
+
+    func fire() {
+        guard !isClosed, !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.execute { [self] in
+            pending.store(false, ordering: .releasing)
+            body()
+        }
+    }
+}
+
+/// Data-channel events from usrsctp's threads, handed to the channel's loop in batches (one
+/// `ClientWakeup` task for all that wait).
 final class ClientInbox: Sendable {
     /// Past this the loop is far behind; SCTP retransmits what is dropped.
     static let limit = 4096
 
-    private let events = Mutex<[DataChannelEvent]>([])
-    private let pending = Atomic<Bool>(false)
-    /// Set when the session is over, before its loop shuts down: usrsctp may still call back.
-    private let closed = Atomic<Bool>(false)
-    private let channel: NIOLoopBound<ClientChannel>
-
-    init(_ channel: NIOLoopBound<ClientChannel>) {
-        self.channel = channel
+    private final class Events: Sendable {
+        let list = Mutex<[DataChannelEvent]>([])
     }
 
-    func close() { closed.store(true, ordering: .releasing) }
+    private let events = Events()
+    private let wakeup: ClientWakeup
 
-    func post(_ event: DataChannelEvent) {
-        guard !closed.load(ordering: .acquiring) else { return }
-        let kept = events.withLock { list in
-            guard list.count < Self.limit else { return false }
-            list.append(event)
-            return true
-        }
-        guard kept, !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        channel.eventLoop.execute { [self] in
-            pending.store(false, ordering: .releasing)
-            let taken = events.withLock { list in
+    init(_ channel: NIOLoopBound<ClientChannel>) {
+        let events = self.events
+        wakeup = ClientWakeup(on: channel.eventLoop) {
+            let taken = events.list.withLock { list in
                 defer { list.removeAll(keepingCapacity: true) }
                 return list
             }
             channel.value.handle(taken)
         }
     }
-}
 
-/// Another thread's "look again" (the decode worker's progress, an interrupt) for the event loop,
-/// coalesced to at most one pending task.
-final class ClientWakeup: Sendable {
-    private let pending = Atomic<Bool>(false)
-    /// Set when the session is over, before its loop shuts down.
-    private let closed = Atomic<Bool>(false)
-    private let channel: NIOLoopBound<ClientChannel>
+    func close() { wakeup.close() }
 
-    init(_ channel: NIOLoopBound<ClientChannel>) {
-        self.channel = channel
-    }
-
-    func close() { closed.store(true, ordering: .releasing) }
-
-    func fire() {
-        guard !closed.load(ordering: .acquiring), !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        channel.eventLoop.execute { [self] in
-            pending.store(false, ordering: .releasing)
-            channel.value.wake()
+    func post(_ event: DataChannelEvent) {
+        guard !wakeup.isClosed else { return }
+        let kept = events.list.withLock { list in
+            guard list.count < Self.limit else { return false }
+            list.append(event)
+            return true
         }
+        if kept { wakeup.fire() }
     }
 }
 
