@@ -89,7 +89,8 @@ def start_server(server, ns, port, log):
     cap = subprocess.Popen([RTD, "capture", "testsrc:stamp", "--size", args.size, "--fps", "30", "-q"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     p = subprocess.Popen(inside + [PY, os.path.join(HERE, "aiortc_server_baseline.py"), str(port), "--host", ns.there,
-                                   "--codec", "any", "--bitrate", kbps, "--detector", "motion"],
+                                   "--codec", "any", "--bitrate", kbps, "--detector", "motion",
+                                   *(["--x264-preset", "ultrafast"] if server == "aiortc-ultrafast" else [])],
                          stdin=cap.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     cap.stdout.close()
     p.stdout.readline()

@@ -20,8 +20,10 @@ cannot keep up still gets its row: viewers that never connect or never see a fra
 --data-channel makes every viewer open rtd's channel, so both servers also run motion detection.
 A server named `rtd=PATH` is another rtd binary (an earlier build, say), run like `rtd`, so a
 change is measured before and after in one run: --servers rtd,rtd=/tmp/rtd-before.
+Then, unless --first-frame '' is given, bench/first_frame.py's table: offer → first frame for each
+client (aiortc, rtd signal, headless Chromium and Firefox) against the same servers.
 Usage: bench/serve.py [--servers rtd,aiortc,aiortc-ultrafast] [--viewers 1,4,16,32] [--sizes 1280x720]
-                      [--seconds 6] [--decoding 2] [--codec h264] [--data-channel]"""
+                      [--seconds 6] [--decoding 2] [--codec h264] [--data-channel] [--first-frame CLIENTS]"""
 import argparse
 import asyncio
 import os
@@ -47,6 +49,8 @@ ap.add_argument("--warmup", type=float, default=4, help="seconds from the offers
 ap.add_argument("--decoding", type=int, default=2)
 ap.add_argument("--codec", default="h264")
 ap.add_argument("--data-channel", action="store_true")
+ap.add_argument("--first-frame", default="aiortc,rtd,chromium,firefox",
+                help="then the first-frame rows of bench/first_frame.py for these clients ('' to skip)")
 args = ap.parse_args()
 TICK = os.sysconf("SC_CLK_TCK")
 LOG = tempfile.TemporaryFile()  # rtd's stderr
@@ -254,6 +258,12 @@ def main():
             print(f"{size:>9} {n:4} viewers: " + ", ".join(f"{pct(t[k], 0.5):.0f}/{pct(t[k], 0.95):.0f}" for k in ("ice", "dtls", "key")))
     for note in notes:
         print(note)
+    if args.first_frame:
+        # Every client's first frame against the same servers (its own run: it puts the servers in a
+        # network namespace, since Firefox gathers no loopback candidates).
+        sys.stdout.flush()
+        subprocess.run([sys.executable, os.path.join(HERE, "first_frame.py"), "--servers", args.servers,
+                        "--clients", args.first_frame, "--size", args.sizes.split(",")[0], "--codec", args.codec], check=False)
 
 
 main()
