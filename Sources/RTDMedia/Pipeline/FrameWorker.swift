@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one way frame work runs (encode, detect, JPEG, burn-in): a named thread that takes the
 /// newest input from a latest-wins mailbox (stale input is dropped and counted, never queued),
@@ -39,7 +42,8 @@ public final class FrameWorker<Input: Sendable, Output: Sendable>: @unchecked Se
             return !started
         }
         guard first else { return }
-        let thread = Thread { [mailbox, subscribers, condition] in
+        let thread = Thread { [name, mailbox, subscribers, condition] in
+            nameCurrentThread(name)
             var state = makeState()
             // A closed mailbox with an error ends the worker like one closed without.
             while let input = try? mailbox.take() {
@@ -100,4 +104,19 @@ extension FrameWorker where Input == Frame {
         let mailbox = broadcast.subscribe()
         self.init(name: name, mailbox: mailbox) { broadcast.unsubscribe(mailbox) }
     }
+}
+
+/// Gives the calling thread its name in the kernel too (top -H, perf, /proc/PID/task/N/comm):
+/// Foundation's `Thread.name` does not reach it on Linux, so every frame thread showed as a
+/// dispatch queue's. Threads an encoder or OpenCV start from it inherit the name, so their CPU
+/// is told apart as well. Written where proc(5) lets a thread rename itself (pthread_setname_np
+/// is not in Swift's Glibc module); Linux keeps the first 15 bytes.
+func nameCurrentThread(_ name: String) {
+    #if canImport(Glibc)
+    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    let bytes = Array(name.utf8.prefix(15))
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    #endif
 }

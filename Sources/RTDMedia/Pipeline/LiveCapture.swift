@@ -25,7 +25,10 @@ public final class LiveCapture: Sendable {
         }
         let handoff = SourceHandoff(source: first)
         let broadcast = self.frames, state = self.state
+        // The camera's name, not the source's: a URL may carry credentials, and thread names are world-readable.
+        let threadName = options.consumer.map { "capture \($0)" } ?? "capture"
         let thread = Thread {
+            nameCurrentThread(threadName)
             var source: (any FrameSource)? = handoff.take()
             var backoff = initialBackoff
             var frames = 0
@@ -68,7 +71,7 @@ public final class LiveCapture: Sendable {
             }
             broadcast.close()
         }
-        thread.name = "capture \(spec)"
+        thread.name = threadName
         thread.start()
     }
 
