@@ -310,6 +310,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
                 trackTimestamp = record.capturedAtUs.flatMap { entry.track.rtpTimestamp(capturedAt: $0) }
                 trackTimestamps[entry.track.id] = trackTimestamp
             }
+            // Before the viewer's track has encoded its first picture a record names no frame the
+            // viewer will see; the channel can open first now that connecting is this fast.
+            if record.capturedAtUs != nil, trackTimestamp == nil { continue }
             let text = trackTimestamp.map { line.head + ",\"rtp_timestamp\":\(entry.peer.viewerTimestamp($0))" + line.tail }
                 ?? line.head + line.tail
             if entry.peer.sendUnlessBacklogged(text: text, on: channel, maxBuffered: Self.maxBufferedRecordBytes) {
