@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """What `rtd signal --viewers N` (load mode) costs against what the server it loads costs, per viewer.
 
-Starts `rtd serve` (testsrc at --size, 30 fps, its default motion detection), reads its CPU with no
-viewer for --idle seconds, then for each N in --viewers runs `rtd signal URL --viewers N --ramp R
---duration HOLD --json` and reads the server's CPU (/proc/PID/stat) over the hold window, from 2 s
-after every viewer is on to 2 s before the end. Server CPU per viewer = (server CPU while holding -
-server CPU idle) / N; the client's per viewer is its own getrusage over its hold window / N (from
-its summary). CPU in % of one core.
+Starts `rtd serve` (testsrc at --size, 30 fps, its default motion detection), reads its CPU over
+--idle seconds with one viewer on (so the camera's encoder runs: what does not grow with viewers),
+then for each N in --viewers runs `rtd signal URL --viewers N --ramp R --duration HOLD --json` and
+reads the server's CPU (/proc/PID/stat) over the hold window, from 2 s after every viewer is on to
+2 s before the end. Server CPU per viewer = (server CPU while holding - with one viewer) / (N - 1);
+the client's per viewer is its own getrusage over its hold window / N (from its summary). CPU in %
+of one core.
 Usage: bench/load_mode.py [--viewers 100,200] [--size 1280x720] [--hold 20] [--ramp 50] [--threads T]"""
 import argparse
 import json
@@ -50,9 +51,12 @@ server = subprocess.Popen([RTD, "serve", "--host", "127.0.0.1", "--port", str(po
 try:
     assert "rtd serve: http://" in server.stdout.readline()
     base = f"http://127.0.0.1:{port}"
+    one = subprocess.Popen([RTD, "signal", base, "--viewers", "1", "--threads", "1", "--duration", str(args.idle + 4)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(3)
     idle = cpu_percent(server.pid, args.idle)
-    print(f"server idle (camera {args.size}@30 encoding, detection): {idle:.1f}% CPU", flush=True)
+    one.wait(timeout=60)
+    print(f"server with one viewer (camera {args.size}@30 encoding, detection): {idle:.1f}% CPU", flush=True)
     rows = []
     for n in counts:
         argv = [RTD, "signal", base, "--viewers", str(n), "--ramp", str(args.ramp), "--duration", str(args.hold), "--json"]
@@ -73,7 +77,7 @@ try:
                    first_frame_p50=s["first_frame_ms"].get("p50"), first_frame_p95=s["first_frame_ms"].get("p95"),
                    loss=s["loss_percent"], records_min=s["records_per_s"].get("min"),
                    bitrate=s["bitrate_kbps"].get("median"), server_cpu=held,
-                   server_per_viewer=(held - idle) / max(on, 1), client_cpu=s["client"]["cpu_percent_hold"],
+                   server_per_viewer=(held - idle) / max(on - 1, 1), client_cpu=s["client"]["cpu_percent_hold"],
                    client_per_viewer=s["client"].get("cpu_percent_per_viewer"), client_rss=s["client"]["rss_mb"],
                    client_threads=s["client"]["threads"])
         rows.append(row)

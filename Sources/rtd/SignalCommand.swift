@@ -109,7 +109,7 @@ struct SignalCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --viewers: new viewers per second (default 20).", valueName: "rate"))
     var ramp: Double?
 
-    @Option(help: ArgumentHelp("With --viewers: event-loop threads the viewers share (default: one per core).", valueName: "n"))
+    @Option(help: ArgumentHelp("With --viewers: event-loop threads the viewers share (default: one per 250 viewers, at most one per core).", valueName: "n"))
     var threads: Int?
 
     @OptionGroup var logging: LoggingArguments
