@@ -18,12 +18,10 @@ final class PeerEntry {
     var recordsDropped = 0
     /// Where media goes: the path the viewer's ICE agent nominated (see PeerConnection.remoteAddress).
     var address: SocketAddress?
-    /// Every remote address with a valid ICE check, newest last. Datagrams from any of them are the
-    /// peer's: a viewer with several interfaces checks several pairs, and its DTLS may come over a
-    /// pair other than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
-    private(set) var paths: [SocketAddress] = []
-    /// More than a few validated paths is no real viewer; the oldest is forgotten.
-    static let maxPaths = 8
+    /// Every remote address with a valid ICE check. Datagrams from any of them are the peer's: a
+    /// viewer with several interfaces checks several pairs, and its DTLS may come over a pair other
+    /// than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
+    var paths = ValidatedPaths<SocketAddress>(limit: 8)
     /// The peer's counters as last added to the server metrics.
     var reported = PeerConnection.Stats()
     var reportedRecords = (sent: 0, dropped: 0)
@@ -32,15 +30,24 @@ final class PeerEntry {
         self.camera = camera
         self.track = track
     }
+}
+
+/// Remote addresses with a valid ICE check, newest last; more than `limit` is no real viewer, and
+/// the oldest is forgotten.
+struct ValidatedPaths<Address: Equatable> {
+    let limit: Int
+    private(set) var all: [Address] = []
+
+    init(limit: Int) { self.limit = limit }
 
     /// Records a validated path: whether it is new, and the path it displaced.
-    func addPath(_ path: SocketAddress) -> (new: Bool, evicted: SocketAddress?) {
-        if let i = paths.firstIndex(of: path) {
-            paths.append(paths.remove(at: i))
+    mutating func add(_ path: Address) -> (new: Bool, evicted: Address?) {
+        if let i = all.firstIndex(of: path) {
+            all.append(all.remove(at: i))
             return (false, nil)
         }
-        paths.append(path)
-        return (true, paths.count > Self.maxPaths ? paths.removeFirst() : nil)
+        all.append(path)
+        return (true, all.count > limit ? all.removeFirst() : nil)
     }
 }
 
@@ -174,7 +181,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.camera.name)",
                                             "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
-        for path in entry.paths { byAddress.removeValue(forKey: path) }
+        for path in entry.paths.all { byAddress.removeValue(forKey: path) }
         unsubscribeVideo(entry.track, session: entry.peer.sessionID)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
         removeRecordViewer(entry)
@@ -471,7 +478,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             logger.trace("\(entry.peer.sessionID): ICE check from \(from)")
             guard let mapped = WebRTCEndpoint.stunAddress(from) else { return }
             let response = entry.peer.receiveBindingRequest(request, from: mapped)
-            let path = entry.addPath(from)
+            let path = entry.paths.add(from)
             if path.new {
                 byAddress[from] = entry
                 if let evicted = path.evicted { byAddress.removeValue(forKey: evicted) }

@@ -108,14 +108,14 @@ final class PeerDirectory: Sendable {
         state.withLock { s in
             guard case .pending(let pending)? = s.sessions[session] else { return nil }
             let e = pending.entry
-            Self.forget(session: session, ufrag: e.peer.localUfrag, paths: e.paths, camera: e.camera.name, in: &s)
+            Self.forget(session: session, ufrag: e.peer.localUfrag, paths: e.paths.all, camera: e.camera.name, in: &s)
             return pending
         }
     }
 
     /// A placed peer is gone from its loop.
     func removed(_ entry: PeerEntry) {
-        let (session, ufrag, paths, camera) = (entry.peer.sessionID, entry.peer.localUfrag, entry.paths, entry.camera.name)
+        let (session, ufrag, paths, camera) = (entry.peer.sessionID, entry.peer.localUfrag, entry.paths.all, entry.camera.name)
         state.withLock { s in Self.forget(session: session, ufrag: ufrag, paths: paths, camera: camera, in: &s) }
     }
 

@@ -81,6 +81,27 @@ import RTDCore
         return rig.peer.receiveRTCP(bytes, now: now, wallClock: NTPTimestamp(date: Date()))
     }
 
+    /// ICE-lite: media follows the pair the controlling agent nominates, not whichever pair it
+    /// checked last (a multi-homed viewer checks several; following the last sent media, and
+    /// routed DTLS, down a path it had not chosen).
+    @Test func mediaGoesWhereTheViewerNominates() throws {
+        let rig = try makeRig()
+        #expect(rig.peer.remoteAddress == rig.address)
+        func check(from address: STUNAddress, nominate: Bool) {
+            let request = STUNMessage.iceBindingRequest(remoteUfrag: "srvU", localUfrag: "cliU",
+                                                        remotePassword: "serverpassword0123456789", priority: 100,
+                                                        controllingTiebreaker: 1, useCandidate: nominate)
+            _ = rig.peer.receiveBindingRequest(request.message, from: address)
+        }
+        let other = STUNAddress(ip: [10, 0, 0, 7], port: 5000)!
+        check(from: other, nominate: false)
+        #expect(rig.peer.remoteAddress == rig.address, "a check alone does not move the media")
+        check(from: other, nominate: true)
+        #expect(rig.peer.remoteAddress == other, "a nomination does")
+        check(from: rig.address, nominate: false)
+        #expect(rig.peer.remoteAddress == other)
+    }
+
     @Test func sendsOnlyFromAKeyframeAndStampsItsOwnHeader() throws {
         let rig = try makeRig()
         #expect(rig.connects == 1)
