@@ -16,10 +16,6 @@ public enum AbsSendTime {
         value(seconds: date.timeIntervalSince1970 + NTPTimestamp.unixToNTPOffset)
     }
 
-    public static func encode(_ value: UInt32) -> [UInt8] {
-        [UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
-    }
-
     public static func decode(_ data: [UInt8]) -> UInt32? {
         guard data.count == 3 else { return nil }
         return UInt32(data[0]) << 16 | UInt32(data[1]) << 8 | UInt32(data[2])
@@ -31,10 +27,6 @@ public enum AbsSendTime {
 
 /// Transport-wide sequence number extension (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2).
 public enum TransportSequenceNumber {
-    public static func encode(_ sequence: UInt16) -> [UInt8] {
-        [UInt8(truncatingIfNeeded: sequence >> 8), UInt8(truncatingIfNeeded: sequence)]
-    }
-
     public static func decode(_ data: [UInt8]) -> UInt16? {
         guard data.count == 2 else { return nil }
         return UInt16(data[0]) << 8 | UInt16(data[1])

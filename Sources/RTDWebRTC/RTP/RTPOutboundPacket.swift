@@ -66,11 +66,12 @@ public struct RTPOutboundPacket: Sendable, Hashable {
         Self.store(sequenceNumber, at: 2, in: buffer)
         Self.store(timestamp, at: 4, in: buffer)
         Self.store(ssrc, at: 8, in: buffer)
+        // Big-endian in place: this runs per packet per viewer, so no array per element.
         if let offset = absSendTimeOffset {
-            Self.writeElement(buffer, at: offset, id: absSendTimeID, data: AbsSendTime.encode(absSendTime))
+            Self.writeElement(buffer, at: offset, id: absSendTimeID, value: UInt64(absSendTime & 0xFF_FFFF), length: 3)
         }
         if let offset = transportSequenceOffset {
-            Self.writeElement(buffer, at: offset, id: transportSequenceID, data: TransportSequenceNumber.encode(transportSequence))
+            Self.writeElement(buffer, at: offset, id: transportSequenceID, value: UInt64(transportSequence), length: 2)
         }
         return bytes.count
     }
@@ -81,12 +82,14 @@ public struct RTPOutboundPacket: Sendable, Hashable {
         }
     }
 
-    private static func writeElement(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int, id: UInt8?, data: [UInt8]) {
+    /// A one-byte-header element of `length` bytes, or padding of the same size when not negotiated.
+    private static func writeElement(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int, id: UInt8?,
+                                     value: UInt64, length: Int) {
         if let id, (1...14).contains(id) {
-            buffer[offset] = id << 4 | UInt8(data.count - 1)
-            for (i, byte) in data.enumerated() { buffer[offset + 1 + i] = byte }
+            buffer[offset] = id << 4 | UInt8(length - 1)
+            for i in 0..<length { buffer[offset + 1 + i] = UInt8(truncatingIfNeeded: value >> (8 * (length - 1 - i))) }
         } else {
-            for i in 0...data.count { buffer[offset + i] = 0 }
+            for i in 0...length { buffer[offset + i] = 0 }
         }
     }
 }

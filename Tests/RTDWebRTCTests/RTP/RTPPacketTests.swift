@@ -77,10 +77,8 @@ import RTDTestSupport
         #expect(AbsSendTime.value(seconds: 64.25) == AbsSendTime.value(seconds: 0.25))
         #expect(AbsSendTime.value(seconds: 63.999999) == 0xFF_FFFF)
         #expect(AbsSendTime.value(seconds: .nan) == 0)
-        #expect(AbsSendTime.encode(0x12_3456) == [0x12, 0x34, 0x56])
         #expect(AbsSendTime.seconds(0x06_0000) == 1.5)
         #expect(AbsSendTime.decode([1, 2]) == nil)
-        #expect(TransportSequenceNumber.encode(0xABCD) == [0xAB, 0xCD])
     }
 
     @Test func outboundPacketIsReheaderedPerPeer() throws {
