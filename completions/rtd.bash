@@ -488,7 +488,7 @@ _rtd_signal() {
     repeating_flags=()
     non_repeating_flags=(--whep --insecure --stats --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--camera --token --ca-file --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --log-level --log-format)
+    non_repeating_options=(--camera --token --ca-file --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --viewers --ramp --threads --log-level --log-format)
     __rtd_offer_flags_options 1
 
     # Offer option value completions
@@ -525,6 +525,15 @@ _rtd_signal() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--viewers')
+        return
+        ;;
+    '--ramp')
+        return
+        ;;
+    '--threads')
         return
         ;;
     '--log-level')

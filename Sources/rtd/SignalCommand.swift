@@ -37,8 +37,9 @@ struct SignalCommand: AsyncParsableCommand {
         connected/failed, fps min/median per viewer (from its first frame), first frame p50/p95 (offer \
         sent to the first whole keyframe), loss %, records/s per viewer, and the client's own CPU and \
         memory. Progress goes to stderr. Works with --camera, --token, --codec, --whep, --ca-file, \
-        --insecure and --timeout. The server's --max-peers (default 64) must allow N; its exit status \
-        is 0 when every viewer connected and got video, else that of the most common failure.
+        --insecure and --timeout. The server's --max-peers (default 64) must allow N. In load mode \
+        the exit status is 0 when every viewer connected and got video, else that of the most \
+        common failure.
 
         Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
         (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
@@ -51,7 +52,7 @@ struct SignalCommand: AsyncParsableCommand {
           rtd signal http://host:8080 --duration 10 -o clip.mkv --stats
           rtd signal http://host:8080 --camera door --whep --token s3cret --frames-out - | ffplay -
           rtd signal https://127.0.0.1:8443 --camera cam0 --ca-file cert.pem
-          rtd signal http://host:8080 --camera cam0 --viewers 200 --ramp 50 --duration 30   # rtd serve --max-peers 300 --signal-rate 50
+          rtd signal http://host:8080 --viewers 200 --ramp 50 --duration 30
           rtd signal http://host:8080 --viewers 20 --duration 5 --json | jq .fps
         """)
 
