@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("STUN/TURN URL handed to browsers for their side of ICE (repeatable; TURN credentials go in the config file).", valueName: "url"))
     var iceServer: [String] = []
 
-    @Option(help: ArgumentHelp("Only offer this codec: h264 or vp8 (default: whichever the viewer prefers).", valueName: "codec"))
+    @Option(help: ArgumentHelp("Only offer this codec: h264 or vp8 (default: VP8 when the viewer offers it, else H.264; a viewer may ask for one).", valueName: "codec"))
     var codec: String?
 
     @Option(help: ArgumentHelp("Starting video bitrate in kbit/s. Default 1500.", valueName: "kbps"))
