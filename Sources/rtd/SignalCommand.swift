@@ -165,13 +165,7 @@ struct SignalCommand: AsyncParsableCommand {
         outputs.videoFile = output
         let session = SignalSession(options: options, outputs: outputs, logger: Logger(label: "rtd.signal"))
         // SIGINT/SIGTERM end the session cleanly (bye sent, files closed), told to its event loop.
-        let interrupts = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { session.stop() }
-            source.resume()
-            return source
-        }
+        let interrupts = Self.onInterrupt { session.stop() }
         defer { interrupts.forEach { $0.cancel() } }
         let report: SignalReport
         do {
@@ -180,6 +174,18 @@ struct SignalCommand: AsyncParsableCommand {
             throw fail("signal", error.message, code: error.kind.exitCode)
         }
         if stats { note(json ? report.json : report.text) }
+    }
+
+    /// Runs `stop` on SIGINT and SIGTERM instead of dying, so a run ends cleanly (byes sent, files
+    /// closed); cancel the sources when done.
+    private static func onInterrupt(_ stop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { stop() }
+            source.resume()
+            return source
+        }
     }
 
     /// `--viewers`: the load runner (RTDClient's `LoadTest`) does the work.
@@ -206,13 +212,7 @@ struct SignalCommand: AsyncParsableCommand {
             options.verification = .caFile(caFile)
         }
         let test = LoadTest(options: options, logger: Logger(label: "rtd.signal.load"))
-        let interrupts = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { test.stop() }
-            source.resume()
-            return source
-        }
+        let interrupts = Self.onInterrupt { test.stop() }
         defer { interrupts.forEach { $0.cancel() } }
         let report: LoadReport
         do {
