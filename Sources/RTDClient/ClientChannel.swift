@@ -43,7 +43,7 @@ final class ClientChannel: ChannelInboundHandler {
     private let logger: Logger
     private var context: ChannelHandlerContext?
     /// Peer addresses as NIO wants them; a session talks to a handful.
-    private var socketAddresses: [STUNAddress: SocketAddress] = [:]
+    private var socketAddresses = SocketAddressCache()
     private var early: [([UInt8], STUNAddress)] = []
     private var stun: StunQuery?
 
@@ -107,12 +107,7 @@ final class ClientChannel: ChannelInboundHandler {
         }
     }
 
-    private func socketAddress(_ address: STUNAddress) -> SocketAddress? {
-        if let known = socketAddresses[address] { return known }
-        guard !address.isIPv6, let made = try? SocketAddress(ipAddress: address.host, port: Int(address.port)) else { return nil }
-        if socketAddresses.count < 64 { socketAddresses[address] = made }
-        return made
-    }
+    private func socketAddress(_ address: STUNAddress) -> SocketAddress? { socketAddresses.address(for: address) }
 
     // MARK: STUN (before the session)
 
@@ -358,7 +353,29 @@ final class ClientInbox: Sendable {
     }
 }
 
+/// NIO addresses for the few STUN addresses a client sends to (its candidate pairs), made once
+/// each rather than per datagram; bounded, past that made each time.
+struct SocketAddressCache {
+    private var known: [STUNAddress: SocketAddress] = [:]
+    static let limit = 16
+
+    mutating func address(for address: STUNAddress) -> SocketAddress? {
+        if let made = known[address] { return made }
+        guard !address.isIPv6, let made = try? SocketAddress(ipAddress: address.host, port: Int(address.port)) else { return nil }
+        if known.count < Self.limit { known[address] = made }
+        return made
+    }
+}
+
 extension ClientChannel {
+    /// Host candidates for a socket on `port`, one per interface address, in their order.
+    static func hostCandidates(addresses: [String] = interfaceAddresses(), port: Int) -> [ICECandidate] {
+        addresses.enumerated().map { i, ip in
+            ICECandidate(foundation: "\(i + 1)", priority: ICECandidate.priority(typePreference: 126, localPreference: UInt32(65535 - i)),
+                         address: ip, port: port, type: .host)
+        }
+    }
+
     /// IPv4 addresses of the interfaces that are up, loopback included (a server on the same
     /// machine may only listen there); non-loopback first, the order servers prefer too.
     static func interfaceAddresses() -> [String] {

@@ -239,10 +239,7 @@ public final class LoadTest: Sendable {
             session.channel = channel
             let credentials = ICEAgent.Credentials.random()
             let port = channel.localAddress?.port ?? 0
-            let candidates = LoadTest.interfaceAddresses.enumerated().map { i, ip in
-                ICECandidate(foundation: "\(i + 1)", priority: ICECandidate.priority(typePreference: 126, localPreference: UInt32(65535 - i)),
-                             address: ip, port: port, type: .host)
-            }
+            let candidates = ClientChannel.hostCandidates(addresses: LoadTest.interfaceAddresses, port: port)
             let offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
                 iceUfrag: credentials.ufrag, icePwd: credentials.password,
                 fingerprint: SDPFingerprint(hashFunction: "sha-256", value: certificate.fingerprint.hex), candidates: candidates))
@@ -439,7 +436,7 @@ final class LoadViewer: ChannelInboundHandler {
     private let shard: LoadShard
     private var peer: LoadPeer?
     private var context: ChannelHandlerContext?
-    private var addresses: [(STUNAddress, SocketAddress)] = []
+    private var addresses = SocketAddressCache()
     private var early: [([UInt8], STUNAddress)] = []
     private var unflushed = false
     /// When `tick` is next due (the connect timeout included).
@@ -671,12 +668,7 @@ final class LoadViewer: ChannelInboundHandler {
         context.flush()
     }
 
-    private func socketAddress(_ address: STUNAddress) -> SocketAddress? {
-        if let known = addresses.first(where: { $0.0 == address }) { return known.1 }
-        guard !address.isIPv6, let made = try? SocketAddress(ipAddress: address.host, port: Int(address.port)) else { return nil }
-        if addresses.count < 16 { addresses.append((address, made)) }
-        return made
-    }
+    private func socketAddress(_ address: STUNAddress) -> SocketAddress? { addresses.address(for: address) }
 
     private static func stunAddress(_ address: SocketAddress) -> STUNAddress? {
         guard case .v4(let v4) = address else { return nil }

@@ -129,10 +129,7 @@ public final class SignalSession: Sendable {
             throw SignalError(.dtlsFailed, "cannot create a DTLS certificate: \(error)")
         }
         let port = channel.localAddress?.port ?? 0
-        var candidates = ClientChannel.interfaceAddresses().enumerated().map { i, ip in
-            ICECandidate(foundation: "\(i + 1)", priority: ICECandidate.priority(typePreference: 126, localPreference: UInt32(65535 - i)),
-                         address: ip, port: port, type: .host)
-        }
+        var candidates = ClientChannel.hostCandidates(port: port)
         if let stun = options.stunServer {
             let server = try ClientChannel.resolve(stun, defaultPort: 3478)
             let mapped: STUNAddress?
