@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "CV4L2", path: "Sources/CV4L2"),
         // glibc's malloc_trim, which Swift's Glibc module does not export.
         .target(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "CNet", path: "Sources/CNet"),
         // OpenSSL: HMAC/EVP for STUN integrity; X509 to explain a refused https:// certificate (DTLS
         // goes through CDTLS, https:// through AsyncHTTPClient).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
@@ -103,7 +104,7 @@ let package = Package(
         .target(
             name: "RTDServer",
             dependencies: [
-                "RTDCore", "RTDWebRTC", "RTDMedia", "RTDDetection", "RTDRecording", "CMalloc",
+                "RTDCore", "RTDWebRTC", "RTDMedia", "RTDDetection", "RTDRecording", "CMalloc", "CNet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

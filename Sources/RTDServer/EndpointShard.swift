@@ -17,7 +17,10 @@ final class PeerEntry {
     var recordsSent = 0
     var recordsDropped = 0
     /// Where media goes: the path the viewer's ICE agent nominated (see PeerConnection.remoteAddress).
-    var address: SocketAddress?
+    var address: SocketAddress? {
+        didSet { if address != oldValue { rawAddress = address.map(RawSocketAddress.init) } }
+    }
+    private(set) var rawAddress: RawSocketAddress?
     /// Every remote address with a valid ICE check. Datagrams from any of them are the peer's: a
     /// viewer with several interfaces checks several pairs, and its DTLS may come over a pair other
     /// than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
@@ -57,8 +60,10 @@ struct ValidatedPaths<Address: Equatable> {
 final class EndpointShard: @unchecked Sendable { // mutable state confined to `loop`
     let index: Int
     let loop: any EventLoop
-    /// Set in the handler's `handlerAdded`, on the loop, before any datagram is read.
+    /// Set in the handler's `handlerAdded`, on the loop, before any datagram is read. Only read
+    /// from: everything this loop sends goes through `outbox`, on the same socket.
     var channel: (any Channel)!
+    let outbox = DatagramBatch()
     let load: LoopLoad
     private let directory: PeerDirectory
     private let hub: CameraHub
@@ -144,7 +149,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         peer.dataChannelExecutor = { loop.execute($0) }
         peer.dataChannelSink = { [unowned self] event in
             guard let entry = self.bySession[sessionID] else { return }
-            self.send(entry.peer.handle(event), to: entry.address)
+            self.send(entry.peer.handle(event), to: entry.rawAddress)
         }
         subscribeVideo(entry.track, session: sessionID)
         byUfrag[peer.localUfrag] = entry
@@ -153,14 +158,14 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     func close(session: String, reason: String) -> Bool {
         guard let entry = bySession[session] else { return false }
-        send(entry.peer.close(reason: reason), to: entry.address)
+        send(entry.peer.close(reason: reason), to: entry.rawAddress)
         remove(entry)
         return true
     }
 
     func closeAll(reason: String) {
         for entry in Array(bySession.values) {
-            send(entry.peer.close(reason: reason), to: entry.address)
+            send(entry.peer.close(reason: reason), to: entry.rawAddress)
             remove(entry)
         }
     }
@@ -240,28 +245,26 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     }
 
     /// Sends what waits in `handoff` to every viewer of its track on this loop: every viewer's
-    /// packets are written first and flushed once, so NIO hands them to the kernel in `sendmmsg`
-    /// batches (up to 1024 datagrams a call) instead of one small batch per viewer.
+    /// packets are written into the loop's outbox and go to the kernel in `sendmmsg` batches
+    /// (`DatagramBatch.slots` datagrams a call) instead of one small batch per viewer.
     private func drain(_ handoff: VideoHandoff, track: UInt64) {
         let started = load.begin()
         defer { load.end(started) }
         let batches = handoff.take()
         guard let feed = videoFeeds[track], feed.handoff === handoff else { return }
-        var wrote = false
         for batch in batches {
             for id in feed.sessions {
-                guard let entry = bySession[id], let address = entry.address else { continue }
-                var writer = ChannelDatagramWriter(channel: channel, address: address)
+                guard let entry = bySession[id], let address = entry.rawAddress else { continue }
+                var writer = BatchDatagramWriter(batch: outbox, address: address)
                 entry.peer.send(batch, to: &writer)
-                wrote = wrote || writer.wrote
             }
         }
-        if wrote { channel.flush() }
+        outbox.flush()
     }
 
     private func startVideo(_ id: String) {
         guard let entry = bySession[id] else { return }
-        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.address) }
+        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.rawAddress) }
     }
 
     // MARK: Records
@@ -357,15 +360,14 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         let now = load.tick()
         defer { load.endTick(now) }
         let wallClock = NTPTimestamp(date: Date())
-        var wrote = false
         for entry in Array(bySession.values) {
-            wrote = send(entry.peer.tick(now: now, wallClock: wallClock), to: entry.address, flush: false) || wrote
+            send(entry.peer.tick(now: now, wallClock: wallClock), to: entry.rawAddress, flush: false)
         }
-        if wrote { channel.flush() }
+        outbox.flush()
         ticks += 1
         if ticks % LoopLoad.ticksPerWindow == 0 {
             report(Array(bySession.values))
-            load.closeWindow(now: now, channel: channel)
+            load.closeWindow(now: now, channel: channel, sends: outbox.counts)
         }
     }
 
@@ -393,17 +395,17 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     // MARK: Datagrams
 
-    /// Writes `datagrams` to `address`; true if anything was written. Flushes unless told not to
-    /// (a caller writing for many peers flushes once).
-    @discardableResult
-    private func send(_ datagrams: [[UInt8]], to address: SocketAddress?, flush: Bool = true) -> Bool {
-        guard let address, !datagrams.isEmpty else { return false }
-        for d in datagrams {
-            let buffer = channel.allocator.buffer(bytes: d)
-            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
-        }
-        if flush { channel.flush() }
-        return true
+    /// Writes `datagrams` to `address`. Flushes unless told not to (a caller writing for many
+    /// peers flushes once).
+    private func send(_ datagrams: [[UInt8]], to address: RawSocketAddress?, flush: Bool = true) {
+        guard let address, !datagrams.isEmpty else { return }
+        for d in datagrams { outbox.write(d, to: address) }
+        if flush { outbox.flush() }
+    }
+
+    private func send(_ datagrams: [[UInt8]], to address: SocketAddress) {
+        guard !datagrams.isEmpty else { return }
+        send(datagrams, to: RawSocketAddress(address))
     }
 
     func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
@@ -515,27 +517,23 @@ final class ShardDatagramHandler: ChannelInboundHandler, Sendable {
         shard.receive(unwrapInboundIn(data))
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        // The descriptor is closed now and its number may be reused: the outbox must forget it.
+        shard.outbox.descriptor = -1
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable from a vanished peer surfaces here; it must not close the socket.
     }
 }
 
-/// Writes a peer's datagrams straight into NIO buffers for one address (no [UInt8] in between).
-struct ChannelDatagramWriter: DatagramWriter {
-    let channel: any Channel
-    let address: SocketAddress
-    private(set) var wrote = false
-
-    init(channel: any Channel, address: SocketAddress) {
-        self.channel = channel
-        self.address = address
-    }
+/// Writes a peer's datagrams straight into the loop's outbox for one address (no [UInt8] in between).
+struct BatchDatagramWriter: DatagramWriter {
+    let batch: DatagramBatch
+    let address: RawSocketAddress
 
     mutating func write(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
-        var buffer = channel.allocator.buffer(capacity: capacity)
-        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { fill($0) }
-        guard written > 0 else { return }
-        channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
-        wrote = true
+        batch.write(to: address, capacity: capacity, fill)
     }
 }

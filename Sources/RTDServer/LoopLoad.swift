@@ -25,6 +25,9 @@ final class LoopLoad: @unchecked Sendable { // all but `saturatedFlag` confined 
     private let lagGauge: Gauge
     private let saturatedGauge: Gauge
     private let dropsCounter: Counter
+    private let sendDropsCounter: Counter
+    private let sendRefusedCounter: Counter
+    private var lastSends = DatagramBatch.Counts()
     private var windowStart = SystemClock.monotonicMicros()
     private var busy: Int64 = 0
     private var maxLag: Int64 = 0
@@ -40,6 +43,10 @@ final class LoopLoad: @unchecked Sendable { // all but `saturatedFlag` confined 
         lagGauge = Gauge(label: "rtd_loop_lag_seconds", dimensions: dims)
         saturatedGauge = Gauge(label: "rtd_loop_saturated", dimensions: dims)
         dropsCounter = Counter(label: "rtd_udp_receive_drops_total", dimensions: dims)
+        sendDropsCounter = Counter(label: "rtd_udp_send_drops_total", dimensions: dims)
+        sendRefusedCounter = Counter(label: "rtd_udp_send_refused_total", dimensions: dims)
+        sendDropsCounter.increment(by: 0)
+        sendRefusedCounter.increment(by: 0)
         saturatedGauge.record(Int(0))
         dropsCounter.increment(by: 0)
     }
@@ -61,7 +68,10 @@ final class LoopLoad: @unchecked Sendable { // all but `saturatedFlag` confined 
     }
 
     /// Once a second, from the tick.
-    func closeWindow(now: Int64, channel: any Channel) {
+    func closeWindow(now: Int64, channel: any Channel, sends: DatagramBatch.Counts) {
+        if sends.dropped > lastSends.dropped { sendDropsCounter.increment(by: sends.dropped - lastSends.dropped) }
+        if sends.refused > lastSends.refused { sendRefusedCounter.increment(by: sends.refused - lastSends.refused) }
+        lastSends = sends
         let ratio = Double(busy) / Double(max(1, now - windowStart))
         let lag = Double(max(0, maxLag)) / 1e6
         windowStart = now

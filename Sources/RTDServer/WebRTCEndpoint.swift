@@ -61,20 +61,20 @@ public final class WebRTCEndpoint: Sendable {
             for (i, loop) in group.makeIterator().enumerated() {
                 let shard = EndpointShard(index: i, loop: loop, directory: directory, hub: hub,
                                           saturationBusy: settings.saturationBusy, logger: logger)
+                // Hundreds of viewers' SCTP acks, RTCP and consent checks arrive while the loop
+                // writes a picture to all of them: 1 MiB overflowed at ~350 viewers (thousands of
+                // drops, ICE checks of new viewers among them). Linux caps it at rmem_max.
+                let fd = try SharedUDPSocket.open(host: settings.host, port: port, bufferBytes: 4 << 20)
+                // NIO owns the descriptor from here on (and closes it, even if this fails).
                 let channel = try await DatagramBootstrap(group: loop)
-                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
-                    .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-                    // Hundreds of viewers' SCTP acks, RTCP and consent checks arrive while the loop
-                    // writes a picture to all of them: 1 MiB overflowed at ~350 viewers (thousands of
-                    // drops, ICE checks of new viewers among them). Linux caps it at rmem_max.
-                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
                     // recvmmsg: up to 16 datagrams a call, 2 KiB each (more than any DTLS, STUN or RTCP datagram).
                     .channelOption(.datagramVectorReadMessageCount, value: 16)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
                     .channelOption(.maxMessagesPerRead, value: 4)
                     .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(ShardDatagramHandler(shard: shard)) } }
-                    .bind(host: settings.host, port: port).get()
+                    .withBoundSocket(fd).get()
+                // The loop's outbox writes to it, on the loop, until the channel closes.
+                try await loop.submit { shard.outbox.descriptor = fd }.get()
                 port = channel.localAddress?.port ?? port
                 shards.append(shard)
                 channels.append(channel)
