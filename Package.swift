@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "CDTLS", path: "Sources/CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // libsrtp2, called directly from Swift, and its start-up with NSS held open (rtd_srtp.c).
         .target(name: "CSRTP", path: "Sources/CSRTP", cSettings: [.unsafeFlags(["-I/usr/include/nss", "-I/usr/include/nspr"])],
-                linkerSettings: [.linkedLibrary("srtp2"), .linkedLibrary("nss3")]),
+                linkerSettings: [.linkedLibrary("srtp2"), .linkedLibrary("nss3"), .linkedLibrary("crypto")]),
         // usrsctp through AF_CONN (our DTLS carries its packets): callbacks and sockaddr_conn need C.
         .target(name: "CUsrsctp", path: "Sources/CUsrsctp", linkerSettings: [.linkedLibrary("usrsctp")]),
         // OpenCV's API is C++: a small extern "C" shim; no OpenCV type crosses into Swift.

@@ -23,6 +23,10 @@ public final class SRTPContext {
     public let profile: SRTPProfile
     public let direction: Direction
     private let session: OpaquePointer
+    /// Outbound AES-GCM RTP goes through OpenSSL instead of libsrtp (see rtd_srtp_gcm.c), with the
+    /// rollover counter kept here per SSRC.
+    private let gcm: OpaquePointer?
+    private var rollover: [(ssrc: UInt32, highest: UInt16, roc: UInt32)] = []
 
     /// - Parameters:
     ///   - allowRepeatTransmit: outbound only; lets the same RTP sequence number be protected
@@ -48,6 +52,8 @@ public final class SRTPContext {
         policy.ssrc.type = direction == .outbound ? ssrc_any_outbound : ssrc_any_inbound
         policy.allow_repeat_tx = allowRepeatTransmit && direction == .outbound ? 1 : 0
         if let replayWindow { policy.window_size = UInt(min(max(replayWindow, 64), 0x7FFF)) }
+        gcm = profile == .aeadAES128GCM && direction == .outbound
+            ? rtd_gcm_sender_create(masterKey.key, masterKey.salt) : nil
         var keyAndSalt = masterKey.key + masterKey.salt
         var created: srtp_t?
         // srtp_create copies the key, so the buffer only needs to live for this call.
@@ -70,7 +76,10 @@ public final class SRTPContext {
                       direction: direction, allowRepeatTransmit: allowRepeatTransmit)
     }
 
-    deinit { srtp_dealloc(session) }
+    deinit {
+        srtp_dealloc(session)
+        rtd_gcm_sender_free(gcm)
+    }
 
     /// Initialises libsrtp now rather than in the first context: its crypto backend's start-up and
     /// self-tests take tens of milliseconds, which a client can spend while it signals instead of
@@ -84,7 +93,39 @@ public final class SRTPContext {
     /// Protects the RTP packet in the first `length` bytes of `buffer`; returns the SRTP length.
     /// `buffer` must be at least `length + maxTrailerLength` bytes.
     public func protect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        try run(srtp_protect, buffer, length, tailroom: Self.maxTrailerLength)
+        if let gcm {
+            guard length >= 12, length <= buffer.count, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+                throw .insufficientTailroom(needed: max(length, 12) + Self.maxTrailerLength, available: buffer.count)
+            }
+            let ssrc = UInt32(base[8]) << 24 | UInt32(base[9]) << 16 | UInt32(base[10]) << 8 | UInt32(base[11])
+            let roc = rolloverCounter(ssrc: ssrc, sequence: UInt16(base[2]) << 8 | UInt16(base[3]))
+            let protected = rtd_gcm_protect(gcm, base, Int32(length), Int32(clamping: buffer.count), roc)
+            guard protected > 0 else { throw .insufficientTailroom(needed: length + 16, available: buffer.count) }
+            return Int(protected)
+        }
+        return try run(srtp_protect, buffer, length, tailroom: Self.maxTrailerLength)
+    }
+
+    /// The rollover counter of an outbound packet (RFC 3711 §3.3.1): a sequence number more than
+    /// half the space behind the highest sent is a resend from before the last wrap.
+    private func rolloverCounter(ssrc: UInt32, sequence: UInt16) -> UInt32 {
+        guard let i = rollover.firstIndex(where: { $0.ssrc == ssrc }) else {
+            if rollover.count == 8 { rollover.removeFirst() }
+            rollover.append((ssrc, sequence, 0))
+            return 0
+        }
+        let highest = rollover[i].highest, roc = rollover[i].roc
+        let ahead = sequence &- highest
+        if ahead == 0 { return roc }
+        if ahead < 0x8000 {
+            // Newer: a wrap when it passes 65535.
+            let next = sequence < highest ? roc &+ 1 : roc
+            rollover[i].highest = sequence
+            rollover[i].roc = next
+            return next
+        }
+        // Older (a resend): before the wrap if it is numerically above the highest.
+        return sequence > highest ? roc &- 1 : roc
     }
 
     /// Unprotects the SRTP packet in the first `length` bytes of `buffer`; returns the RTP length.
@@ -105,7 +146,18 @@ public final class SRTPContext {
     // MARK: Arrays (reuse the array's capacity; reserve `count + maxTrailerLength` to avoid growth)
 
     public func protect(_ packet: inout [UInt8]) throws(SRTPError) {
-        try runArray(srtp_protect, &packet, tailroom: Self.maxTrailerLength)
+        guard gcm != nil else { return try runArray(srtp_protect, &packet, tailroom: Self.maxTrailerLength) }
+        let length = packet.count
+        packet.append(contentsOf: repeatElement(0, count: Self.maxTrailerLength))
+        let result = packet.withUnsafeMutableBytes { buffer in
+            Result { () throws(SRTPError) -> Int in try protect(buffer, length: length) }
+        }
+        switch result {
+        case .success(let newLength): packet.removeLast(packet.count - newLength)
+        case .failure(let error):
+            packet.removeLast(packet.count - length)
+            throw error
+        }
     }
 
     public func unprotect(_ packet: inout [UInt8]) throws(SRTPError) {

@@ -112,6 +112,39 @@ import Testing
         }
     }
 
+    /// Outbound GCM runs on OpenSSL, not libsrtp: libsrtp's receiver must take every packet across
+    /// a sequence wrap (its own rollover estimate), resends from before the wrap, and headers with
+    /// CSRCs and an extension (all authenticated, not encrypted).
+    @Test func gcmSenderMatchesLibsrtpAcrossWrapAndResends() throws {
+        let key = SRTPMasterKey(key: (0..<16).map { UInt8($0 * 11) }, salt: (0..<12).map { UInt8(200 - $0) })
+        let sender = try SRTPContext(profile: .aeadAES128GCM, masterKey: key, direction: .outbound, allowRepeatTransmit: true)
+        let receiver = try SRTPContext(profile: .aeadAES128GCM, masterKey: key, direction: .inbound, replayWindow: 1024)
+        func packet(_ sequence: UInt16) -> [UInt8] {
+            // V=2, X=1, CC=1; one CSRC; a one-byte-header extension of 1 word.
+            var p: [UInt8] = [0x91, 96, UInt8(sequence >> 8), UInt8(sequence & 0xFF), 0, 1, 2, 3, 0xCA, 0xFE, 0, 7, 0, 0, 0, 9,
+                              0xBE, 0xDE, 0, 1, 0x12, 0xAB, 0xCD, 0]
+            p += (0..<300).map { UInt8(truncatingIfNeeded: Int($0) &+ Int(sequence)) }
+            return p
+        }
+        var first: [UInt16: [UInt8]] = [:]
+        let order: [UInt16] = Array(UInt16(65_530)...65_535) + Array(UInt16(0)...5) + [65_534, 3, 6]
+        for sequence in order {
+            let plain = packet(sequence)
+            var wire = plain
+            try sender.protect(&wire)
+            #expect(wire.count == plain.count + 16)
+            #expect(wire[0..<24] == plain[0..<24], "the header stays in the clear")
+            if let earlier = first[sequence] {
+                // A resend is protected under the index it first had (its rollover counter too).
+                #expect(wire == earlier, "resend of \(sequence)")
+                continue
+            }
+            first[sequence] = wire
+            try receiver.unprotect(&wire)
+            #expect(wire == plain, "packet \(sequence)")
+        }
+    }
+
     @Test func retransmissionNeedsRepeatTransmitAllowed() throws {
         let key = SRTPMasterKey(key: .init(repeating: 5, count: 16), salt: .init(repeating: 6, count: 14))
         let plain = makeTestRTPPacket(ssrc: 9, sequence: 1, payloadSize: 100)
