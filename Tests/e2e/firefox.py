@@ -87,6 +87,17 @@ class Firefox:
         value = result["result"]
         return json.loads(value["value"]) if value.get("type") == "string" else None
 
+    def evaluate_promise(self, context, body):
+        """The JSON value a Promise settles with; `body` is the promise's executor body, with
+        `done` to settle it (like Selenium's execute_async_script callback)."""
+        expression = f"new Promise((done) => {{ {body} }}).then((v) => JSON.stringify(v))"
+        result = self.command("script.evaluate", expression=expression, awaitPromise=True,
+                              target={"context": context}, resultOwnership="none")
+        if result.get("type") != "success":
+            raise RuntimeError(f"page script failed: {result.get('exceptionDetails')}")
+        value = result["result"]
+        return json.loads(value["value"]) if value.get("type") == "string" else None
+
     def close_tab(self, context):
         self.command("browsingContext.close", context=context)
 

@@ -104,3 +104,61 @@ def test_firefox_watches_and_closing_the_page_is_a_clean_goodbye(rtd, netns):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_firefox_overlay_in_step_and_camera_switch(rtd, netns):
+    """VP8 and the data channel in Firefox: the overlay drawn on a frame is that frame's record
+    (same RTP timestamp, and testsrc's white bar where the record's pts puts it), and switching
+    camera keeps one connection and brings the other camera's pictures and records."""
+    from firefox import Firefox
+    from test_viewer import CHECK_SYNC, boxes_on_shapes
+    name, _, there = netns
+    port = free_port()
+    server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(port),
+                               "--camera", "a=testsrc", "--camera", "b=testsrc:stamp", "--size", "640x480"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    browser = None
+    try:
+        line = server.stdout.readline()
+        assert "rtd serve: http://" in line, line
+        browser = Firefox()
+        tab = browser.open_tab(f"http://{there}:{port}/")
+
+        def stats():
+            return browser.evaluate(tab, "window.rtdStats")
+        st = wait_for(stats, lambda s: s and s["transport"] == "webrtc" and s["framesDecoded"] > 30 and s["exactMatches"] > 20,
+                      timeout=30)
+        assert st["codec"] == "video/VP8" and st["camera"] == "a" and st["exactMatches"] > 20, st
+        samples = browser.evaluate_promise(tab, CHECK_SYNC.replace("const done = arguments[arguments.length - 1];", ""))
+        assert len(samples) >= 8, samples
+        assert all(s["match"] in ("exact", "late") for s in samples), samples
+        assert sum(min(s["px"]) > 200 for s in samples) >= len(samples) - 1, samples
+        drawn, on = boxes_on_shapes(samples)
+        assert drawn and sum(on) >= 0.9 * len(on), drawn
+
+        browser.evaluate(tab, "(() => { const s = document.getElementById('camera'); s.value = 'b';"
+                              " s.dispatchEvent(new Event('change')); return true; })()")
+        st = wait_for(stats, lambda s: s["camera"] == "b" and s["lastRecord"] and s["lastRecord"]["camera"] == "b"
+                      and s["overlayRecord"], timeout=15)
+        assert st["camera"] == "b" and {"type": "subscribed", "camera": "b"} in st["replies"], st
+        assert st["reconnects"] == 0, st
+        decoded = st["framesDecoded"]
+        st = wait_for(stats, lambda s: s["framesDecoded"] > decoded + 20, timeout=15)
+        assert st["framesDecoded"] > decoded + 20, "Firefox keeps decoding after the switch"
+        # testsrc:stamp (camera b) has its timestamp strip in the top rows; testsrc (a) does not.
+        strip = browser.evaluate(tab, "(() => { const v = document.getElementById('video'), c = document.createElement('canvas');"
+                                      " c.width = 640; c.height = 480; const x = c.getContext('2d'); x.drawImage(v, 0, 0);"
+                                      " const d = x.getImageData(0, 2, 640, 8).data; let hi = 0, lo = 0;"
+                                      " for (let i = 0; i < d.length; i += 4) { if (d[i] > 200) hi++; if (d[i] < 50) lo++; }"
+                                      " return [hi, lo]; })()")
+        assert min(strip) > 200, strip
+    finally:
+        if browser:
+            browser.quit()
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
