@@ -81,6 +81,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private var recordFeeds: [String: RecordFeed] = [:]
     private var trim: Scheduled<Void>?
     private var ticks = 0
+    /// A flush is queued behind the data-channel packets waiting as loop tasks (see `sendSoon`).
+    private var flushQueued = false
 
     private struct RecordFeed {
         let handoff: RecordHandoff
@@ -149,7 +151,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         peer.dataChannelExecutor = { loop.execute($0) }
         peer.dataChannelSink = { [unowned self] event in
             guard let entry = self.bySession[sessionID] else { return }
-            self.send(entry.peer.handle(event), to: entry.rawAddress)
+            self.sendSoon(entry.peer.handle(event), to: entry.rawAddress)
         }
         subscribeVideo(entry.track, session: sessionID)
         byUfrag[peer.localUfrag] = entry
@@ -401,6 +403,20 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         guard let address, !datagrams.isEmpty else { return }
         for d in datagrams { outbox.write(d, to: address) }
         if flush { outbox.flush() }
+    }
+
+    /// For data-channel output, which reaches the loop one task per SCTP packet (records to many
+    /// viewers, their SACKs): one flush queued behind those tasks sends them together, instead of
+    /// a system call per packet.
+    private func sendSoon(_ datagrams: [[UInt8]], to address: RawSocketAddress?) {
+        send(datagrams, to: address, flush: false)
+        guard !flushQueued, address != nil, !datagrams.isEmpty else { return }
+        flushQueued = true
+        loop.execute { [weak self] in
+            guard let self else { return }
+            flushQueued = false
+            outbox.flush()
+        }
     }
 
     private func send(_ datagrams: [[UInt8]], to address: SocketAddress) {
