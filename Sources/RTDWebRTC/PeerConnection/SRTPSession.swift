@@ -24,6 +24,9 @@ public struct SRTPSession {
     /// Unprotects what the peer sends.
     public let inbound: SRTPContext
 
+    /// How far behind the newest an inbound RTP packet may arrive and still be taken.
+    public static let inboundReplayWindow = 1024
+
     /// - Parameter retransmissionWindow: for a sender that answers NACKs by sending a packet
     ///   again under its own index: how far behind the newest that may be (its history's size).
     public init(dtls: DTLSTransport, retransmissionWindow: Int? = nil) throws(SetupError) {
@@ -31,7 +34,10 @@ public struct SRTPSession {
         do {
             outbound = try SRTPContext(profile: keys.profile, masterKey: keys.local, direction: .outbound,
                                        allowRepeatTransmit: retransmissionWindow != nil, replayWindow: retransmissionWindow)
-            inbound = try SRTPContext(keys: keys, direction: .inbound)
+            // libsrtp's default replay window is 128 packets: a resend answering a NACK deep
+            // inside a large keyframe arrives further behind than that and would be refused.
+            inbound = try SRTPContext(profile: keys.profile, masterKey: keys.remote, direction: .inbound,
+                                      replayWindow: Self.inboundReplayWindow)
         } catch {
             throw .srtp(error)
         }

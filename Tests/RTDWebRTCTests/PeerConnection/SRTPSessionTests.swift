@@ -30,6 +30,32 @@ import Testing
         #expect(try RTCPPacket.parseCompound(rtcp) == [pli])
     }
 
+    /// A resend answering a NACK inside a large keyframe can arrive hundreds of packets behind the
+    /// newest; libsrtp's default window (128) would refuse it.
+    @Test func inboundTakesAResendFarBehindTheNewest() throws {
+        let pair = try makeDTLSPeers()
+        shuttleDatagrams(pair.client, pair.server, aToB: pair.client.start())
+        let client = try SRTPSession(dtls: pair.client)
+        let server = try SRTPSession(dtls: pair.server, retransmissionWindow: 1024)
+        func sent(_ sequence: UInt16) throws -> [UInt8] {
+            var rtp = RTPPacket(marker: false, payloadType: 96, sequenceNumber: sequence, timestamp: 1, ssrc: 5,
+                                payload: [UInt8(truncatingIfNeeded: sequence)]).serialized()
+            rtp.reserveCapacity(rtp.count + SRTPContext.maxTrailerLength)
+            try server.outbound.protect(&rtp)
+            return rtp
+        }
+        let late = try sent(100)
+        for sequence in UInt16(101)...700 {
+            var rtp = try sent(sequence)
+            try client.inbound.unprotect(&rtp)
+        }
+        var resend = late
+        try client.inbound.unprotect(&resend)
+        #expect(resend.last == 100)
+        var again = late
+        #expect(throws: SRTPError.self) { try client.inbound.unprotect(&again) }
+    }
+
     @Test func noSessionBeforeDTLSIsUp() throws {
         let pair = try makeDTLSPeers()
         #expect(throws: SRTPSession.SetupError.self) { try SRTPSession(dtls: pair.client) }
