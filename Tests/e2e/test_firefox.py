@@ -111,7 +111,7 @@ def test_firefox_overlay_in_step_and_camera_switch(rtd, netns):
     (same RTP timestamp, and testsrc's white bar where the record's pts puts it), and switching
     camera keeps one connection and brings the other camera's pictures and records."""
     from firefox import Firefox
-    from test_viewer import CHECK_SYNC, boxes_on_shapes
+    from test_viewer import CHECK_SYNC, boxes_on_shapes, stop
     name, _, there = netns
     port = free_port()
     server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(port),
@@ -155,10 +155,4 @@ def test_firefox_overlay_in_step_and_camera_switch(rtd, netns):
     finally:
         if browser:
             browser.quit()
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop(server)
