@@ -288,7 +288,8 @@ struct ServeCommand: AsyncParsableCommand {
         http.webrtcEnabled = server.webrtc ?? true
         http.wsMaxFPS = server.wsMaxFPS ?? 10
         http.version = RTD.version
-        let ports = "UDP \(endpoint.localPort)" + (endpoint.tcpPort.map { ", TCP \($0)" } ?? "")
+        // "UDP N;" stays as scripts read it; the TCP port follows.
+        let ports = "UDP \(endpoint.localPort)" + (endpoint.tcpPort.map { "; TCP \($0)" } ?? "")
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
         let scheme = server.tlsCert == nil ? "http" : "https"
         let query = config.token.map { "?token=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0)" } ?? ""

@@ -7,16 +7,18 @@ import Testing
     @Test func everyAddressGetsAPassiveTCPCandidateRankedBelowEveryUDPOne() {
         let candidates = WebRTCEndpoint.hostCandidates(host: "10.1.2.3", port: 5000, tcpPort: 5001, publicIP: "203.0.113.7")
         let udp = candidates.filter(\.isUDP), tcp = candidates.filter(\.isTCP)
-        #expect(udp.map(\.address) == ["203.0.113.7", "10.1.2.3"] && udp.allSatisfy { $0.port == 5000 })
-        #expect(tcp.map(\.address) == ["203.0.113.7", "10.1.2.3"] && tcp.allSatisfy { $0.port == 5001 && $0.tcpType == "passive" })
-        #expect(tcp.map(\.priority).max()! < udp.map(\.priority).min()!, "UDP wins whenever it works")
-        #expect(Set(candidates.map(\.foundation)).count == candidates.count, "a foundation per address and transport")
+        #expect(udp.map { $0.address } == ["203.0.113.7", "10.1.2.3"] && udp.allSatisfy { $0.port == 5000 })
+        #expect(tcp.map { $0.address } == ["203.0.113.7", "10.1.2.3"] && tcp.allSatisfy { $0.port == 5001 && $0.tcpType == "passive" })
+        let (lowestUDP, highestTCP) = (udp.map { $0.priority }.min()!, tcp.map { $0.priority }.max()!)
+        #expect(highestTCP < lowestUDP, "UDP wins whenever it works")
+        let foundations = Set(candidates.map { $0.foundation })
+        #expect(foundations.count == candidates.count, "a foundation per address and transport")
         #expect(tcp[1].attributeValue == "4 1 tcp \(tcp[1].priority) 10.1.2.3 5001 typ host tcptype passive")
         #expect(tcp[1].priority >> 24 == 90)
     }
 
     @Test func withoutATCPPortThereAreOnlyUDPCandidates() {
-        #expect(WebRTCEndpoint.hostCandidates(host: "10.1.2.3", port: 5000, tcpPort: nil, publicIP: nil).allSatisfy(\.isUDP))
+        #expect(WebRTCEndpoint.hostCandidates(host: "10.1.2.3", port: 5000, tcpPort: nil, publicIP: nil).allSatisfy { $0.isUDP })
     }
 
     @Test func theFrameWriterPrefixesEachDatagramWithItsLength() {

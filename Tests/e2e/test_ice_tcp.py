@@ -55,7 +55,7 @@ def no_udp(rtd):
                                    "--size", "640x480", "--fps", "30", "--log-level", "debug"],
                                   stdout=subprocess.PIPE, stderr=log, text=True)
         line = server.stdout.readline()
-        assert f"WebRTC on UDP {UDP_PORT}, TCP {TCP_PORT}" in line, (line, open(log.name).read()[-3000:])
+        assert f"WebRTC on UDP {UDP_PORT}; TCP {TCP_PORT};" in line, (line, open(log.name).read()[-3000:])
         yield f"http://{there}:{PORT}", there, name
     finally:
         if server:
