@@ -36,7 +36,7 @@ func fuzzICETCP(_ bytes: [UInt8]) {
         var again: [UInt8] = []
         for range in frames {
             require(range.lowerBound == again.count + 2 && range.upperBound <= consumed, "frame \(range) out of place")
-            guard let framed = ICETCPFraming.frame(bytes[range]) else { return propertyFailed("frame of \(range.count) bytes cannot be framed") }
+            guard let framed = ICETCPFraming.frame(bytes[range]) else { propertyFailed("frame of \(range.count) bytes cannot be framed") }
             again += framed
         }
         require(again == Array(bytes[..<consumed]), "frames do not give back the consumed bytes")
