@@ -1,7 +1,7 @@
 """ICE over TCP (RFC 6544, RFC 4571 framing): headless Chromium on a network that drops every UDP
 datagram still gets WebRTC video and detection records from `rtd serve`, over its TCP port; and
 hostile TCP peers (garbage, a 64 KiB length prefix, a thousand idle connections) do not cost that
-viewer its frame rate, and are closed.
+viewer its frame rate, and are closed. Where UDP works (loopback), the browser keeps to it.
 
 The server runs in a network namespace the test makes, reached over a veth pair; iptables inside
 the namespace drops UDP both ways, so the browser's UDP checks go nowhere (the counters show it)."""
@@ -240,3 +240,27 @@ def test_hostile_tcp_peers_do_not_harm_a_viewer_and_are_closed(no_udp):
         for s in conns:
             s.close()
         drv.quit()
+
+
+def test_udp_wins_where_it_works_and_tcp_defaults_to_the_udp_ports_number(rtd):
+    """With no --tcp-port the TCP port is the UDP port's number, and a browser whose UDP works
+    picks a UDP pair (the TCP candidates rank below it): the badge says plain WebRTC."""
+    from conftest import free_port
+    port = free_port()
+    server = subprocess.Popen([rtd, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc",
+                               "--size", "320x240"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    drv = None
+    try:
+        line = server.stdout.readline()
+        m = re.search(r"WebRTC on UDP (\d+); TCP (\d+);", line)
+        assert m and m.group(1) == m.group(2), line
+        drv = chromium()
+        drv.get(f"http://127.0.0.1:{port}/")
+        p = wait_page(drv, lambda s: s["transport"] == "webrtc" and s["framesDecoded"] > 0 and s["iceProtocol"], timeout=15)
+        assert p["st"]["iceProtocol"] == "udp", p["st"]
+        assert drv.find_element("id", "transport").text == "WebRTC"
+    finally:
+        if drv:
+            drv.quit()
+        server.terminate()
+        server.wait(timeout=10)
