@@ -126,6 +126,14 @@ def config_texts():
     return [item.encode() for item in items]
 
 
+def icetcp_streams(stun):
+    """What an ICE-TCP connection carries (RFC 4571): framed STUN checks back to back, one cut
+    short, an empty frame, and a length prefix above any datagram."""
+    framed = [struct.pack("!H", len(m)) + m for m in stun]
+    return [framed[0], b"".join(framed), b"".join(framed)[:-5], b"\x00\x00" + framed[0],
+            b"\xff\xff" + bytes(16), framed[0] + b"\x10\x00\x17\xfe\xfd"]
+
+
 def main():
     captures = sorted(CAPTURES.glob("*.sdp"))
     sdps = [path.read_bytes() for path in captures]
@@ -139,6 +147,7 @@ def main():
         "candidate": candidates + [b"candidate:1 1 udp 2130706431 192.0.2.1 8443 typ host generation 0 ufrag fzUf",
                                    b"candidate:2 1 udp 1694498815 203.0.113.9 61000 typ srflx raddr 10.0.0.2 rport 61000"],
         "stun": hex_vectors(TESTS / "RTDWebRTCTests" / "STUN" / "STUNTests.swift") + chromium_stun(),
+        "icetcp": icetcp_streams(chromium_stun()),
         "rtp": hex_vectors(TESTS / "RTDWebRTCTests" / "RTP" / "RTPPacketTests.swift") + chromium_rtp(),
         "rtcp": hex_vectors(TESTS / "RTDWebRTCTests" / "RTCP" / "RTCPTests.swift") + chromium_rtcp(),
         "dcep": swift_arrays(TESTS / "RTDWebRTCTests" / "SCTP" / "HostileInputTests.swift", 0x03)

@@ -22,6 +22,41 @@ func fuzzSTUN(_ bytes: [UInt8]) {
     }
 }
 
+/// ICE over TCP: every byte a connection to the media's TCP port sends is cut into RFC 4571
+/// frames. Property: the frames lie in order, back to back, within what is consumed; framing
+/// their payloads again gives exactly the consumed bytes; what is left is no complete frame; a
+/// failure names a length above the bound; a slice is cut the same way as an array.
+func fuzzICETCP(_ bytes: [UInt8]) {
+    let result = ICETCPFraming.frames(in: bytes)
+    switch result {
+    case .failure(.frameTooLong(let length)):
+        require(length > ICETCPFraming.maxFrameLength, "frame of \(length) bytes refused under the bound")
+    case .success(let (frames, consumed)):
+        require(consumed <= bytes.count, "consumed \(consumed) of \(bytes.count) bytes")
+        var again: [UInt8] = []
+        for range in frames {
+            require(range.lowerBound == again.count + 2 && range.upperBound <= consumed, "frame \(range) out of place")
+            guard let framed = ICETCPFraming.frame(bytes[range]) else { propertyFailed("frame of \(range.count) bytes cannot be framed") }
+            again += framed
+        }
+        require(again == Array(bytes[..<consumed]), "frames do not give back the consumed bytes")
+        if bytes.count - consumed >= 2 {
+            let length = Int(bytes[consumed]) << 8 | Int(bytes[consumed + 1])
+            require(length > bytes.count - consumed - 2, "a complete frame of \(length) bytes was left")
+        }
+    }
+    let shifted: [UInt8] = [0x55] + bytes
+    let sliced = ICETCPFraming.frames(in: shifted.dropFirst())
+    switch (result, sliced) {
+    case (.success(let a), .success(let b)):
+        require(a.frames == b.frames && a.consumed == b.consumed, "a slice is cut differently")
+    case (.failure(let a), .failure(let b)):
+        require(a == b, "a slice fails differently")
+    default:
+        propertyFailed("a slice is cut differently")
+    }
+}
+
 /// RTP from a sending peer (`rtd signal`). Property: parse → serialize → parse is the identity,
 /// serializing never grows the packet, and depacketizing a payload stays within its size.
 func fuzzRTP(_ bytes: [UInt8]) {

@@ -17,14 +17,14 @@ final class PeerEntry {
     var recordsSent = 0
     var recordsDropped = 0
     /// Where media goes: the path the viewer's ICE agent nominated (see PeerConnection.remoteAddress).
-    var address: SocketAddress? {
-        didSet { if address != oldValue { rawAddress = address.map(RawSocketAddress.init) } }
+    var path: PeerPath? {
+        didSet { if path != oldValue { route = path.map(PeerRoute.init) } }
     }
-    private(set) var rawAddress: RawSocketAddress?
-    /// Every remote address with a valid ICE check. Datagrams from any of them are the peer's: a
-    /// viewer with several interfaces checks several pairs, and its DTLS may come over a pair other
-    /// than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
-    var paths = ValidatedPaths<SocketAddress>(limit: 8)
+    private(set) var route: PeerRoute?
+    /// Every path (UDP address or ICE-TCP link) with a valid ICE check. Datagrams from any of them
+    /// are the peer's: a viewer with several interfaces checks several pairs, and its DTLS may come
+    /// over a pair other than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
+    var paths = ValidatedPaths<PeerPath>(limit: 8)
     /// The peer's counters as last added to the server metrics.
     var reported = PeerConnection.Stats()
     var reportedRecords = (sent: 0, dropped: 0)
@@ -52,6 +52,11 @@ struct ValidatedPaths<Address: Equatable> {
         all.append(path)
         return (true, all.count > limit ? all.removeFirst() : nil)
     }
+
+    /// Forgets a path that went away (its TCP connection closed).
+    mutating func remove(_ path: Address) {
+        all.removeAll { $0 == path }
+    }
 }
 
 /// One network loop of the endpoint: its own SO_REUSEPORT socket on the shared port, the peers
@@ -67,12 +72,12 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     let load: LoopLoad
     private let directory: PeerDirectory
     private let hub: CameraHub
-    private let logger: Logger
+    let logger: Logger
     /// The other loops, to hand a datagram to the one that owns its peer.
     weak var endpoint: WebRTCEndpoint?
 
     private var byUfrag: [String: PeerEntry] = [:]
-    private var byAddress: [SocketAddress: PeerEntry] = [:]
+    private var byAddress: [PeerPath: PeerEntry] = [:]
     private var bySession: [String: PeerEntry] = [:]
     /// The tracks this loop's peers watch, by `VideoTrack.id`: each subscribed once, whatever its viewers.
     private var videoFeeds: [UInt64: VideoFeed] = [:]
@@ -151,7 +156,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         peer.dataChannelExecutor = { loop.execute($0) }
         peer.dataChannelSink = { [unowned self] event in
             guard let entry = self.bySession[sessionID] else { return }
-            self.sendSoon(entry.peer.handle(event), to: entry.rawAddress)
+            self.sendSoon(entry.peer.handle(event), to: entry.route)
         }
         subscribeVideo(entry.track, session: sessionID)
         byUfrag[peer.localUfrag] = entry
@@ -160,14 +165,14 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     func close(session: String, reason: String) -> Bool {
         guard let entry = bySession[session] else { return false }
-        send(entry.peer.close(reason: reason), to: entry.rawAddress)
+        send(entry.peer.close(reason: reason), to: entry.route)
         remove(entry)
         return true
     }
 
     func closeAll(reason: String) {
         for entry in Array(bySession.values) {
-            send(entry.peer.close(reason: reason), to: entry.rawAddress)
+            send(entry.peer.close(reason: reason), to: entry.route)
             remove(entry)
         }
     }
@@ -188,7 +193,10 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.camera.name)",
                                             "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
-        for path in entry.paths.all { byAddress.removeValue(forKey: path) }
+        for path in entry.paths.all {
+            byAddress.removeValue(forKey: path)
+            if case .tcp(let link) = path { link.close(reason: .peerGone) }
+        }
         unsubscribeVideo(entry.track, session: entry.peer.sessionID)
         entry.track.removeEstimate(peer: entry.peer.sessionID)
         removeRecordViewer(entry)
@@ -256,9 +264,17 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         guard let feed = videoFeeds[track], feed.handoff === handoff else { return }
         for batch in batches {
             for id in feed.sessions {
-                guard let entry = bySession[id], let address = entry.rawAddress else { continue }
-                var writer = BatchDatagramWriter(batch: outbox, address: address)
-                entry.peer.send(batch, to: &writer)
+                guard let entry = bySession[id], let route = entry.route else { continue }
+                switch route {
+                case .udp(let address):
+                    var writer = BatchDatagramWriter(batch: outbox, address: address)
+                    entry.peer.send(batch, to: &writer)
+                case .tcp(let link):
+                    // One buffer of frames per picture and viewer, dropped whole when its link is backed up.
+                    var writer = TCPFrameWriter(buffer: link.channel.allocator.buffer(capacity: batch.packets.count * 1300))
+                    entry.peer.send(batch, to: &writer)
+                    link.enqueue(writer.buffer, video: true)
+                }
             }
         }
         outbox.flush()
@@ -266,7 +282,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     private func startVideo(_ id: String) {
         guard let entry = bySession[id] else { return }
-        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.rawAddress) }
+        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.route) }
     }
 
     // MARK: Records
@@ -363,7 +379,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         defer { load.endTick(now) }
         let wallClock = NTPTimestamp(date: Date())
         for entry in Array(bySession.values) {
-            send(entry.peer.tick(now: now, wallClock: wallClock), to: entry.rawAddress, flush: false)
+            send(entry.peer.tick(now: now, wallClock: wallClock), to: entry.route, flush: false)
         }
         outbox.flush()
         ticks += 1
@@ -397,20 +413,25 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     // MARK: Datagrams
 
-    /// Writes `datagrams` to `address`. Flushes unless told not to (a caller writing for many
-    /// peers flushes once).
-    private func send(_ datagrams: [[UInt8]], to address: RawSocketAddress?, flush: Bool = true) {
-        guard let address, !datagrams.isEmpty else { return }
-        for d in datagrams { outbox.write(d, to: address) }
-        if flush { outbox.flush() }
+    /// Writes `datagrams` to `route`: UDP into the outbox, flushed unless told not to (a caller
+    /// writing for many peers flushes once); TCP framed onto the link.
+    private func send(_ datagrams: [[UInt8]], to route: PeerRoute?, flush: Bool = true) {
+        guard let route, !datagrams.isEmpty else { return }
+        switch route {
+        case .udp(let address):
+            for d in datagrams { outbox.write(d, to: address) }
+            if flush { outbox.flush() }
+        case .tcp(let link):
+            link.send(datagrams)
+        }
     }
 
     /// For data-channel output, which reaches the loop one task per SCTP packet (records to many
     /// viewers, their SACKs): one flush queued behind those tasks sends them together, instead of
     /// a system call per packet.
-    private func sendSoon(_ datagrams: [[UInt8]], to address: RawSocketAddress?) {
-        send(datagrams, to: address, flush: false)
-        guard !flushQueued, address != nil, !datagrams.isEmpty else { return }
+    private func sendSoon(_ datagrams: [[UInt8]], to route: PeerRoute?) {
+        send(datagrams, to: route, flush: false)
+        guard !flushQueued, case .udp(_)? = route, !datagrams.isEmpty else { return }
         flushQueued = true
         loop.execute { [weak self] in
             guard let self else { return }
@@ -419,27 +440,28 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         }
     }
 
-    private func send(_ datagrams: [[UInt8]], to address: SocketAddress) {
+    private func send(_ datagrams: [[UInt8]], to path: PeerPath) {
         guard !datagrams.isEmpty else { return }
-        send(datagrams, to: RawSocketAddress(address))
+        send(datagrams, to: PeerRoute(path))
     }
 
-    func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    /// One datagram from a UDP address, or one frame from an ICE-TCP link (on the link's loop),
+    /// into the same demultiplexing (RFC 7983).
+    func receive(_ data: ByteBuffer, from: PeerPath) {
         let started = load.begin()
         defer { load.end(started) }
-        var buffer = envelope.data
+        var buffer = data
         // Classified where it lies; DTLS is fed to OpenSSL from NIO's buffer. STUN and SRTCP are
         // read into the one array they are parsed (and, for SRTCP, decrypted) in.
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
-        let from = envelope.remoteAddress
         switch first {
         case 0...3:
-            handleSTUN(buffer.readBytes(length: buffer.readableBytes) ?? [], envelope: envelope)
+            handleSTUN(buffer.readBytes(length: buffer.readableBytes) ?? [], data: data, from: from)
         case 20...63:
-            guard let entry = byAddress[from] else { return handOver(envelope) }
+            guard let entry = byAddress[from] else { return handOver(data, from: from) }
             send(buffer.withUnsafeReadableBytes { entry.peer.receiveDTLS($0) }, to: from)
         case 128...191:
-            guard let entry = byAddress[from] else { return handOver(envelope) }
+            guard let entry = byAddress[from] else { return handOver(data, from: from) }
             // Only RTCP is expected from a receive-only viewer (payload type 192-223 per RFC 5761).
             if let type = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self), (192...223).contains(type),
                let bytes = buffer.readBytes(length: buffer.readableBytes) {
@@ -450,16 +472,27 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         }
     }
 
-    /// A datagram from an address this loop has no peer for: its peer may live on another loop
-    /// (a second candidate pair hashed to this socket).
-    private func handOver(_ envelope: AddressedEnvelope<ByteBuffer>, to owner: Int? = nil) {
-        guard let owner = owner ?? directory.owner(of: envelope.remoteAddress), owner != index,
+    /// A datagram from a path this loop has no peer for: its peer may live on another loop (a
+    /// second candidate pair hashed to this socket, or a TCP connection accepted on this loop).
+    private func handOver(_ data: ByteBuffer, from: PeerPath, to owner: Int? = nil) {
+        guard let owner = owner ?? directory.owner(of: from), owner != index,
               let target = endpoint?.shards[owner] else { return }
-        target.loop.execute { target.receive(envelope) }
+        target.loop.execute { target.receive(data, from: from) }
     }
 
-    private func handleSTUN(_ bytes: [UInt8], envelope: AddressedEnvelope<ByteBuffer>) {
-        let from = envelope.remoteAddress
+    /// On the link's loop: an ICE-TCP connection closed; its peer, wherever it lives, forgets the path.
+    func linkClosed(_ link: TCPLink) {
+        let path = PeerPath.tcp(link)
+        if let entry = byAddress.removeValue(forKey: path) {
+            entry.paths.remove(path)
+            directory.invalidated(path)
+            if entry.path == path { entry.path = nil }
+        } else if let owner = directory.owner(of: path), owner != index, let target = endpoint?.shards[owner] {
+            target.loop.execute { target.linkClosed(link) }
+        }
+    }
+
+    private func handleSTUN(_ bytes: [UInt8], data: ByteBuffer, from: PeerPath) {
         // The username's first half is our ufrag: find the peer before checking integrity.
         logger.trace("STUN \(bytes.count) bytes from \(from)")
         guard let message = try? STUNMessage.parse(bytes) else {
@@ -484,7 +517,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
                 entry = claimed.entry
                 adopt(entry)
             case .elsewhere(let owner):
-                return handOver(envelope, to: owner)
+                return handOver(data, from: from, to: owner)
             case .unknown:
                 logger.debug("dropped a STUN message for no known session from \(from)")
                 return
@@ -494,15 +527,21 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
                                               localPassword: entry.peer.localPassword) {
         case .valid(let request):
             logger.trace("\(entry.peer.sessionID): ICE check from \(from)")
-            guard let mapped = WebRTCEndpoint.stunAddress(from) else { return }
+            guard let mapped = from.socketAddress.flatMap(WebRTCEndpoint.stunAddress) else { return }
+            let before = entry.peer.remoteAddress
             let response = entry.peer.receiveBindingRequest(request, from: mapped)
+            if case .tcp(let link) = from { link.verified() }
             let path = entry.paths.add(from)
             if path.new {
                 byAddress[from] = entry
-                if let evicted = path.evicted { byAddress.removeValue(forKey: evicted) }
+                if let evicted = path.evicted {
+                    byAddress.removeValue(forKey: evicted)
+                    if case .tcp(let link) = evicted { link.close(reason: .peerGone) }
+                }
                 directory.validated(from, evicting: path.evicted, loop: index)
             }
-            if entry.peer.remoteAddress == mapped { entry.address = from }
+            // A UDP and a TCP path may share an address: the nominated one, or a move, decides.
+            if entry.peer.remoteAddress == mapped, entry.path == nil || request.useCandidate || before != mapped { entry.path = from }
             // An ICE-lite agent sends no checks of its own, so a lost response costs the viewer a
             // STUN retransmission timeout (500 ms and doubling in aiortc and libwebrtc) before it
             // can start DTLS. Until the peer is connected the response goes twice: a random loss
@@ -530,7 +569,8 @@ final class ShardDatagramHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        shard.receive(unwrapInboundIn(data))
+        let envelope = unwrapInboundIn(data)
+        shard.receive(envelope.data, from: .udp(envelope.remoteAddress))
     }
 
     func channelInactive(context: ChannelHandlerContext) {

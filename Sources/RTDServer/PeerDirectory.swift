@@ -32,8 +32,8 @@ final class PeerDirectory: Sendable {
         var sessions: [String: Place] = [:]
         /// ufrag → session.
         var ufrags: [String: String] = [:]
-        /// Remote address → the loop that owns its peer.
-        var addresses: [SocketAddress: Int] = [:]
+        /// Validated path (UDP address or ICE-TCP link) → the loop that owns its peer.
+        var addresses: [PeerPath: Int] = [:]
         var perCamera: [String: Int] = [:]
     }
 
@@ -91,12 +91,15 @@ final class PeerDirectory: Sendable {
 
     func place(of session: String) -> Place? { state.withLock { $0.sessions[session] } }
 
-    func owner(of address: SocketAddress) -> Int? { state.withLock { $0.addresses[address] } }
+    func owner(of path: PeerPath) -> Int? { state.withLock { $0.addresses[path] } }
+
+    /// Whether a session answered with this ufrag exists (an ICE-TCP connection's first check names one).
+    func knows(ufrag: String) -> Bool { state.withLock { $0.ufrags[ufrag] != nil } }
 
     var count: Int { state.withLock { $0.sessions.count } }
 
     /// A placed peer has a new validated path (ICE check from another candidate pair).
-    func validated(_ path: SocketAddress, evicting old: SocketAddress?, loop: Int) {
+    func validated(_ path: PeerPath, evicting old: PeerPath?, loop: Int) {
         state.withLock { s in
             if let old { s.addresses[old] = nil }
             s.addresses[path] = loop
@@ -151,7 +154,12 @@ final class PeerDirectory: Sendable {
         }
     }
 
-    private static func forget(session: String, ufrag: String, paths: [SocketAddress], camera: String, in s: inout State) {
+    /// A placed peer lost a path (its TCP connection closed).
+    func invalidated(_ path: PeerPath) {
+        state.withLock { _ = $0.addresses.removeValue(forKey: path) }
+    }
+
+    private static func forget(session: String, ufrag: String, paths: [PeerPath], camera: String, in s: inout State) {
         guard s.sessions.removeValue(forKey: session) != nil else { return }
         s.ufrags[ufrag] = nil
         for path in paths { s.addresses[path] = nil }

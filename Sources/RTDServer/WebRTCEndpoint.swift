@@ -17,6 +17,9 @@ public final class WebRTCEndpoint: Sendable {
     public struct Settings: Sendable {
         public var host = "0.0.0.0"
         public var udpPort = 0
+        /// ICE over TCP (RFC 6544 passive candidates) on this port; nil: the UDP port's number
+        /// (which may then be taken, and TCP is left out with a warning); 0: no ICE-TCP.
+        public var tcpPort: Int?
         public var publicIP: String?
         public var maxPeers = 64
         public var maxPeersPerCamera = 64
@@ -35,9 +38,12 @@ public final class WebRTCEndpoint: Sendable {
     }
 
     public let localPort: Int
+    /// The ICE-TCP port; nil when there is none.
+    public let tcpPort: Int?
     public let candidates: [ICECandidate]
     let shards: [EndpointShard]
     private let channels: [any Channel]
+    private let tcpListener: (any Channel)?
     private let group: MultiThreadedEventLoopGroup
     private let settings: Settings
     private let certificate: DTLSCertificate
@@ -84,8 +90,22 @@ public final class WebRTCEndpoint: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        let endpoint = WebRTCEndpoint(shards: shards, channels: channels, group: group, port: port, settings: settings, certificate: certificate,
-                                      hub: hub, directory: directory, logger: logger)
+        var tcpListener: (any Channel)?
+        if settings.tcpPort != 0 {
+            let tcpPort = settings.tcpPort ?? port
+            do {
+                tcpListener = try await ICETCPListener.start(host: settings.host, port: tcpPort, group: group, shards: shards,
+                                                             directory: directory, logger: logger)
+            } catch where settings.tcpPort == nil {
+                logger.warning("no ICE over TCP: cannot listen on TCP \(settings.host):\(tcpPort) (\(error)); set --tcp-port")
+            } catch {
+                for channel in channels { try? await channel.close() }
+                try? await group.shutdownGracefully()
+                throw SharedUDPSocket.Failure(description: "cannot listen for ICE over TCP on \(settings.host):\(tcpPort): \(error)")
+            }
+        }
+        let endpoint = WebRTCEndpoint(shards: shards, channels: channels, tcpListener: tcpListener, group: group, port: port,
+                                      settings: settings, certificate: certificate, hub: hub, directory: directory, logger: logger)
         for shard in shards {
             shard.endpoint = endpoint
             shard.start()
@@ -94,10 +114,12 @@ public final class WebRTCEndpoint: Sendable {
         return endpoint
     }
 
-    private init(shards: [EndpointShard], channels: [any Channel], group: MultiThreadedEventLoopGroup, port: Int, settings: Settings,
-                 certificate: DTLSCertificate, hub: CameraHub, directory: PeerDirectory, logger: Logger) {
+    private init(shards: [EndpointShard], channels: [any Channel], tcpListener: (any Channel)?, group: MultiThreadedEventLoopGroup,
+                 port: Int, settings: Settings, certificate: DTLSCertificate, hub: CameraHub, directory: PeerDirectory, logger: Logger) {
         self.shards = shards
         self.channels = channels
+        self.tcpListener = tcpListener
+        self.tcpPort = tcpListener?.localAddress?.port
         self.group = group
         self.localPort = port
         self.settings = settings
@@ -105,12 +127,14 @@ public final class WebRTCEndpoint: Sendable {
         self.hub = hub
         self.directory = directory
         self.logger = logger
-        self.candidates = Self.hostCandidates(host: settings.host, port: port, publicIP: settings.publicIP)
+        self.candidates = Self.hostCandidates(host: settings.host, port: port, tcpPort: tcpPort, publicIP: settings.publicIP)
     }
 
     /// Host candidates for the addresses we serve on (127.0.0.1 included on loopback), plus the
-    /// announced public address; highest priority first.
-    static func hostCandidates(host: String, port: Int, publicIP: String?) -> [ICECandidate] {
+    /// announced public address; highest priority first. With a TCP port, each address also gets
+    /// a passive TCP candidate (RFC 6544) of lower priority than every UDP one: a browser uses it
+    /// only when UDP fails (a network that blocks it).
+    static func hostCandidates(host: String, port: Int, tcpPort: Int?, publicIP: String?) -> [ICECandidate] {
         var addresses: [String] = []
         if let publicIP { addresses.append(publicIP) }
         if host == "0.0.0.0" {
@@ -123,10 +147,19 @@ public final class WebRTCEndpoint: Sendable {
         }
         // Non-loopback first: browsers pair those with their own host candidates fastest.
         addresses.sort { ($0.hasPrefix("127.") ? 1 : 0) < ($1.hasPrefix("127.") ? 1 : 0) }
-        return addresses.enumerated().map { i, ip in
+        let udp = addresses.enumerated().map { i, ip in
             ICECandidate(foundation: "\(i + 1)", priority: UInt32((126 << 24) | ((65535 - i) << 8) | 255),
                          address: ip, port: port, type: .host)
         }
+        guard let tcpPort else { return udp }
+        // Type preference 90 (UDP host: 126); local preference with RFC 6544 §4.2's direction
+        // preference for a passive host candidate (4) in its top bits.
+        let tcp = addresses.enumerated().map { i, ip in
+            ICECandidate(foundation: "\(addresses.count + i + 1)", transport: "tcp",
+                         priority: ICECandidate.priority(typePreference: 90, localPreference: UInt32((4 << 13) | (8191 - i))),
+                         address: ip, port: tcpPort, type: .host, tcpType: "passive")
+        }
+        return udp + tcp
     }
 
     // MARK: Signaling (any thread)
@@ -260,6 +293,7 @@ public final class WebRTCEndpoint: Sendable {
             _ = try? await shard.loop.submit { shard.closeAll(reason: "server shutting down") }.get()
         }
         for pending in directory.removeAllPending() { pending.entry.peer.close(reason: "server shutting down") }
+        try? await tcpListener?.close()
         for channel in channels { try? await channel.close() }
         try? await group.shutdownGracefully()
     }

@@ -13,7 +13,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve cameras to browsers and WebRTC peers, with a viewer page.",
         discussion: """
         Starts an HTTP server (viewer page, signaling, WHEP, camera list, health, metrics) and a
-        WebRTC endpoint on ONE UDP port for every peer (ICE-lite, DTLS-SRTP, H.264 or VP8). Each
+        WebRTC endpoint on ONE UDP port for every peer (ICE-lite, DTLS-SRTP, H.264 or VP8), and
+        ICE over TCP on one TCP port for browsers whose network blocks UDP (same video, same data
+        channel; the answer's TCP candidates rank below the UDP ones, so UDP wins when it works). Each
         camera is captured once, detected once and encoded once per codec, however many viewers
         watch. With no config and no --camera: the first V4L2 camera, else the test pattern (cam0).
 
@@ -33,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
           server:
             port: 8080
             udp_port: 8443
+            tcp_port: 8443            # false: no ICE over TCP
             ice_servers: [{urls: "stun:stun.example.org:3478"}]
           cameras:
             door: {source: "rtsp://10.0.0.7/stream", detector: hog, annotate: true, bitrate: 2500}
@@ -69,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The one UDP port all WebRTC peers share (0: any free port). Default 0.", valueName: "port"))
     var udpPort: Int?
+
+    @Option(help: ArgumentHelp("The TCP port for ICE over TCP (RFC 6544): browsers whose network blocks UDP get the same WebRTC video and records over it; 0 or false turns it off (they then get JPEG over the WebSocket). Default: the UDP port's number.", valueName: "port|false"))
+    var tcpPort: String?
 
     @Option(help: ArgumentHelp("Address to announce as an extra ICE candidate (a 1:1 NAT's public address).", valueName: "ip"))
     var publicIP: String?
@@ -145,6 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let minBitrate, let maxBitrate, minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let udpPort, !(0...65535).contains(udpPort) { throw ValidationError("--udp-port must be 0...65535") }
+        if let tcpPort, Self.tcpPortNumber(tcpPort) == nil { throw ValidationError("--tcp-port must be 1...65535, or 0 or false for no ICE over TCP") }
         try requireRange(maxPeers, 1...100_000, "--max-peers")
         try requireRange(maxPeersPerCamera, 1...100_000, "--max-peers-per-camera")
         try requireRange(signalRate, 0.1...100_000, "--signal-rate", "/s")
@@ -176,6 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
         s.host = host ?? s.host
         s.port = port ?? s.port
         s.udpPort = udpPort ?? s.udpPort
+        s.tcpPort = tcpPort.flatMap(Self.tcpPortNumber) ?? s.tcpPort
         s.publicIP = publicIP ?? s.publicIP
         s.iceServers += iceServer.map { ICEServerConfig(urls: [$0]) }
         if !allowOrigin.isEmpty { s.allowOrigins = allowOrigin }
@@ -196,6 +204,13 @@ struct ServeCommand: AsyncParsableCommand {
         file.server = s
         file.token = token ?? file.token
         return file
+    }
+
+    /// `--tcp-port`'s value as a port number, 0 for off; nil when it is neither.
+    static func tcpPortNumber(_ text: String) -> Int? {
+        if ["false", "off", "no"].contains(text.lowercased()) { return 0 }
+        guard let port = Int(text), (0...65535).contains(port) else { return nil }
+        return port
     }
 
     /// The range congestion control keeps each camera's bitrate in (a camera starting outside it widens it).
@@ -244,6 +259,7 @@ struct ServeCommand: AsyncParsableCommand {
         var rtc = WebRTCEndpoint.Settings()
         rtc.host = host
         rtc.udpPort = server.udpPort ?? 0
+        rtc.tcpPort = server.tcpPort
         rtc.publicIP = server.publicIP
         rtc.maxPeers = server.maxPeers ?? 64
         rtc.maxPeersPerCamera = server.maxPeersPerCamera ?? rtc.maxPeers
@@ -257,7 +273,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             hub.stop()
             throw fail("serve", server.dtlsCert != nil ? "cannot start WebRTC (certificate \(server.dtlsCert!), UDP port \(rtc.udpPort) on \(host)): \(error)"
-                                             : "cannot open UDP port \(rtc.udpPort) on \(host): \(error)")
+                                             : "cannot open the WebRTC ports (UDP \(rtc.udpPort), TCP \(rtc.tcpPort.map(String.init) ?? "the same") on \(host)): \(error)")
         }
         var http = HTTPServer.Settings()
         http.host = host
@@ -272,7 +288,8 @@ struct ServeCommand: AsyncParsableCommand {
         http.webrtcEnabled = server.webrtc ?? true
         http.wsMaxFPS = server.wsMaxFPS ?? 10
         http.version = RTD.version
-        let udp = endpoint.localPort
+        // "UDP N;" stays as scripts read it; the TCP port follows.
+        let ports = "UDP \(endpoint.localPort)" + (endpoint.tcpPort.map { "; TCP \($0)" } ?? "")
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
         let scheme = server.tlsCert == nil ? "http" : "https"
         let query = config.token.map { "?token=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0)" } ?? ""
@@ -281,7 +298,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             app = try HTTPServer.makeApplication(settings: http, hub: hub, endpoint: endpoint, metrics: metrics, logger: logger) { boundPort in
                 // One line a person (or a test) can act on: where to point the browser.
-                FileHandle.standardOutput.write(Data("rtd serve: \(scheme)://\(shownHost):\(boundPort)/\(query) (WebRTC on UDP \(udp); cameras: \(summary))\n".utf8))
+                FileHandle.standardOutput.write(Data("rtd serve: \(scheme)://\(shownHost):\(boundPort)/\(query) (WebRTC on \(ports); cameras: \(summary))\n".utf8))
             }
         } catch {
             await endpoint.shutdown()

@@ -4,6 +4,15 @@ import Testing
 @testable import RTDMedia
 
 @Suite struct ConfigFileTests {
+    @Test func tcpPortIsAPortOrFalse() throws {
+        #expect(try ConfigFile.parse("server: {tcp_port: false}").server.tcpPort == 0)
+        #expect(try ConfigFile.parse("server: {tcp_port: 0}").server.tcpPort == 0)
+        #expect(try ConfigFile.parse("server: {udp_port: 9000}").server.tcpPort == nil, "unset: the UDP port's number")
+        #expect(throws: ConfigError.self) { try ConfigFile.parse("server: {tcp_port: 70000}") }
+        #expect(throws: ConfigError.self) { try ConfigFile.parse("server: {tcp_port: true}") }
+        #expect(throws: ConfigError.self) { try ConfigFile.parse("server: {tcp_port: tcp}") }
+    }
+
     @Test func aFullFileGivesEverySetting() throws {
         let text = """
         token: s3cret
@@ -11,6 +20,7 @@ import Testing
           host: 127.0.0.1
           port: 9090
           udp_port: 8443
+          tcp_port: 8444
           public_ip: 203.0.113.7
           ice_servers:
             - urls: stun:stun.example.org:3478
@@ -49,7 +59,7 @@ import Testing
         """
         let c = try ConfigFile.parse(text, file: "rtd.yaml")
         #expect(c.token == "s3cret")
-        #expect(c.server.host == "127.0.0.1" && c.server.port == 9090 && c.server.udpPort == 8443)
+        #expect(c.server.host == "127.0.0.1" && c.server.port == 9090 && c.server.udpPort == 8443 && c.server.tcpPort == 8444)
         #expect(c.server.publicIP == "203.0.113.7")
         #expect(c.server.iceServers == [ICEServerConfig(urls: ["stun:stun.example.org:3478"]),
                                         ICEServerConfig(urls: ["turn:turn.example.org", "turns:turn.example.org:5349"], username: "u", credential: "p")])

@@ -12,4 +12,14 @@ import Testing
         #expect(paths.add(4) == (true, 2), "past the limit the oldest is forgotten")
         #expect(paths.all == [1, 3, 4])
     }
+
+    @Test func aPathThatWentAwayIsForgotten() {
+        var paths = ValidatedPaths<Int>(limit: 3)
+        _ = paths.add(1)
+        _ = paths.add(2)
+        paths.remove(1)
+        paths.remove(7)
+        #expect(paths.all == [2])
+        #expect(paths.add(1) == (true, nil), "and is new when it comes back")
+    }
 }

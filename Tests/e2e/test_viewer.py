@@ -432,18 +432,22 @@ def test_page_without_a_server_shows_the_labelled_offline_demo(rtd, tmp_path):
         static.shutdown()
 
 
-def test_page_falls_back_to_the_websocket_when_webrtc_cannot_connect(two_cameras):
-    """Chromium told to use no UDP without a proxy (as some corporate policies do): ICE cannot
-    succeed, so after its timeout the page switches to /api/ws by itself and says why."""
+def test_page_falls_back_to_the_websocket_when_webrtc_cannot_connect(rtd):
+    """Chromium told to use no UDP without a proxy (as some corporate policies do), and a server
+    without ICE over TCP (--tcp-port false): ICE cannot succeed, so after its timeout the page
+    switches to /api/ws by itself and says why."""
+    port = free_port()
+    server = start(rtd, port, "--camera", "a=testsrc", "--size", "640x480", "--tcp-port", "false")
     drv = chromium(prefs={"webrtc.ip_handling_policy": "disable_non_proxied_udp"})
     try:
-        drv.get(two_cameras + "/?webrtc_timeout_ms=3000")
+        drv.get(f"http://127.0.0.1:{port}/?webrtc_timeout_ms=3000")
         st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 5)
         assert st["transport"] == "ws" and st["wsFrames"] > 5 and st["framesDecoded"] == 0, st
         assert any("WebRTC did not work" in e and "WebSocket fallback" in e for e in st["errors"]), st["errors"]
         assert st["fallback"] and drv.find_element("id", "transport").text == "WebSocket (fallback)"
     finally:
         drv.quit()
+        stop(server)
 
 
 def test_page_and_websocket_carry_the_token(rtd):

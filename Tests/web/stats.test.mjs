@@ -113,6 +113,32 @@ test("the transport badge names the fallback only for the WebSocket", async () =
   assert.deepEqual(transportBadge(st), { text: "WebRTC", title: "" });
   Object.assign(st, { transport: "ws", fallback: null });
   assert.deepEqual(transportBadge(st), { text: "WebSocket", title: "" });
+  Object.assign(st, { transport: "webrtc", iceProtocol: "tcp" });
+  assert.deepEqual(transportBadge(st), { text: "WebRTC (TCP)", title: "WebRTC over TCP: this network does not carry its UDP" });
+  Object.assign(st, { transport: "ws", fallback: "x" });
+  assert.equal(transportBadge(st).text, "WebSocket (fallback)", "TCP is WebRTC's, not the WebSocket's");
+});
+
+test("the ICE protocol is the selected pair's local candidate's", async () => {
+  const { newStats, readStatsReport } = await stats;
+  const chromium = newStats(null);
+  readStatsReport(chromium, report({ timestamp: 1 }, [
+    ["T", { type: "transport", selectedCandidatePairId: "p2" }],
+    ["p1", { type: "candidate-pair", localCandidateId: "l1", nominated: false, state: "failed" }],
+    ["p2", { type: "candidate-pair", localCandidateId: "l2", nominated: true, state: "succeeded" }],
+    ["l1", { type: "local-candidate", protocol: "udp" }],
+    ["l2", { type: "local-candidate", protocol: "tcp" }],
+  ]), null);
+  assert.equal(chromium.iceProtocol, "tcp");
+  const firefox = newStats(null);
+  readStatsReport(firefox, report({ timestamp: 1 }, [
+    ["p1", { type: "candidate-pair", localCandidateId: "l1", selected: true }],
+    ["l1", { type: "local-candidate", protocol: "udp" }],
+  ]), null);
+  assert.equal(firefox.iceProtocol, "udp");
+  const none = newStats(null);
+  readStatsReport(none, report({ timestamp: 1 }, [["T", { type: "transport" }]]), null);
+  assert.equal(none.iceProtocol, null);
 });
 
 test("latency is from capture (server microseconds) to now (browser milliseconds)", async () => {

@@ -131,7 +131,7 @@ public enum ConfigFile {
 
         func server(_ node: Node) throws(ConfigError) -> ServerConfig {
             var s = ServerConfig()
-            let keys = ["host", "port", "udp_port", "public_ip", "ice_servers", "allow_origin", "tls_cert", "tls_key",
+            let keys = ["host", "port", "udp_port", "tcp_port", "public_ip", "ice_servers", "allow_origin", "tls_cert", "tls_key",
                         "max_peers", "max_peers_per_camera", "signal_rate", "record", "segment", "retain", "max_size",
                         "webrtc", "ws_max_fps", "min_bitrate", "max_bitrate", "keyint", "consent_timeout",
                         "dtls_cert", "dtls_key", "saturation_busy"]
@@ -141,6 +141,9 @@ public enum ConfigFile {
                 case "host": s.host = try string(v, f, nonEmpty: true)
                 case "port": s.port = try int(v, f, 0...65535)
                 case "udp_port": s.udpPort = try int(v, f, 0...65535)
+                case "tcp_port":
+                    // A port, or false (or 0): no ICE over TCP.
+                    if case .scalar = v, v.bool == false { s.tcpPort = 0 } else { s.tcpPort = try int(v, f, 0...65535) }
                 case "public_ip": s.publicIP = try string(v, f, nonEmpty: true)
                 case "ice_servers": s.iceServers = try iceServers(v, f)
                 case "allow_origin": s.allowOrigins = try strings(v, f)

@@ -56,6 +56,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var host: String?
     public var port: Int?
     public var udpPort: Int?
+    /// ICE over TCP's port; nil: the UDP port's number; 0: none.
+    public var tcpPort: Int?
     public var publicIP: String?
     public var iceServers: [ICEServerConfig] = []
     public var allowOrigins: [String] = []

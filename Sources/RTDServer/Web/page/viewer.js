@@ -70,11 +70,16 @@ function setState(st, state, kind) {
     const el = $("state");
     el.textContent = state;
     el.dataset.kind = kind || "wait";
-    const badge = $("transport");
-    const { text, title } = transportBadge(st);
-    badge.textContent = text;
-    badge.title = title;
+    showTransport(st);
   }
+}
+
+function showTransport(st) {
+  if (st !== S) return;
+  const badge = $("transport");
+  const { text, title } = transportBadge(st);
+  badge.textContent = text;
+  badge.title = title;
 }
 
 function fillPicker() {
@@ -349,6 +354,7 @@ class Viewer {
       timers.push(setInterval(async () => {
         if (done) return;
         statsBefore = readStatsReport(st, await pc.getStats(), statsBefore);
+        showTransport(st); // the pair may be TCP, known only from the statistics
         // Decoding counts as live even where nothing is painted (a hidden tab has no frame callbacks).
         if (st.framesDecoded > 0) live();
       }, 500));

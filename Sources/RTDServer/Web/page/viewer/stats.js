@@ -7,12 +7,13 @@ export function newStats(camera) {
            transport: null, state: "starting", camera, overlayBoxes: [], overlayRecord: null, exactMatches: 0,
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
            fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
-           detector: null, fallback: null };
+           detector: null, fallback: null, iceProtocol: null };
 }
 
 // Figures of one connection that mean nothing for the next.
 export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
-                                               iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
+                                               iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null,
+                                               iceProtocol: null });
 
 // Keeps at most 50 messages.
 export function noteError(st, message) {
@@ -49,6 +50,15 @@ export function readStatsReport(st, report, before) {
       st.iceRttMs = r.currentRoundTripTime * 1000;
     }
   });
+  // "udp" or "tcp" (ICE over TCP, when the network blocks UDP): the selected pair's local
+  // candidate, named by the transport (Chromium) or marked selected (Firefox).
+  let selected = null;
+  report.forEach((r) => {
+    if (r.type === "transport" && r.selectedCandidatePairId) selected = report.get(r.selectedCandidatePairId) || selected;
+    else if (r.type === "candidate-pair" && r.selected && !selected) selected = r;
+  });
+  const local = selected && report.get(selected.localCandidateId);
+  if (local && local.protocol) st.iceProtocol = local.protocol;
   return sample;
 }
 
@@ -65,8 +75,9 @@ const fmt = (v, unit, digits = 0) => (v === null || v === undefined || Number.is
 // The transport badge's text and title.
 export function transportBadge(st) {
   const fallback = st.transport === "ws" && st.fallback;
-  return { text: ({ webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—") + (fallback ? " (fallback)" : ""),
-           title: fallback ? st.fallback : "" };
+  const tcp = st.transport === "webrtc" && st.iceProtocol === "tcp";
+  return { text: ({ webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—") + (fallback ? " (fallback)" : tcp ? " (TCP)" : ""),
+           title: fallback ? st.fallback : tcp ? "WebRTC over TCP: this network does not carry its UDP" : "" };
 }
 
 // The statistics panel: text by element id, and the latency's title.
