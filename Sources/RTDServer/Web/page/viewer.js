@@ -72,11 +72,15 @@ function setState(st, state, kind) {
     const el = $("state");
     el.textContent = state;
     el.dataset.kind = kind || "wait";
-    const badge = $("transport");
-    const { text, title } = transportBadge(st);
-    badge.textContent = text;
-    badge.title = title;
+    renderBadge();
   }
+}
+
+function renderBadge() {
+  const badge = $("transport");
+  const { text, title } = transportBadge(S);
+  if (badge.textContent !== text) badge.textContent = text;
+  if (badge.title !== title) badge.title = title;
 }
 
 function fillPicker() {
@@ -92,6 +96,8 @@ function renderStats() {
   const { text, latencyTitle } = statsPanel(S);
   for (const [id, value] of Object.entries(text)) $(id).textContent = value;
   $("s-latency").title = latencyTitle;
+  // Retries in the background change what the badge says without a change of state.
+  if (S.view === "single") renderBadge();
 }
 setInterval(renderStats, 500);
 
@@ -290,8 +296,9 @@ class Viewer {
         if (over || this.closed) return null;
         this.st.upgradeAttempts++;
         const how = await this.webrtc(cfg, true);
-        if (how !== "failed") return how;
-        this.st.upgradeError = this.failure;
+        if (how === "failed") this.st.upgradeError = this.failure;
+        // Closed unseen (the camera was switched): try again, for the camera shown now.
+        else if (how !== "closed" || over || this.closed) return how;
       }
     })();
     const how = await wsDone;
