@@ -374,7 +374,11 @@ def test_page_reconnects_after_a_server_restart_showing_the_demo_meanwhile(rtd, 
         assert drv.find_element("id", "demo-banner").is_displayed()
         # Nothing of the camera shown before is left in the figures.
         assert st["camera"] is None and st["lastRecord"] is None and st["latencyMs"] is None and st["rttMs"] is None, st
-        assert [drv.find_element("id", i).text for i in ("s-camera", "s-latency", "s-rtt", "s-codec")] == ["—", "—", "—", "synthetic"]
+        panel = lambda: [drv.find_element("id", i).text for i in ("s-camera", "s-latency", "s-rtt", "s-codec")]
+        deadline = time.monotonic() + 3  # the panel is redrawn every 0.5 s
+        while panel() != ["—", "—", "—", "synthetic"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert panel() == ["—", "—", "—", "synthetic"]
         drv.save_screenshot(str(tmp_path / "outage.png"))
         lost_at = time.monotonic()
         p = start(rtd, port, "--size", "320x240")
@@ -383,6 +387,9 @@ def test_page_reconnects_after_a_server_restart_showing_the_demo_meanwhile(rtd, 
         assert st["transport"] == "webrtc" and st["framesDecoded"] > 10 and st["reconnects"] >= 1, st
         assert time.monotonic() - lost_at < 25
         assert not drv.find_element("id", "demo-banner").is_displayed()
+        deadline = time.monotonic() + 3
+        while drv.find_element("id", "s-camera").text != "cam0" and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert st["camera"] == "cam0" and drv.find_element("id", "s-camera").text == "cam0"
     finally:
         drv.quit()
