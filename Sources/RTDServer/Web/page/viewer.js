@@ -158,7 +158,7 @@ function drawOverlay(canvas, mediaW, mediaH, record) {
   return drawn;
 }
 
-// ---- one camera connection in one tile ------
+// ---- one camera connection in one tile --------------------------------------------------------
 
 // Why WebRTC is not even tried (short, for the badge), or null.
 function webrtcUnavailable(cfg) {
@@ -179,8 +179,6 @@ function keepAside(text, records, camera) {
   }
   return m;
 }
-
-// ---- one camera connection in one tile --------------------------------------------------------
 
 class Viewer {
   constructor(tile, camera, st, main) {
