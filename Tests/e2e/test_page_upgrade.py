@@ -73,9 +73,9 @@ def test_websocket_to_webrtc_upgrade_after_udp_comes_back(rtd, netns):
         # On the fallback, saying why, and trying WebRTC again (an attempt fails while blocked).
         st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 10 and s["upgradeError"], timeout=40)
         assert st["transport"] == "ws" and st["state"] == "live" and st["upgradeAttempts"] >= 1, st
-        assert st["fallbackReason"] == "WebRTC did not connect" and st["retrying"] and st["upgrades"] == 0, st
+        assert st["fallbackReason"] == "WebRTC could not connect" and st["retrying"] and st["upgrades"] == 0, st
         badge = drv.find_element("id", "transport")
-        assert badge.text == "WebSocket (fallback: WebRTC did not connect, retrying)", badge.text
+        assert badge.text == "WebSocket (fallback: WebRTC could not connect, retrying)", badge.text
         assert "tried again in the background" in badge.get_attribute("title")
         assert drv.execute_script("return document.getElementById('stage').dataset.transport") == "ws"
 

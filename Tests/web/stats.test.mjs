@@ -108,12 +108,12 @@ test("the transport badge says why the page is on the fallback and whether WebRT
   const st = newStats(null);
   assert.deepEqual(transportBadge(st), { text: "—", title: "" });
   Object.assign(st, { transport: "ws", fallback: "WebRTC did not work (no answer); using the WebSocket fallback",
-                      fallbackReason: "WebRTC did not connect" });
-  assert.deepEqual(transportBadge(st), { text: "WebSocket (fallback: WebRTC did not connect)",
+                      fallbackReason: "WebRTC could not connect" });
+  assert.deepEqual(transportBadge(st), { text: "WebSocket (fallback: WebRTC could not connect)",
                                          title: "WebRTC did not work (no answer); using the WebSocket fallback" });
   Object.assign(st, { retrying: true, upgradeError: "the server refused WebRTC (503)" });
   const retrying = transportBadge(st);
-  assert.equal(retrying.text, "WebSocket (fallback: WebRTC did not connect, retrying)");
+  assert.equal(retrying.text, "WebSocket (fallback: WebRTC could not connect, retrying)");
   assert.match(retrying.title, /^WebRTC did not work .*; WebRTC is tried again in the background.*\(last try: the server refused WebRTC \(503\)\)$/);
   Object.assign(st, { transport: "webrtc" });
   assert.deepEqual(transportBadge(st), { text: "WebRTC", title: "" });

@@ -376,7 +376,7 @@ class Viewer {
         this.setTransport("webrtc");
         this.state("connecting (WebRTC)…", "wait");
       }
-      timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`, "WebRTC did not connect"),
+      timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`, "WebRTC could not connect"),
                              WEBRTC_TIMEOUT_MS));
       pc.addTransceiver("video", { direction: "recvonly" });
       dc.onmessage = (e) => {
