@@ -41,6 +41,34 @@ public enum AccessPolicy {
         return false
     }
 
+    /// A browser opening a page without the token gets a page saying how to get in; API clients
+    /// (and anything under /api/ or /whep/) keep the JSON error.
+    public static func wantsHTML(path: String, accept: String?) -> Bool {
+        guard let accept, !path.hasPrefix("/api/"), !path.hasPrefix("/whep/") else { return false }
+        return accept.lowercased().contains("text/html")
+    }
+
+    /// The 401 page for a browser: no token (or a wrong one) and where to find the right one.
+    /// Static text: nothing from the request is echoed into it.
+    public static let tokenPage = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="dark"><title>rtd: access token needed</title>
+        <style>body{font:16px/1.5 system-ui,sans-serif;background:#101214;color:#e3e6ea;max-width:40rem;margin:2rem auto;padding:0 1rem}
+        code{background:#252a30;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}input,button{font:inherit;padding:.3rem .5rem}</style>
+        </head><body>
+        <h1>This rtd server needs its access token</h1>
+        <p>The page was opened without the token, or with a wrong one. Open the address that
+        <code>rtd serve</code> printed when it started; it ends in <code>/?token=…</code>, for example
+        <code>http://HOST:PORT/?token=TOKEN</code>. Whoever runs the server has it (it is the
+        <code>--token</code> option or <code>token:</code> in the configuration file).</p>
+        <form method="get" action=""><label>Token <input name="token" type="password" autocomplete="current-password" required></label>
+        <button type="submit">Open the viewer</button></form>
+        <p>API clients send <code>Authorization: Bearer TOKEN</code>.</p>
+        </body></html>
+
+        """
+
     /// Comparison time does not depend on where the strings differ (no timing oracle for the token).
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
@@ -82,6 +110,12 @@ struct AccessMiddleware: RouterMiddleware {
         }
         guard AccessPolicy.authorized(expected: token, path: request.uri.path, authorization: request.headers[.authorization],
                                       queryToken: request.uri.queryParameters["token"].map(String.init)) else {
+            if AccessPolicy.wantsHTML(path: request.uri.path, accept: request.headers[.accept]) {
+                var page = Response(status: .unauthorized, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                                    body: .init(byteBuffer: ByteBuffer(string: AccessPolicy.tokenPage)))
+                page.headers[.wwwAuthenticate] = "Bearer realm=\"rtd\""
+                return decorate(page, origin: origin)
+            }
             var response = HTTPServer.jsonResponse(["type": "error", "error": "missing or wrong token: send Authorization: Bearer TOKEN (or ?token=TOKEN for the page)"],
                                                    status: 401)
             response.headers[.wwwAuthenticate] = "Bearer realm=\"rtd\""

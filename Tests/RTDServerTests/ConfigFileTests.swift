@@ -188,6 +188,18 @@ import Testing
         #expect(AccessPolicy.authorized(expected: t, path: "/viewer.js", authorization: nil, queryToken: nil))
     }
 
+    @Test func aBrowserWithoutTheTokenGetsAPageAPIClientsJSON() {
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        #expect(AccessPolicy.wantsHTML(path: "/", accept: browser))
+        #expect(AccessPolicy.wantsHTML(path: "/healthz", accept: "TEXT/HTML"))
+        #expect(!AccessPolicy.wantsHTML(path: "/", accept: nil))
+        #expect(!AccessPolicy.wantsHTML(path: "/", accept: "application/json"))
+        #expect(!AccessPolicy.wantsHTML(path: "/", accept: "*/*"))
+        #expect(!AccessPolicy.wantsHTML(path: "/api/config", accept: browser))
+        #expect(!AccessPolicy.wantsHTML(path: "/whep/cam0", accept: browser))
+        #expect(AccessPolicy.tokenPage.contains("?token=") && AccessPolicy.tokenPage.contains("rtd serve"))
+    }
+
     @Test func corsIsOffUnlessAnOriginIsAllowed() {
         #expect(AccessPolicy.allowedOrigin("https://a.example", allowed: []) == nil)
         #expect(AccessPolicy.allowedOrigin("https://a.example", allowed: ["https://a.example"]) == "https://a.example")

@@ -372,6 +372,13 @@ def test_page_reconnects_after_a_server_restart_showing_the_demo_meanwhile(rtd, 
         st = wait_stats(drv, lambda s: s["transport"] == "demo" and s["demoFrames"] > 10, timeout=20)
         assert st["transport"] == "demo", st
         assert drv.find_element("id", "demo-banner").is_displayed()
+        # Nothing of the camera shown before is left in the figures.
+        assert st["camera"] is None and st["lastRecord"] is None and st["latencyMs"] is None and st["rttMs"] is None, st
+        panel = lambda: [drv.find_element("id", i).text for i in ("s-camera", "s-latency", "s-rtt", "s-codec")]
+        deadline = time.monotonic() + 3  # the panel is redrawn every 0.5 s
+        while panel() != ["—", "—", "—", "synthetic"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert panel() == ["—", "—", "—", "synthetic"]
         drv.save_screenshot(str(tmp_path / "outage.png"))
         lost_at = time.monotonic()
         p = start(rtd, port, "--size", "320x240")
@@ -380,6 +387,10 @@ def test_page_reconnects_after_a_server_restart_showing_the_demo_meanwhile(rtd, 
         assert st["transport"] == "webrtc" and st["framesDecoded"] > 10 and st["reconnects"] >= 1, st
         assert time.monotonic() - lost_at < 25
         assert not drv.find_element("id", "demo-banner").is_displayed()
+        deadline = time.monotonic() + 3
+        while drv.find_element("id", "s-camera").text != "cam0" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert st["camera"] == "cam0" and drv.find_element("id", "s-camera").text == "cam0"
     finally:
         drv.quit()
         stop(p)
@@ -427,6 +438,13 @@ def test_page_without_a_server_shows_the_labelled_offline_demo(rtd, tmp_path):
         time.sleep(0.5)
         assert stats(drv)["overlayBoxes"] != first
         drv.save_screenshot(str(tmp_path / "demo.png"))
+        # On a phone the banner is above the picture, not over it.
+        drv.set_window_size(390, 844)
+        time.sleep(0.3)
+        rects = drv.execute_script("const r=(id)=>document.getElementById(id).getBoundingClientRect().toJSON();"
+                                   "return {banner: r('demo-banner'), stage: r('stage')}")
+        assert banner.is_displayed() and rects["banner"]["bottom"] <= rects["stage"]["top"], rects
+        drv.save_screenshot(str(tmp_path / "demo-phone.png"))
     finally:
         drv.quit()
         static.shutdown()
@@ -444,10 +462,35 @@ def test_page_falls_back_to_the_websocket_when_webrtc_cannot_connect(rtd):
         st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 5)
         assert st["transport"] == "ws" and st["wsFrames"] > 5 and st["framesDecoded"] == 0, st
         assert any("WebRTC did not work" in e and "WebSocket fallback" in e for e in st["errors"]), st["errors"]
-        assert st["fallback"] and drv.find_element("id", "transport").text == "WebSocket (fallback)"
+        assert st["fallback"] and st["fallbackReason"] == "WebRTC could not connect", st
+        assert drv.find_element("id", "transport").text.startswith("WebSocket (fallback: WebRTC could not connect")
     finally:
         drv.quit()
         stop(server)
+
+
+def test_four_cameras_make_a_two_by_two_grid(rtd, tmp_path):
+    port = free_port()
+    p = start(rtd, port, *[a for i in range(4) for a in ("--camera", f"c{i}=testsrc")], "--size", "320x240", "--fps", "15")
+    drv = chromium()
+    try:
+        drv.set_window_size(1280, 900)
+        drv.get(f"http://127.0.0.1:{port}/?view=grid")
+        deadline = time.monotonic() + 30
+        grid = []
+        while time.monotonic() < deadline and not (len(grid) == 4 and all(g["framesDecoded"] > 10 for g in grid)):
+            time.sleep(0.2)
+            grid = drv.execute_script("return JSON.parse(JSON.stringify(window.rtdGrid))")
+        assert [g["camera"] for g in grid] == ["c0", "c1", "c2", "c3"] and all(g["framesDecoded"] > 10 for g in grid), grid
+        rects = drv.execute_script("return Array.from(document.querySelectorAll('#grid .tile')).map((t) => t.getBoundingClientRect().toJSON())")
+        lefts, tops = sorted({round(r["left"]) for r in rects}), sorted({round(r["top"]) for r in rects})
+        assert len(lefts) == 2 and len(tops) == 2, rects
+        # The whole grid fits the window's height.
+        assert max(r["bottom"] for r in rects) <= drv.execute_script("return innerHeight"), rects
+        drv.save_screenshot(str(tmp_path / "grid-2x2.png"))
+    finally:
+        drv.quit()
+        stop(p)
 
 
 def test_page_and_websocket_carry_the_token(rtd):
@@ -466,6 +509,21 @@ def test_page_and_websocket_carry_the_token(rtd):
                 return e.response.status_code
         assert asyncio.run(refused()) == 401
         assert get_json(base + "/api/config")[0] == 401
+        # A browser without the token gets a page saying how to get in; API clients get JSON.
+        for accept, kind in [("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"), ("application/json", "application/json")]:
+            try:
+                urllib.request.urlopen(urllib.request.Request(base + "/", headers={"Accept": accept}), timeout=5)
+                raise AssertionError("no token, yet not refused")
+            except urllib.error.HTTPError as e:
+                body = e.read().decode()
+                assert e.code == 401 and e.headers["Content-Type"].startswith(kind), (e.code, e.headers["Content-Type"])
+                assert ("?token=" in body and "rtd serve" in body) if kind == "text/html" else json.loads(body)["type"] == "error"
+        drv.get(base + "/")
+        assert drv.title == "rtd: access token needed"
+        drv.find_element("name", "token").send_keys("s3cret")
+        drv.find_element("css selector", "button[type=submit]").click()
+        st = wait_stats(drv, lambda s: s["transport"] == "webrtc" and s["state"] == "live")
+        assert st["state"] == "live" and "token=s3cret" in drv.current_url, st
         for query, transport in [("?token=s3cret", "webrtc"), ("?token=s3cret&transport=ws", "ws")]:
             drv.get(base + "/" + query)
             st = wait_stats(drv, lambda s: s["transport"] == transport and s["state"] == "live" and s["lastRecord"])

@@ -103,20 +103,26 @@ test("the panel says what is unknown, and when the clocks differ", async () => {
   assert.equal(latencyTitle, "Capture to screen (server and browser clocks)");
 });
 
-test("the transport badge names the fallback only for the WebSocket", async () => {
+test("the transport badge says why the page is on the fallback and whether WebRTC is tried again", async () => {
   const { newStats, transportBadge } = await stats;
   const st = newStats(null);
   assert.deepEqual(transportBadge(st), { text: "—", title: "" });
-  Object.assign(st, { transport: "ws", fallback: "WebRTC did not work" });
-  assert.deepEqual(transportBadge(st), { text: "WebSocket (fallback)", title: "WebRTC did not work" });
+  Object.assign(st, { transport: "ws", fallback: "WebRTC did not work (no answer); using the WebSocket fallback",
+                      fallbackReason: "WebRTC could not connect" });
+  assert.deepEqual(transportBadge(st), { text: "WebSocket (fallback: WebRTC could not connect)",
+                                         title: "WebRTC did not work (no answer); using the WebSocket fallback" });
+  Object.assign(st, { retrying: true, upgradeError: "the server refused WebRTC (503)" });
+  const retrying = transportBadge(st);
+  assert.equal(retrying.text, "WebSocket (fallback: WebRTC could not connect, retrying)");
+  assert.match(retrying.title, /^WebRTC did not work .*; WebRTC is tried again in the background.*\(last try: the server refused WebRTC \(503\)\)$/);
   Object.assign(st, { transport: "webrtc" });
   assert.deepEqual(transportBadge(st), { text: "WebRTC", title: "" });
-  Object.assign(st, { transport: "ws", fallback: null });
+  Object.assign(st, { transport: "ws", fallback: null, fallbackReason: null, retrying: false });
   assert.deepEqual(transportBadge(st), { text: "WebSocket", title: "" });
   Object.assign(st, { transport: "webrtc", iceProtocol: "tcp" });
   assert.deepEqual(transportBadge(st), { text: "WebRTC (TCP)", title: "WebRTC over TCP: this network does not carry its UDP" });
-  Object.assign(st, { transport: "ws", fallback: "x" });
-  assert.equal(transportBadge(st).text, "WebSocket (fallback)", "TCP is WebRTC's, not the WebSocket's");
+  Object.assign(st, { transport: "ws", fallback: "x", fallbackReason: "x" });
+  assert.equal(transportBadge(st).text, "WebSocket (fallback: x)", "TCP is WebRTC's, not the WebSocket's");
 });
 
 test("the ICE protocol is the selected pair's local candidate's", async () => {
@@ -139,6 +145,28 @@ test("the ICE protocol is the selected pair's local candidate's", async () => {
   const none = newStats(null);
   readStatsReport(none, report({ timestamp: 1 }, [["T", { type: "transport" }]]), null);
   assert.equal(none.iceProtocol, null);
+});
+
+test("the offline demo leaves nothing of the camera shown before it", async () => {
+  const { newStats, demoFigures, statsPanel } = await stats;
+  const st = Object.assign(newStats("cam0"), { transport: "webrtc", latencyMs: 80, rttMs: 3, iceRttMs: 2, bitrateKbps: 900,
+                                               codec: "video/VP8", exactMatches: 40, nearMatches: 2, detector: "yolo",
+                                               lastRecord: { camera: "cam0" }, fallbackReason: "x" });
+  Object.assign(st, demoFigures(640, 360));
+  const { text } = statsPanel(st);
+  assert.deepEqual([text["s-camera"], text["s-latency"], text["s-rtt"], text["s-bitrate"], text["s-sync"], text["s-detector"],
+                    text["s-res"], text["s-codec"]], ["—", "—", "—", "0 kbit/s", "—", "demo", "640×360", "synthetic"]);
+  assert.equal(st.transport, "demo");
+  assert.equal(st.lastRecord, null);
+});
+
+test("pictures on screen are counted with their times, the last 120 kept", async () => {
+  const { newStats, notePicture } = await stats;
+  const st = newStats("cam0");
+  for (let i = 0; i < 130; i++) notePicture(st, i * 33);
+  assert.equal(st.pictures, 130);
+  assert.equal(st.pictureTimes.length, 120);
+  assert.deepEqual([st.pictureTimes[0], st.pictureTimes.at(-1)], [10 * 33, 129 * 33]);
 });
 
 test("latency is from capture (server microseconds) to now (browser milliseconds)", async () => {

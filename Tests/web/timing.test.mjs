@@ -38,3 +38,15 @@ test("the offline demo's shapes stay inside the picture, below the banner, and m
                    [["square", 1, 0.9], ["disc", 2, 0.85], ["bar", 3, 0.8]]);
   assert.notDeepEqual(demoDetections(0).map((d) => d.box), demoDetections(0.5).map((d) => d.box));
 });
+
+test("on the fallback WebRTC is tried again soon, then at most every 15 s (±20 %)", async () => {
+  const { upgradeDelay } = await viewerModule("backoff.js");
+  assert.deepEqual([0, 1, 2, 3, 4, 99].map((n) => upgradeDelay(n, 0.5)), [2000, 4000, 8000, 15000, 15000, 15000]);
+  assert.equal(upgradeDelay(0, 0), 1600);
+  assert.equal(upgradeDelay(3, 0.999999), 18000);
+});
+
+test("grid tiles are laid out as square as they go: four make 2×2", async () => {
+  const { gridColumns } = await viewerModule("grid.js");
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 9, 10, 16, 30].map(gridColumns), [1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
+});

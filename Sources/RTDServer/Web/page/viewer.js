@@ -1,18 +1,20 @@
 // The viewer's page glue: DOM, WebRTC, WebSocket and canvas. WebRTC first (video + the "rtd"
 // data channel), the WebSocket /api/ws (JPEG pictures + records) when WebRTC is off or does not
-// start in time, and a labelled offline demo while the server cannot be reached. Detection boxes
+// start in time (WebRTC is then tried again in the background and takes the picture over once it
+// plays), and a labelled offline demo while the server cannot be reached. Detection boxes
 // are drawn on the frame they belong to: by RTP timestamp (requestVideoFrameCallback) or by frame
 // number (WebSocket). Page state for tests and curious people: window.rtdStats.
 // The decisions without DOM are in viewer/*.js (unit-tested by Tests/web).
 import { pageSettings, webSocketURL, withCamera, configRefusal, isConfig } from "./viewer/settings.js";
 import { recordKey, keepRecord, matchByRTP, matchByFrame, awaitedBy } from "./viewer/sync.js";
 import { Pings } from "./viewer/pings.js";
-import { reconnectDelay } from "./viewer/backoff.js";
+import { reconnectDelay, upgradeDelay } from "./viewer/backoff.js";
+import { gridColumns } from "./viewer/grid.js";
 import { trackColor, detectionLabel, canvasPixels, labelFontPx, lineWidthPx, fitPicture, boxOnCanvas,
          labelOrigin } from "./viewer/overlay.js";
 import { DEMO_WIDTH, DEMO_HEIGHT, DEMO_SHAPES, demoDetections } from "./viewer/demo.js";
 import { newStats, perConnection, noteError, countMatch, readStatsReport, windowRates, latencyMs, transportBadge,
-         statsPanel } from "./viewer/stats.js";
+         statsPanel, notePicture, demoFigures } from "./viewer/stats.js";
 
 const settings = pageSettings(location.search);
 const token = settings.token;
@@ -70,16 +72,15 @@ function setState(st, state, kind) {
     const el = $("state");
     el.textContent = state;
     el.dataset.kind = kind || "wait";
-    showTransport(st);
+    renderBadge();
   }
 }
 
-function showTransport(st) {
-  if (st !== S) return;
+function renderBadge() {
   const badge = $("transport");
-  const { text, title } = transportBadge(st);
-  badge.textContent = text;
-  badge.title = title;
+  const { text, title } = transportBadge(S);
+  if (badge.textContent !== text) badge.textContent = text;
+  if (badge.title !== title) badge.title = title;
 }
 
 function fillPicker() {
@@ -95,6 +96,8 @@ function renderStats() {
   const { text, latencyTitle } = statsPanel(S);
   for (const [id, value] of Object.entries(text)) $(id).textContent = value;
   $("s-latency").title = latencyTitle;
+  // Retries in the background change what the badge says without a change of state.
+  if (S.view === "single") renderBadge();
 }
 setInterval(renderStats, 500);
 
@@ -157,6 +160,26 @@ function drawOverlay(canvas, mediaW, mediaH, record) {
 
 // ---- one camera connection in one tile --------------------------------------------------------
 
+// Why WebRTC is not even tried (short, for the badge), or null.
+function webrtcUnavailable(cfg) {
+  if (settings.transport === "ws") return "?transport=ws";
+  if (!cfg.webrtc) return "WebRTC is off on the server";
+  if (!("RTCPeerConnection" in window)) return "no WebRTC in this browser";
+  return null;
+}
+
+// A data-channel message of a WebRTC attempt not shown yet: its records for `camera` are kept
+// for when it is (the frames it will show first were described before); anything else can wait.
+function keepAside(text, records, camera) {
+  let m;
+  try { m = JSON.parse(text); } catch (e) { return null; }
+  if (m && m.type === "detections" && (!m.camera || m.camera === camera)) {
+    const key = recordKey(m, "webrtc");
+    if (key !== undefined && key !== null) keepRecord(records, key, m);
+  }
+  return m;
+}
+
 class Viewer {
   constructor(tile, camera, st, main) {
     this.tile = tile;
@@ -170,7 +193,9 @@ class Viewer {
     this.closed = false;
     this.records = new Map();   // rtp_timestamp (WebRTC) or frame (WebSocket) -> record
     this.shown = null;          // what the overlay was last painted for
-    this.session = null;        // the live connection: {kind, send(obj), close()}
+    this.session = null;        // the live connection: {kind, send(obj), close(how)}
+    this.probe = null;          // a WebRTC attempt made while on the WebSocket fallback: {close()}
+    this.wakeProbe = null;
     this.wakeUp = null;
     this.demo = null;
   }
@@ -196,6 +221,7 @@ class Viewer {
   close() {
     this.closed = true;
     this.stopDemo();
+    if (this.probe) this.probe.close();
     if (this.session) this.session.close();
     if (this.wakeUp) this.wakeUp();
   }
@@ -238,16 +264,48 @@ class Viewer {
   // One connection over the best transport; resolves once it is over. True if media flowed.
   async connect(cfg) {
     this.records.clear();
-    const webrtcAllowed = cfg.webrtc && settings.transport !== "ws" && "RTCPeerConnection" in window;
-    this.st.fallback = null;
-    if (webrtcAllowed) {
-      const how = await this.webrtc(cfg);
-      if (how !== "failed" || this.closed) return how === "lost";
-      if (settings.transport === "webrtc") return false;
-      this.st.fallback = `WebRTC did not work (${this.st.error}); using the WebSocket fallback`;
-      report(this.st.fallback, this.st);
+    Object.assign(this.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null });
+    const unable = webrtcUnavailable(cfg);
+    if (unable) {
+      if (settings.transport !== "ws") Object.assign(this.st, { fallbackReason: unable, fallback: `${unable}: using the WebSocket` });
+      return (await this.websocket()) === "lost";
     }
-    return (await this.websocket()) === "lost";
+    const how = await this.webrtc(cfg);
+    if (how !== "failed" || this.closed) return how === "lost";
+    if (settings.transport === "webrtc") return false;
+    this.st.fallbackReason = this.failure;
+    this.st.fallback = `WebRTC did not work (${this.st.error}); using the WebSocket fallback`;
+    report(this.st.fallback, this.st);
+    return this.fallback(cfg);
+  }
+
+  // The WebSocket shows the picture while WebRTC is tried again in the background, with whatever
+  // candidates the server's answer holds (UDP, TCP, relay); the first attempt that plays takes the
+  // tile over without a gap. Resolves once the connection, whichever it ended as, is over: true
+  // if media flowed.
+  async fallback(cfg) {
+    let over = false;
+    const wsDone = this.websocket().then((how) => { over = true; if (this.wakeProbe) this.wakeProbe(); return how; });
+    const upgraded = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        this.st.retrying = true;
+        await new Promise((resolve) => { this.wakeProbe = resolve; setTimeout(resolve, upgradeDelay(attempt, Math.random())); });
+        this.wakeProbe = null;
+        if (over || this.closed) return null;
+        this.st.upgradeAttempts++;
+        const how = await this.webrtc(cfg, true);
+        if (how === "failed") this.st.upgradeError = this.failure;
+        // Closed unseen (the camera was switched): try again, for the camera shown now.
+        else if (how !== "closed" || over || this.closed) return how;
+      }
+    })();
+    const how = await wsDone;
+    if (how === "replaced") return (await upgraded) === "lost";
+    // The WebSocket is over: an attempt under way goes with it (the next connection starts afresh).
+    this.st.retrying = false;
+    if (this.probe) this.probe.close();
+    await upgraded;
+    return how === "lost";
   }
 
   switchCamera(name) {
@@ -256,25 +314,40 @@ class Viewer {
     this.st.camera = name;
     this.records.clear();
     this.repaint();
+    // An attempt in the background was made for the old camera: the next one asks for this one.
+    if (this.probe) this.probe.close();
     if (this.session && this.session.send({ type: "subscribe", camera: name })) return;
     if (this.session) this.session.close(); // reconnects to the new camera
   }
 
   // ---- WebRTC ----
 
-  webrtc(cfg) {
+  // One WebRTC connection; resolves "failed" (no media), "lost" or "closed" once it is over, and
+  // leaves a short reason for a failure in this.failure. With `probe` (on the WebSocket
+  // fallback) it stays out of sight, touching neither the tile nor its figures, until its video
+  // has a decoded frame; then it takes over from the WebSocket and goes on as the connection.
+  webrtc(cfg, probe = false) {
     const st = this.st;
     return new Promise((resolve) => {
-      let done = false, working = false, sessionID = null, lastPong = performance.now(), pingID = 0, statsBefore = null;
+      let done = false, working = false, connected = false, shown = !probe, sessionID = null;
+      let lastPong = performance.now(), pingID = 0, statsBefore = null;
       const pings = new Pings();
       const timers = [];
+      // Until shown: records and browser figures of the attempt, kept aside.
+      const records = probe ? new Map() : this.records;
+      const figures = probe ? newStats(this.camera) : st;
       const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [] });
-      const finish = (how, why) => {
+      const finish = (how, why, failure) => {
         if (done) return;
         done = true;
         timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
-        if (why) report(why, st);
-        st.connected = false;
+        if (how === "failed") this.failure = failure || "WebRTC did not work";
+        if (shown) {
+          if (why) report(why, st);
+          st.connected = false;
+        } else if (why) {
+          console.warn("rtd: WebRTC attempt:", why);
+        }
         // A lost server is gone already; otherwise say bye first (closing the peer connection
         // first would end the session by DTLS alert and make the bye a 404).
         const bye = sessionID && how !== "lost"
@@ -282,50 +355,80 @@ class Viewer {
                                        body: JSON.stringify({ type: "bye", session_id: sessionID }) }).catch(() => {})
           : Promise.resolve();
         bye.finally(() => pc.close());
-        this.session = null;
+        if (this.session === session) this.session = null;
+        if (this.probe === attempt) this.probe = null;
+        if (!shown && this.video.srcObject === stream) this.video.srcObject = null;
         resolve(how);
       };
       const dc = pc.createDataChannel("rtd");
-      if (this.main) window.rtdChannel = dc;
-      this.session = {
+      const session = {
         kind: "webrtc",
         send: (obj) => dc.readyState === "open" ? (dc.send(JSON.stringify(obj)), true) : false,
         close: () => finish(working ? "lost" : "closed"),
       };
-      this.setTransport("webrtc");
-      this.state("connecting (WebRTC)…", "wait");
-      timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`), WEBRTC_TIMEOUT_MS));
+      const attempt = { close: () => finish("closed") };
+      let stream = null;
+      if (probe) {
+        this.probe = attempt;
+      } else {
+        this.session = session;
+        if (this.main) window.rtdChannel = dc;
+        this.setTransport("webrtc");
+        this.state("connecting (WebRTC)…", "wait");
+      }
+      timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`, "WebRTC could not connect"),
+                             WEBRTC_TIMEOUT_MS));
       pc.addTransceiver("video", { direction: "recvonly" });
       dc.onmessage = (e) => {
-        st.dcMessages++;
-        const m = this.message(e.data, "webrtc");
+        if (shown) st.dcMessages++;
+        const m = shown ? this.message(e.data, "webrtc") : keepAside(e.data, records, this.camera);
         if (m && m.type === "pong") {
           lastPong = performance.now();
           const rtt = pings.answered(m.id, performance.now());
-          if (rtt !== null) st.rttMs = rtt;
+          if (rtt !== null && shown) st.rttMs = rtt;
         }
       };
       dc.onclose = () => { if (working) finish("lost", "the server closed the data channel"); };
       pc.ontrack = (e) => {
-        this.video.srcObject = e.streams[0] || new MediaStream([e.track]);
+        stream = e.streams[0] || new MediaStream([e.track]);
+        // While on the fallback the video element is hidden (the canvas shows the WebSocket's pictures).
+        this.video.srcObject = stream;
         this.video.play().catch(() => {});
       };
       let disconnected = null;
       pc.onconnectionstatechange = () => {
         const s = pc.connectionState;
         if (s === "connected") {
-          st.connected = true;
-          st.connectedAt = performance.now();
+          connected = true;
+          if (shown) { st.connected = true; st.connectedAt = performance.now(); }
           clearTimeout(disconnected);
         } else if (s === "disconnected") {
-          disconnected = setTimeout(() => finish(working ? "lost" : "failed", "WebRTC connection lost"), 3000);
+          disconnected = setTimeout(() => finish(working ? "lost" : "failed", "WebRTC connection lost", "WebRTC connection lost"), 3000);
           timers.push(disconnected);
         } else if (s === "failed" || s === "closed") {
-          finish(working ? "lost" : "failed", `WebRTC connection ${s}`);
+          finish(working ? "lost" : "failed", `WebRTC connection ${s}`, "WebRTC could not connect");
         }
       };
+      // The attempt plays: the video element has a picture to show, so it takes the tile over from
+      // the WebSocket in one step (the canvas is hidden as the video is revealed).
+      const takeOver = () => {
+        if (this.closed || this.video.readyState < 2 || this.video.srcObject !== stream) return false;
+        shown = true;
+        const previous = this.session;
+        this.session = session;
+        if (this.probe === attempt) this.probe = null;
+        if (this.main) window.rtdChannel = dc;
+        this.setTransport("webrtc");
+        if (previous) previous.close("replaced");
+        this.records = records;
+        Object.assign(st, { connected: true, connectedAt: performance.now(), fallback: null, fallbackReason: null, retrying: false,
+                            upgradeError: null, upgradedAt: performance.now(), framesDecoded: figures.framesDecoded });
+        st.upgrades++;
+        return true;
+      };
       const live = () => {
-        if (working || !st.connected) return;
+        if (working || !connected || done) return;
+        if (!shown && !takeOver()) return;
         working = true;
         clearTimeout(timers[0]);
         clearError();
@@ -334,10 +437,15 @@ class Viewer {
       };
       const onFrame = (now, meta) => {
         if (done) return;
-        st.rvfcFrames++;
-        if (st.firstFrameAt === null) st.firstFrameAt = performance.now();
+        if (shown) {
+          st.rvfcFrames++;
+          if (st.firstFrameAt === null) st.firstFrameAt = performance.now();
+        }
         live();
-        this.paintWebRTC(meta);
+        if (shown) {
+          notePicture(st, performance.now());
+          this.paintWebRTC(meta);
+        }
         this.video.requestVideoFrameCallback(onFrame);
       };
       if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) this.video.requestVideoFrameCallback(onFrame);
@@ -351,13 +459,14 @@ class Viewer {
       };
       dc.onopen = ping; // a round trip to show at once, then every PING_EVERY_MS
       timers.push(setInterval(ping, PING_EVERY_MS));
+      // Oftener while hidden: the switch to a playing attempt waits for this check at most.
       timers.push(setInterval(async () => {
         if (done) return;
-        statsBefore = readStatsReport(st, await pc.getStats(), statsBefore);
-        showTransport(st); // the pair may be TCP, known only from the statistics
-        // Decoding counts as live even where nothing is painted (a hidden tab has no frame callbacks).
-        if (st.framesDecoded > 0) live();
-      }, 500));
+        statsBefore = readStatsReport(shown ? st : figures, await pc.getStats(), statsBefore);
+        if (shown) renderBadge(); // the pair may be TCP, known only from the statistics
+        // Decoding counts as live even where nothing is painted (a hidden tab, a hidden video).
+        if ((shown ? st : figures).framesDecoded > 0) live();
+      }, probe ? 200 : 500));
       (async () => {
         await pc.setLocalDescription(await pc.createOffer());
         // The server is ICE-lite: our own candidates come quickly; never wait forever for them.
@@ -367,19 +476,22 @@ class Viewer {
           setTimeout(r, 2000);
         });
         if (done) return;
-        st.offerSentAt = performance.now();
+        if (shown) st.offerSentAt = performance.now();
         const body = { type: "offer", sdp: pc.localDescription.sdp, camera: this.camera };
         if (settings.codec) body.codec = settings.codec;
         const res = await api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" },
                                                      body: JSON.stringify(body) });
         let answer = {};
         try { answer = await res.json(); } catch (e) { /* reported below */ }
-        if (!res.ok) return finish("failed", `signaling refused (${res.status}): ${answer.error || res.statusText}`);
+        if (!res.ok) {
+          return finish("failed", `signaling refused (${res.status}): ${answer.error || res.statusText}`,
+                        `the server refused WebRTC (${res.status})`);
+        }
         if (done) return;
         sessionID = answer.session_id;
-        st.answerAt = performance.now();
+        if (shown) st.answerAt = performance.now();
         await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-      })().catch((e) => finish("failed", `WebRTC set-up failed: ${e.message || e}`));
+      })().catch((e) => finish("failed", `WebRTC set-up failed: ${e.message || e}`, "WebRTC set-up failed"));
     });
   }
 
@@ -410,15 +522,16 @@ class Viewer {
         done = true;
         timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
         if (why) report(why, st);
-        st.connected = false;
+        if (how !== "replaced") st.connected = false;
         try { ws.close(); } catch (e) { /* already closed */ }
-        this.session = null;
+        if (this.session === session) this.session = null;
         resolve(how);
       };
-      this.session = {
+      // close("replaced"): WebRTC has taken the picture over.
+      const session = this.session = {
         kind: "ws",
         send: (obj) => ws.readyState === WebSocket.OPEN ? (ws.send(JSON.stringify(obj)), true) : false,
-        close: () => finish(working ? "lost" : "closed"),
+        close: (how) => finish(how || (working ? "lost" : "closed")),
       };
       this.setTransport("ws");
       this.state("connecting (WebSocket)…", "wait");
@@ -445,6 +558,7 @@ class Viewer {
           c.getContext("2d").drawImage(bmp, 0, 0);
           bmp.close();
           st.wsFrames++;
+          notePicture(st, performance.now());
           st.width = c.width; st.height = c.height;
           second.frames++; second.bytes += buf.byteLength;
           if (m.captured_at_us) st.latencyMs = latencyMs(m, Date.now());
@@ -570,7 +684,7 @@ class Viewer {
     if (this.main) $("demo-banner").hidden = false;
     const c = this.frameCanvas, ctx = c.getContext("2d");
     c.width = DEMO_WIDTH; c.height = DEMO_HEIGHT;
-    Object.assign(this.st, { width: c.width, height: c.height, codec: "synthetic", detector: "demo" });
+    Object.assign(this.st, demoFigures(c.width, c.height));
     let second = { at: performance.now(), frames: 0 };
     const start = performance.now();
     const step = () => {
@@ -612,6 +726,7 @@ class Viewer {
     this.demo = null;
     this.shown = null;
     if (this.main) $("demo-banner").hidden = true;
+    this.st.camera = this.camera;
     this.setTransport(null);
   }
 }
@@ -653,6 +768,8 @@ function showGrid() {
   Object.assign(S, { transport: null, connected: false, framesDecoded: 0, rvfcFrames: 0, wsFrames: 0, overlayBoxes: [],
                      overlayRecord: null });
   setState(S, `grid of ${config.cameras.length} cameras`, "ok");
+  $("grid").style.setProperty("--cols", gridColumns(config.cameras.length));
+  $("grid").style.setProperty("--rows", Math.ceil(config.cameras.length / gridColumns(config.cameras.length)));
   const template = $("tile-template");
   gridViewers = config.cameras.map((name) => {
     const tile = template.content.firstElementChild.cloneNode(true);

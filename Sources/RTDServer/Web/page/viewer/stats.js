@@ -7,8 +7,22 @@ export function newStats(camera) {
            transport: null, state: "starting", camera, overlayBoxes: [], overlayRecord: null, exactMatches: 0,
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
            fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
-           detector: null, fallback: null, iceProtocol: null };
+           detector: null, fallback: null, fallbackReason: null, retrying: false, upgradeAttempts: 0, upgrades: 0,
+           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], iceProtocol: null };
 }
+
+// One more picture on screen, whatever brought it (`pictureTimes` keeps the last 120 times in
+// ms, so a gap in the picture, across a change of transport too, can be seen).
+export function notePicture(st, now) {
+  st.pictures++;
+  st.pictureTimes.push(now);
+  if (st.pictureTimes.length > 120) st.pictureTimes.shift();
+}
+
+// The figures the offline demo starts from: nothing of the camera shown before it is left.
+export const demoFigures = (width, height) => ({ ...perConnection("demo"), camera: null, width, height, codec: "synthetic",
+                                                 detector: "demo", lastRecord: null, exactMatches: 0, nearMatches: 0,
+                                                 unmatchedFrames: 0, fallback: null, fallbackReason: null, retrying: false });
 
 // Figures of one connection that mean nothing for the next.
 export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
@@ -72,12 +86,18 @@ export const latencyMs = (record, now) => now - record.captured_at_us / 1000;
 
 const fmt = (v, unit, digits = 0) => (v === null || v === undefined || Number.isNaN(v)) ? "—" : `${v.toFixed(digits)} ${unit}`;
 
-// The transport badge's text and title.
+// The transport badge's text and title. On the fallback it says why (short) and, in its title,
+// the whole story and whether WebRTC is being tried again.
 export function transportBadge(st) {
-  const fallback = st.transport === "ws" && st.fallback;
-  const tcp = st.transport === "webrtc" && st.iceProtocol === "tcp";
-  return { text: ({ webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—") + (fallback ? " (fallback)" : tcp ? " (TCP)" : ""),
-           title: fallback ? st.fallback : tcp ? "WebRTC over TCP: this network does not carry its UDP" : "" };
+  const name = { webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—";
+  if (st.transport === "webrtc" && st.iceProtocol === "tcp") {
+    return { text: `${name} (TCP)`, title: "WebRTC over TCP: this network does not carry its UDP" };
+  }
+  if (st.transport !== "ws" || !st.fallbackReason) return { text: name, title: "" };
+  const retry = st.retrying ? "WebRTC is tried again in the background; the picture moves over when it plays" +
+    (st.upgradeError ? ` (last try: ${st.upgradeError})` : "") : "";
+  return { text: `${name} (fallback: ${st.fallbackReason}${st.retrying ? ", retrying" : ""})`,
+           title: [st.fallback, retry].filter(Boolean).join("; ") };
 }
 
 // The statistics panel: text by element id, and the latency's title.

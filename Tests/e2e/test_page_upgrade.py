@@ -1,0 +1,122 @@
+"""The viewer page never settles for less: on the WebSocket fallback it keeps trying WebRTC in the
+background and moves back by itself once WebRTC works, with no gap in the picture.
+
+The server runs in a network namespace the test makes, reached over a veth pair; iptables inside
+that namespace blocks everything but the HTTP port (UDP, and TCP to any other port: whatever
+candidates the answer holds, ICE over TCP included) and is then flushed."""
+import json
+import os
+import random
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from conftest import free_port
+from test_serve import chromium, wait_stats
+
+
+@pytest.fixture
+def netns():
+    """A namespace joined to this one by a veth pair; yields (name, our address, its address)."""
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("iptables"):
+        pytest.skip("a network namespace with a firewall needs root, iproute2 and iptables")
+    tag = f"{os.getpid() % 100000}{random.randrange(100)}"
+    name, here_if = f"pg{tag}", f"vpg{tag}"
+    net = f"10.{random.randrange(150, 200)}.{random.randrange(256)}"
+    here, there = f"{net}.1", f"{net}.2"
+
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+    ip("netns", "add", name)
+    try:
+        ip("link", "add", here_if, "type", "veth", "peer", "name", "vpg0", "netns", name)
+        ip("addr", "add", f"{here}/30", "dev", here_if)
+        ip("link", "set", here_if, "up")
+        ip("-n", name, "addr", "add", f"{there}/30", "dev", "vpg0")
+        ip("-n", name, "link", "set", "vpg0", "up")
+        ip("-n", name, "link", "set", "lo", "up")
+        yield name, here, there
+    finally:
+        # Takes the veth pair and the namespace's firewall rules with it.
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def firewall(ns, *rule):
+    subprocess.run(["ip", "netns", "exec", ns, "iptables", *rule], check=True, capture_output=True)
+
+
+def health(base):
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def test_websocket_to_webrtc_upgrade_after_udp_comes_back(rtd, netns):
+    ns, _, there = netns
+    port = free_port()
+    # Nothing reaches the server but its HTTP port: no UDP, no other TCP port (ICE over TCP too).
+    firewall(ns, "-A", "INPUT", "-i", "vpg0", "-p", "tcp", "--dport", str(port), "-j", "ACCEPT")
+    firewall(ns, "-A", "INPUT", "-i", "vpg0", "-p", "udp", "-j", "DROP")
+    firewall(ns, "-A", "INPUT", "-i", "vpg0", "-p", "tcp", "-j", "DROP")
+    server = subprocess.Popen(["ip", "netns", "exec", ns, rtd, "serve", "--host", there, "--port", str(port),
+                               "--camera", "cam0=testsrc", "--size", "320x240", "--ws-max-fps", "15"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    drv = None
+    try:
+        line = server.stdout.readline()
+        assert "rtd serve: http://" in line, line
+        base = f"http://{there}:{port}"
+        drv = chromium()
+        drv.get(base + "/?webrtc_timeout_ms=3000")
+
+        # On the fallback, saying why, and trying WebRTC again (an attempt fails while blocked).
+        st = wait_stats(drv, lambda s: s["transport"] == "ws" and s["wsFrames"] > 10 and s["upgradeError"], timeout=40)
+        assert st["transport"] == "ws" and st["state"] == "live" and st["upgradeAttempts"] >= 1, st
+        assert st["fallbackReason"] == "WebRTC could not connect" and st["retrying"] and st["upgrades"] == 0, st
+        badge = drv.find_element("id", "transport")
+        assert badge.text == "WebSocket (fallback: WebRTC could not connect, retrying)", badge.text
+        assert "tried again in the background" in badge.get_attribute("title")
+        assert drv.execute_script("return document.getElementById('stage').dataset.transport") == "ws"
+
+        firewall(ns, "-F", "INPUT")
+        unblocked = time.monotonic()
+        st = wait_stats(drv, lambda s: s["transport"] == "webrtc" and s["upgrades"] == 1 and s["rvfcFrames"] > 60, timeout=45)
+        assert st["transport"] == "webrtc" and st["state"] == "live" and st["upgrades"] == 1, st
+        took = time.monotonic() - unblocked
+        assert st["fallback"] is None and st["fallbackReason"] is None and st["errors"][-1].startswith("WebRTC did not work"), st
+        # A WebRTC badge (with or without the kind of path: "WebRTC (TCP)").
+        assert drv.find_element("id", "transport").text.startswith("WebRTC")
+        assert drv.execute_script("return document.getElementById('stage').dataset.transport") == "webrtc"
+
+        # No gap in the picture: pictures went on appearing, from the WebSocket's canvas and then the
+        # video, around the switch.
+        at = st["upgradedAt"]
+        around = [t for t in st["pictureTimes"] if at - 1500 <= t <= at + 1000]
+        before, after = [t for t in around if t < at], [t for t in around if t >= at]
+        assert len(before) >= 5 and len(after) >= 10, (before, after)
+        gaps = [b - a for a, b in zip(around, around[1:])]
+        assert max(gaps) < 400, (max(gaps), around)
+
+        # The video keeps advancing, and records keep arriving over the data channel, for the frames shown.
+        t0 = drv.execute_script("return document.getElementById('video').currentTime")
+        seen = st["dcMessages"]
+        st = wait_stats(drv, lambda s: s["dcMessages"] > seen + 30 and s["exactMatches"] > 30)
+        assert st["dcMessages"] > seen + 30 and st["lastRecord"]["camera"] == "cam0" and "rtp_timestamp" in st["lastRecord"], st
+        assert st["exactMatches"] > 30, st
+        assert drv.execute_script("return document.getElementById('video').currentTime") > t0 + 0.5
+        # One WebRTC viewer on the server: the attempts that failed said goodbye (or were dropped).
+        deadline = time.monotonic() + 10
+        while health(base)["peers"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert health(base)["peers"] == 1
+        print(f"upgrade {took:.1f} s after unblocking; largest gap between pictures around it {max(gaps):.0f} ms")
+    finally:
+        if drv:
+            drv.quit()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
