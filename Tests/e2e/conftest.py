@@ -1,4 +1,6 @@
+import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -88,3 +90,36 @@ def run_on_terminal(argv, stdout_to_devnull=False):
         out += chunk
     _, status = os.waitpid(pid, 0)
     return os.WEXITSTATUS(status), out
+
+
+@contextlib.contextmanager
+def veth_namespace(prefix):
+    """A network namespace joined to this one by a veth pair (10.x.y.1 here, .2 inside). Browsers
+    gather no loopback candidates, so a server a browser must reach runs in one. Yields
+    (name, our address, its address, its interface); deleting the namespace takes the pair and
+    any firewall rules made inside with it."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("a network namespace needs root and iproute2")
+    tag = f"{os.getpid() % 100000}{random.randrange(100)}"
+    name, here_if, there_if = f"{prefix}{tag}", f"v{prefix}{tag}", f"v{prefix}0"
+    net = f"10.{random.randrange(150, 250)}.{random.randrange(256)}"
+    here, there = f"{net}.1", f"{net}.2"
+
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+    ip("netns", "add", name)
+    try:
+        ip("link", "add", here_if, "type", "veth", "peer", "name", there_if, "netns", name)
+        ip("addr", "add", f"{here}/30", "dev", here_if)
+        ip("link", "set", here_if, "up")
+        ip("-n", name, "addr", "add", f"{there}/30", "dev", there_if)
+        ip("-n", name, "link", "set", there_if, "up")
+        ip("-n", name, "link", "set", "lo", "up")
+        yield name, here, there, there_if
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def firewall(namespace, *rule):
+    """One iptables rule inside `namespace`."""
+    subprocess.run(["ip", "netns", "exec", namespace, "iptables", *rule], check=True, capture_output=True)

@@ -3,8 +3,6 @@
 Firefox gathers no loopback candidates, so the server runs in a network namespace the test makes,
 reached from here over a veth pair: the browser's host candidate is this end's address."""
 import json
-import os
-import random
 import shutil
 import subprocess
 import tempfile
@@ -12,35 +10,16 @@ import time
 import urllib.request
 
 import pytest
-from conftest import free_port
+from conftest import free_port, veth_namespace
 
 pytestmark = pytest.mark.skipif(not shutil.which("firefox-esr"), reason="firefox-esr is not installed (scripts/setup --test-deps)")
 
 
 @pytest.fixture
 def netns():
-    """A namespace joined to this one by a veth pair; yields (name, our address, its address)."""
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        pytest.skip("a network namespace needs root and iproute2")
-    tag = f"{os.getpid() % 100000}{random.randrange(100)}"
-    name, here_if = f"rtdff{tag}", f"vff{tag}"
-    net = f"10.{random.randrange(200, 250)}.{random.randrange(256)}"
-    here, there = f"{net}.1", f"{net}.2"
-
-    def ip(*args):
-        subprocess.run(["ip", *args], check=True, capture_output=True)
-    ip("netns", "add", name)
-    try:
-        ip("link", "add", here_if, "type", "veth", "peer", "name", "vff0", "netns", name)
-        ip("addr", "add", f"{here}/30", "dev", here_if)
-        ip("link", "set", here_if, "up")
-        ip("-n", name, "addr", "add", f"{there}/30", "dev", "vff0")
-        ip("-n", name, "link", "set", "vff0", "up")
-        ip("-n", name, "link", "set", "lo", "up")
+    """yields (name, our address, its address)"""
+    with veth_namespace("ff") as (name, here, there, _):
         yield name, here, there
-    finally:
-        # Takes the veth pair with it.
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
 def health(base):

@@ -7,7 +7,6 @@ The server runs in a network namespace the test makes, reached over a veth pair;
 the namespace drops UDP both ways, so the browser's UDP checks go nowhere (the counters show it)."""
 import json
 import os
-import random
 import re
 import selectors
 import shutil
@@ -19,7 +18,9 @@ import time
 import urllib.request
 
 import pytest
+from conftest import firewall, veth_namespace
 from test_serve import chromium
+from test_viewer import stop
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("iptables"),
                                 reason="a network namespace and iptables need root, iproute2 and iptables")
@@ -30,44 +31,21 @@ PORT, UDP_PORT, TCP_PORT = 8080, 8189, 8443
 @pytest.fixture(scope="module")
 def no_udp(rtd):
     """`rtd serve` in a namespace whose UDP is dropped; yields (base URL, server address, ns name)."""
-    tag = f"{os.getpid() % 100000}{random.randrange(100)}"
-    name, here_if = f"tcp{tag}", f"vtcp{tag}"
-    net = f"10.{random.randrange(150, 200)}.{random.randrange(256)}"
-    here, there = f"{net}.1", f"{net}.2"
-
-    def ip(*args):
-        subprocess.run(["ip", *args], check=True, capture_output=True)
-    ip("netns", "add", name)
-    server = None
     log = tempfile.NamedTemporaryFile(mode="w+", prefix="rtd-ice-tcp-", suffix=".log", delete=False)
-    try:
-        ip("link", "add", here_if, "type", "veth", "peer", "name", "vtcp0", "netns", name)
-        ip("addr", "add", f"{here}/30", "dev", here_if)
-        ip("link", "set", here_if, "up")
-        ip("-n", name, "addr", "add", f"{there}/30", "dev", "vtcp0")
-        ip("-n", name, "link", "set", "vtcp0", "up")
-        ip("-n", name, "link", "set", "lo", "up")
+    with veth_namespace("tcp") as (name, _, there, _):
         for chain in ("INPUT", "OUTPUT"):
-            subprocess.run(["ip", "netns", "exec", name, "iptables", "-A", chain, "-p", "udp", "-j", "DROP"],
-                           check=True, capture_output=True)
+            firewall(name, "-A", chain, "-p", "udp", "-j", "DROP")
         server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(PORT),
                                    "--udp-port", str(UDP_PORT), "--tcp-port", str(TCP_PORT), "--camera", "cam0=testsrc",
                                    "--size", "640x480", "--fps", "30", "--log-level", "debug"],
                                   stdout=subprocess.PIPE, stderr=log, text=True)
-        line = server.stdout.readline()
-        assert f"WebRTC on UDP {UDP_PORT}; TCP {TCP_PORT};" in line, (line, open(log.name).read()[-3000:])
-        yield f"http://{there}:{PORT}", there, name
-    finally:
-        if server:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        # Takes the veth pair and the rules with it.
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
-        print("server log:", log.name)
+        try:
+            line = server.stdout.readline()
+            assert f"WebRTC on UDP {UDP_PORT}; TCP {TCP_PORT};" in line, (line, open(log.name).read()[-3000:])
+            yield f"http://{there}:{PORT}", there, name
+        finally:
+            stop(server)
+            print("server log:", log.name)
 
 
 def metrics(base):
@@ -262,5 +240,4 @@ def test_udp_wins_where_it_works_and_tcp_defaults_to_the_udp_ports_number(rtd):
     finally:
         if drv:
             drv.quit()
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)

@@ -5,46 +5,24 @@ The server runs in a network namespace the test makes, reached over a veth pair;
 that namespace blocks everything but the HTTP port (UDP, and TCP to any other port: whatever
 candidates the answer holds, ICE over TCP included) and is then flushed."""
 import json
-import os
-import random
 import shutil
 import subprocess
 import time
 import urllib.request
 
 import pytest
-from conftest import free_port
+from conftest import firewall, free_port, veth_namespace
 from test_serve import chromium, wait_stats
+from test_viewer import stop
 
 
 @pytest.fixture
 def netns():
-    """A namespace joined to this one by a veth pair; yields (name, our address, its address)."""
-    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("iptables"):
-        pytest.skip("a network namespace with a firewall needs root, iproute2 and iptables")
-    tag = f"{os.getpid() % 100000}{random.randrange(100)}"
-    name, here_if = f"pg{tag}", f"vpg{tag}"
-    net = f"10.{random.randrange(150, 200)}.{random.randrange(256)}"
-    here, there = f"{net}.1", f"{net}.2"
-
-    def ip(*args):
-        subprocess.run(["ip", *args], check=True, capture_output=True)
-    ip("netns", "add", name)
-    try:
-        ip("link", "add", here_if, "type", "veth", "peer", "name", "vpg0", "netns", name)
-        ip("addr", "add", f"{here}/30", "dev", here_if)
-        ip("link", "set", here_if, "up")
-        ip("-n", name, "addr", "add", f"{there}/30", "dev", "vpg0")
-        ip("-n", name, "link", "set", "vpg0", "up")
-        ip("-n", name, "link", "set", "lo", "up")
+    """yields (name, our address, its address)"""
+    if not shutil.which("iptables"):
+        pytest.skip("a firewall inside the namespace needs iptables")
+    with veth_namespace("pg") as (name, here, there, _):
         yield name, here, there
-    finally:
-        # Takes the veth pair and the namespace's firewall rules with it.
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
-
-
-def firewall(ns, *rule):
-    subprocess.run(["ip", "netns", "exec", ns, "iptables", *rule], check=True, capture_output=True)
 
 
 def health(base):
@@ -114,9 +92,4 @@ def test_websocket_to_webrtc_upgrade_after_udp_comes_back(rtd, netns):
     finally:
         if drv:
             drv.quit()
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
