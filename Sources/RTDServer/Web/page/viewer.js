@@ -263,7 +263,7 @@ class Viewer {
       let done = false, working = false, sessionID = null, lastPong = performance.now(), pingID = 0, statsBefore = null;
       const pings = new Pings();
       const timers = [];
-      const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [] });
+      const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [], iceTransportPolicy: settings.iceTransportPolicy });
       const finish = (how, why) => {
         if (done) return;
         done = true;

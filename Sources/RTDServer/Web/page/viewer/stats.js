@@ -7,12 +7,12 @@ export function newStats(camera) {
            transport: null, state: "starting", camera, overlayBoxes: [], overlayRecord: null, exactMatches: 0,
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
            fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
-           detector: null, fallback: null };
+           detector: null, fallback: null, icePath: null };
 }
 
 // Figures of one connection that mean nothing for the next.
 export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
-                                               iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
+                                               iceRttMs: null, icePath: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null });
 
 // Keeps at most 50 messages.
 export function noteError(st, message) {
@@ -47,6 +47,14 @@ export function readStatsReport(st, report, before) {
       sample = { bytes: r.bytesReceived, at: now, emitted: r.jitterBufferEmittedCount, delay: r.jitterBufferDelay };
     } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded" && r.currentRoundTripTime !== undefined) {
       st.iceRttMs = r.currentRoundTripTime * 1000;
+    } else if (r.type === "transport" && r.selectedCandidatePairId) {
+      // The selected pair's candidate types ("relay" when it goes through TURN) and protocols.
+      const pair = report.get(r.selectedCandidatePairId);
+      const local = pair && report.get(pair.localCandidateId), remote = pair && report.get(pair.remoteCandidateId);
+      if (local && remote) {
+        st.icePath = { local: local.candidateType, remote: remote.candidateType, protocol: local.protocol,
+                       relayProtocol: local.relayProtocol || null };
+      }
     }
   });
   return sample;
