@@ -18,6 +18,7 @@ let fuzzTargets: [FuzzTarget] = [
     FuzzTarget(name: "sdp", run: fuzzSDP),
     FuzzTarget(name: "candidate", run: fuzzCandidate),
     FuzzTarget(name: "stun", run: fuzzSTUN),
+    FuzzTarget(name: "turn", run: fuzzTURN),
     FuzzTarget(name: "rtp", run: fuzzRTP),
     FuzzTarget(name: "rtcp", run: fuzzRTCP),
     FuzzTarget(name: "dcep", run: fuzzDCEP),
