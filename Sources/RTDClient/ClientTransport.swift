@@ -64,7 +64,7 @@ final class ClientTransport {
     }
 
     func toPeer(_ datagrams: [[UInt8]]) -> [ICEAgent.Outgoing] {
-        let path = ice.selected.map { ($0, ice.selectedRelayed) } ?? dtlsPeer
+        let path: (address: STUNAddress, relayed: Bool)? = ice.selected.map { (address: $0, relayed: ice.selectedRelayed) } ?? dtlsPeer
         guard let (destination, relayed) = path else { return [] }
         return datagrams.map { ICEAgent.Outgoing(bytes: $0, destination: destination, relayed: relayed) }
     }

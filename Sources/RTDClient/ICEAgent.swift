@@ -178,7 +178,7 @@ public struct ICEAgent: Sendable {
         if pairs.allSatisfy({ $0.state == .failed }) {
             state = .failed(pairs.isEmpty
                 ? "the answer has no candidate reachable over UDP/IPv4"
-                : "no answer to connectivity checks from \(pairs.map(describe).joined(separator: ", "))"
+                : "no answer to connectivity checks from \(pairs.map { describe($0) }.joined(separator: ", "))"
                     + (lastProblem.map { " (\($0))" } ?? ""))
         }
         return out

@@ -166,7 +166,6 @@ public final class SignalSession: Sendable {
 
     /// RFC 8445 §5.1.2.2: type preference 0 for relayed candidates, below every direct one.
     static let relayPriority = ICECandidate.priority(typePreference: 0, localPreference: 65535)
-    }
 
     private func session(channel: any Channel, handler: NIOLoopBound<ClientChannel>,
                          http: SignalHTTP, turnStream: (any Channel)?) async throws(SignalError) -> SignalReport {

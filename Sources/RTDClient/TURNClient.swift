@@ -191,9 +191,8 @@ struct TURNClient {
         if let channel = channels[peer], bound.contains(channel) {
             out.append(TURNChannelData.encode(channel: channel, payload: payload, padded: server.tcp))
         } else {
-            let indication = STUNMessage(type: .sendIndication)
-            var message = indication
-            message.attributes = [.xorPeerAddress(peer, transactionID: indication.transactionID), .data(payload)]
+            var message = STUNMessage(type: .sendIndication)
+            message.attributes = [.xorPeerAddress(peer, transactionID: message.transactionID), .data(payload)]
             out.append(message.serialized())
         }
         return out
