@@ -135,6 +135,11 @@ public final class SignalSession: Sendable {
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TURNStreamHandler(handler)) }
                 }
                 .connect(host: address.host, port: Int(address.port)).get()
+        } catch let error as NIOConnectionError {
+            let why = (error.connectionErrors.first?.error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw SignalError(.unreachable, "cannot connect to TURN server \(turn.description): \(why)")
+        } catch ChannelError.connectTimeout {
+            throw SignalError(.unreachable, "cannot connect to TURN server \(turn.description): timed out after \(options.timeout) s")
         } catch {
             throw SignalError(.unreachable, "cannot connect to TURN server \(turn.description): \(error)")
         }
