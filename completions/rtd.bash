@@ -491,7 +491,7 @@ _rtd_signal() {
     repeating_flags=()
     non_repeating_flags=(--whep --insecure --stats --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--camera --token --ca-file --stun --codec --output -o --frames-out --detections-out --duration --frames --timeout --viewers --ramp --threads --log-level --log-format)
+    non_repeating_options=(--camera --token --ca-file --stun --turn --turn-user --turn-password --ice --codec --output -o --frames-out --detections-out --duration --frames --timeout --viewers --ramp --threads --log-level --log-format)
     __rtd_offer_flags_options 1
 
     # Offer option value completions
@@ -506,6 +506,19 @@ _rtd_signal() {
         return
         ;;
     '--stun')
+        return
+        ;;
+    '--turn')
+        return
+        ;;
+    '--turn-user')
+        return
+        ;;
+    '--turn-password')
+        return
+        ;;
+    '--ice')
+        __rtd_add_completions -W 'all'$'\n''relay'
         return
         ;;
     '--codec')

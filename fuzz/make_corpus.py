@@ -70,6 +70,26 @@ def chromium_stun():
     return [check, success, error]
 
 
+def turn_messages():
+    """What coturn answers an Allocate (401 with realm and nonce, the allocation), a Data
+    indication, ChannelData (padded and not), and the same back to back as TURN over TCP sends them."""
+    txid = bytes(range(20, 32))
+    xor = lambda ip, port: b"\x00\x01" + struct.pack("!H", port ^ 0x2112) + bytes(a ^ b for a, b in zip(bytes(ip), struct.pack("!I", 0x2112A442)))
+    unauthorized = stun_message(0x0113, txid, [(0x0009, b"\x00\x00\x04\x01Unauthorized"), (0x0014, b"rtd"),
+                                              (0x0015, b"0123456789abcdef"), (0x8022, b"Coturn-4.6.1")])
+    key = hashlib.md5(b"fuzz:rtd:fuzzpass").digest()
+    body = [(0x0016, xor([192, 0, 2, 1], 50000)), (0x0020, xor([192, 0, 2, 7], 40000)), (0x000D, struct.pack("!I", 600))]
+    allocated = stun_message(0x0103, txid, body, fingerprint=False)
+    # MESSAGE-INTEGRITY with the long-term key (MD5 of user:realm:password).
+    header = struct.pack("!HHI", 0x0103, len(allocated) - 20 + 24, 0x2112A442) + txid
+    allocated = header[:2] + struct.pack("!H", len(allocated) - 20 + 24) + allocated[4:] + struct.pack("!HH", 0x0008, 20) + \
+        hmac.new(key, header + allocated[20:], hashlib.sha1).digest()
+    stale = stun_message(0x0113, txid, [(0x0009, b"\x00\x00\x04\x26Stale Nonce"), (0x0015, b"fedcba9876543210")])
+    data = stun_message(0x0017, txid, [(0x0012, xor([192, 0, 2, 9], 9)), (0x0013, b"\x00\x01\x00\x00hello")], fingerprint=False)
+    channel = b"\x40\x00\x00\x05hello"
+    return [unauthorized, allocated, stale, data, channel, channel + b"\0\0\0", unauthorized + channel + b"\0\0\0" + data]
+
+
 def rtp(pt, seq, ts, ssrc, payload, marker=False, extensions=None, padding=0):
     first = 0x80 | (0x20 if padding else 0) | (0x10 if extensions is not None else 0)
     out = struct.pack("!BBHII", first, (0x80 if marker else 0) | pt, seq, ts, ssrc)
@@ -148,6 +168,7 @@ def main():
                                    b"candidate:2 1 udp 1694498815 203.0.113.9 61000 typ srflx raddr 10.0.0.2 rport 61000"],
         "stun": hex_vectors(TESTS / "RTDWebRTCTests" / "STUN" / "STUNTests.swift") + chromium_stun(),
         "icetcp": icetcp_streams(chromium_stun()),
+        "turn": turn_messages(),
         "rtp": hex_vectors(TESTS / "RTDWebRTCTests" / "RTP" / "RTPPacketTests.swift") + chromium_rtp(),
         "rtcp": hex_vectors(TESTS / "RTDWebRTCTests" / "RTCP" / "RTCPTests.swift") + chromium_rtcp(),
         "dcep": swift_arrays(TESTS / "RTDWebRTCTests" / "SCTP" / "HostileInputTests.swift", 0x03)

@@ -11,8 +11,11 @@ import RTDWebRTC
 /// the session's own timeouts. Everything here runs on that one loop; what may block (decoding,
 /// writing frames and records) is handed to the `DecodeWorker` through its bounded queues.
 ///
-/// Before the peer exists it can ask a STUN server for our reflexive address, and it holds (a
-/// bounded number of) datagrams that arrive between the answer and the peer's start.
+/// Before the peer exists it can ask a STUN server for our reflexive address or allocate a relay
+/// on a TURN server, and it holds (a bounded number of) datagrams that arrive between the answer
+/// and the peer's start. With TURN, the `TURNClient` lives here too: its messages go to the
+/// server as datagrams on this socket or on a TCP connection (`TURNStreamHandler`), and what the
+/// relay delivers is handed to the peer as `relayed`.
 final class ClientChannel: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -29,6 +32,22 @@ final class ClientChannel: ChannelInboundHandler {
         var duration: Double?
         var frameLimit: Int?
         var stopRequested: @Sendable () -> Bool
+        /// The answer's candidates, permitted on the TURN server (empty without TURN).
+        var relayPeers: [STUNAddress] = []
+    }
+
+    /// A TURN allocation being made or in use.
+    private struct Relay {
+        var client: TURNClient
+        var address: STUNAddress
+        /// nil: over this UDP socket.
+        var stream: (any Channel)?
+        var framer = TURNStreamFramer()
+        /// Only the relay: datagrams from anyone but the TURN server are dropped (`--ice relay`).
+        var only: Bool
+        var promise: EventLoopPromise<TURNClient.State>?
+        var timer: Scheduled<Void>?
+        var timerAt = Int64.max
     }
 
     private struct StunQuery {
@@ -44,8 +63,9 @@ final class ClientChannel: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Peer addresses as NIO wants them; a session talks to a handful.
     private var socketAddresses = SocketAddressCache()
-    private var early: [([UInt8], STUNAddress)] = []
+    private var early: [([UInt8], STUNAddress, Bool)] = []
     private var stun: StunQuery?
+    private var relay: Relay?
 
     private var setup: Setup?
     private var report = SignalReport()
@@ -79,11 +99,19 @@ final class ClientChannel: ChannelInboundHandler {
             answerStun(bytes, query: query)
             return
         }
+        if let relay {
+            if relay.stream == nil, source == relay.address { return fromTURN(bytes) }
+            if relay.only { return }
+        }
+        deliver(bytes, from: source, relayed: false)
+    }
+
+    private func deliver(_ bytes: [UInt8], from source: STUNAddress, relayed: Bool) {
         guard let setup, !finished else {
-            if setup == nil, early.count < Self.earlyLimit { early.append((bytes, source)) }
+            if setup == nil, early.count < Self.earlyLimit { early.append((bytes, source, relayed)) }
             return
         }
-        send(setup.peer.receive(bytes, from: source, now: SystemClock.monotonicMicros()))
+        send(setup.peer.receive(bytes, from: source, relayed: relayed, now: SystemClock.monotonicMicros()))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -101,6 +129,11 @@ final class ClientChannel: ChannelInboundHandler {
     private func send(_ datagrams: [ICEAgent.Outgoing]) {
         guard let context, !datagrams.isEmpty else { return }
         for out in datagrams {
+            if out.relayed {
+                guard relay != nil else { continue }
+                toTURN(relay!.client.wrap(out.bytes, to: out.destination, now: SystemClock.monotonicMicros()))
+                continue
+            }
             guard let address = socketAddress(out.destination) else { continue }
             let buffer = context.channel.allocator.buffer(bytes: out.bytes)
             context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
@@ -160,6 +193,123 @@ final class ClientChannel: ChannelInboundHandler {
         query.promise.fail(error)
     }
 
+    // MARK: TURN
+
+    /// Allocates a relay on `server` (at `address`; over `stream` when TURN runs over TCP): the
+    /// promise gets the allocated state, or fails with why not (credentials refused: `.iceFailed`).
+    func allocate(_ server: TURNServer, at address: STUNAddress, stream: (any Channel)?, relayOnly: Bool,
+                  promise: EventLoopPromise<TURNClient.State>) {
+        relay = Relay(client: TURNClient(server: server), address: address, stream: stream, only: relayOnly, promise: promise)
+        toTURN(relay!.client.start(now: SystemClock.monotonicMicros()))
+        context?.flush()
+        armTURN()
+    }
+
+    /// Bytes from the TCP connection to the TURN server, on this loop.
+    func turnStreamRead(_ bytes: ByteBufferView) {
+        guard relay != nil else { return }
+        let messages: [[UInt8]]
+        do {
+            messages = try relay!.framer.append(bytes)
+        } catch {
+            return turnLost("TURN server \(relay!.client.server.description) sent what is not TURN over TCP: \(error)")
+        }
+        for message in messages { fromTURN(message) }
+        context?.flush()
+        if setup != nil { settle() }
+    }
+
+    /// The TCP connection to the TURN server closed.
+    func turnStreamClosed() {
+        guard let relay, relay.client.state != .failed else { return }
+        turnLost("TURN server \(relay.client.server.description) closed the TCP connection")
+    }
+
+    private func turnLost(_ reason: String) {
+        guard relay != nil else { return }
+        relay!.timer?.cancel()
+        relay!.timer = nil
+        _ = relay!.client.close()
+        if let promise = relay!.promise {
+            relay!.promise = nil
+            return promise.fail(SignalError(.unreachable, reason))
+        }
+        relayFailed(SignalError(.unreachable, reason))
+    }
+
+    /// A message from the TURN server: its answers move the allocation on, relayed data goes to the peer.
+    private func fromTURN(_ bytes: [UInt8]) {
+        guard relay != nil else { return }
+        let (toServer, data) = relay!.client.receive(bytes, now: SystemClock.monotonicMicros())
+        toTURN(toServer)
+        if let data { deliver(data.payload, from: data.from, relayed: true) }
+        turnProgress()
+    }
+
+    /// Settles the allocation's promise once it is decided, and re-arms the TURN timer.
+    private func turnProgress() {
+        guard let relay else { return }
+        if let promise = relay.promise {
+            if let failure = relay.client.failure {
+                self.relay?.promise = nil
+                promise.fail(failure)
+            } else if case .allocated = relay.client.state {
+                self.relay?.promise = nil
+                promise.succeed(relay.client.state)
+            }
+        } else if let failure = relay.client.failure {
+            relayFailed(failure)
+        }
+        armTURN()
+    }
+
+    /// A relay that worked is gone: fatal when the session depends on it.
+    private func relayFailed(_ failure: SignalError) {
+        guard let setup, !finished else { return }
+        if relay?.only == true || setup.peer.ice.selectedRelayed {
+            finish(failure)
+        } else {
+            logger.warning("\(failure.message)")
+        }
+    }
+
+    private func toTURN(_ messages: [[UInt8]]) {
+        guard let relay, let context, !messages.isEmpty else { return }
+        if let stream = relay.stream {
+            var buffer = stream.allocator.buffer(capacity: messages.reduce(0) { $0 + $1.count })
+            for message in messages { buffer.writeBytes(message) }
+            stream.writeAndFlush(buffer, promise: nil)
+            return
+        }
+        guard let address = socketAddress(relay.address) else { return }
+        for message in messages {
+            let buffer = context.channel.allocator.buffer(bytes: message)
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
+        }
+    }
+
+    /// One timer at the TURN client's next deadline (retransmissions, refreshes).
+    private func armTURN() {
+        guard let relay, let context else { return }
+        guard let deadline = relay.client.nextDeadline() else {
+            relay.timer?.cancel()
+            self.relay?.timer = nil
+            return
+        }
+        if relay.timer != nil, relay.timerAt <= deadline { return }
+        relay.timer?.cancel()
+        let now = SystemClock.monotonicMicros()
+        self.relay?.timerAt = deadline
+        self.relay?.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(max(1_000, deadline - now))) { [self] in
+            self.relay?.timer = nil
+            self.relay?.timerAt = .max
+            guard self.relay != nil else { return }
+            toTURN(self.relay!.client.tick(now: SystemClock.monotonicMicros()))
+            context.flush()
+            turnProgress()
+        }
+    }
+
     // MARK: The session
 
     /// Runs the session; `outcome` gets nil for a normal end (limit reached, stopped, the reader of
@@ -177,7 +327,11 @@ final class ClientChannel: ChannelInboundHandler {
             default: finish(SignalError(.timeout, "timed out after \(setup.timeout) s in the DTLS handshake"))
             }
         }
-        for (bytes, source) in early { send(setup.peer.receive(bytes, from: source, now: now)) }
+        if relay != nil {
+            toTURN(relay!.client.permit(setup.relayPeers, now: now))
+            armTURN()
+        }
+        for (bytes, source, relayed) in early { send(setup.peer.receive(bytes, from: source, relayed: relayed, now: now)) }
         early = []
         tick()
     }
@@ -277,8 +431,12 @@ final class ClientChannel: ChannelInboundHandler {
         for timer in [tickTask, connectTimer, firstFrameTimer, durationTimer] { timer?.cancel() }
         // A last tick brings the peer's statistics (the jitter buffer's) up to date for the report.
         send(setup.peer.tick(now: SystemClock.monotonicMicros()))
-        // close_notify (and the data channel's end) to the server.
+        // close_notify (and the data channel's end) to the server, then the allocation's end.
         send(setup.peer.close())
+        if relay != nil {
+            relay!.timer?.cancel()
+            toTURN(relay!.client.close())
+        }
         context?.flush()
         outcome?.succeed(result)
     }
@@ -417,5 +575,28 @@ extension ClientChannel {
         let ip = addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) } }
         guard let address = STUNAddress(ip: ip, port: port) else { throw SignalError(.badInput, "bad address \(text)") }
         return address
+    }
+}
+
+/// The TCP connection to a TURN server (`?transport=tcp`): what arrives goes to the client's
+/// channel, on the same loop, which splits it into messages.
+final class TURNStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let client: NIOLoopBound<ClientChannel>
+
+    init(_ client: NIOLoopBound<ClientChannel>) { self.client = client }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client.value.turnStreamRead(unwrapInboundIn(data).readableBytesView)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.value.turnStreamClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -75,13 +75,16 @@ public final class ClientPeer {
     private var reports: ReceiverReportGenerator
     private let logger: Logger
 
+    /// `relayPriority`, `useHost`: our TURN relay candidate's priority, and whether the socket's own
+    /// candidates are used too (see `ICEAgent.init`).
     public init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
-                logger: Logger) throws(SignalError) {
+                relayPriority: UInt32? = nil, useHost: Bool = true, logger: Logger) throws(SignalError) {
         guard let video = negotiated.video else { throw SignalError(.protocolError, "the answer accepted no video") }
         guard video.localDirection == .recvonly || video.localDirection == .sendrecv else {
             throw SignalError(.protocolError, "the answer does not send video (direction \(video.localDirection))")
         }
-        transport = try ClientTransport(negotiated: negotiated, local: local, certificate: certificate, logger: logger)
+        transport = try ClientTransport(negotiated: negotiated, local: local, certificate: certificate,
+                                        relayPriority: relayPriority, useHost: useHost, logger: logger)
         self.negotiated = negotiated
         self.video = video
         self.logger = logger
@@ -93,12 +96,13 @@ public final class ClientPeer {
 
     // MARK: Input
 
-    public func receive(_ datagram: [UInt8], from source: STUNAddress, now: Int64) -> [ICEAgent.Outgoing] {
+    /// `relayed`: it came through the TURN allocation.
+    public func receive(_ datagram: [UInt8], from source: STUNAddress, relayed: Bool = false, now: Int64) -> [ICEAgent.Outgoing] {
         switch WebRTCDatagramKind.classify(datagram) {
         case .stun:
-            return transport.receiveSTUN(datagram, from: source, now: now)
+            return transport.receiveSTUN(datagram, from: source, relayed: relayed, now: now)
         case .dtls:
-            let out = datagram.withUnsafeBytes { transport.receiveDTLS($0, from: source, now: now) }
+            let out = datagram.withUnsafeBytes { transport.receiveDTLS($0, from: source, relayed: relayed, now: now) }
             if stats.connectedAt == nil { stats.connectedAt = transport.connectedAt }
             return out
         case .rtp:

@@ -15,7 +15,8 @@ final class ClientTransport {
     /// Set once DTLS has connected and exported keys.
     private(set) var srtp: SRTPSession?
     private var dataChannels: DataChannelTransport?
-    private var dtlsPeer: STUNAddress?
+    /// Where DTLS came from before ICE selected a pair (the server may start it), and how.
+    private var dtlsPeer: (address: STUNAddress, relayed: Bool)?
     private(set) var failure: SignalError?
     /// When DTLS connected (monotonic µs).
     private(set) var connectedAt: Int64?
@@ -27,7 +28,8 @@ final class ClientTransport {
     private let logger: Logger
 
     init(negotiated: NegotiatedSession, local: ICEAgent.Credentials, certificate: DTLSCertificate,
-         iceTiming: ICEAgent.Timing = ICEAgent.Timing(), logger: Logger) throws(SignalError) {
+         iceTiming: ICEAgent.Timing = ICEAgent.Timing(), relayPriority: UInt32? = nil, useHost: Bool = true,
+         logger: Logger) throws(SignalError) {
         guard let fingerprint = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
             throw SignalError(.protocolError, "the answer's a=fingerprint is not a certificate fingerprint")
         }
@@ -40,18 +42,20 @@ final class ClientTransport {
         self.negotiated = negotiated
         self.logger = logger
         ice = ICEAgent(local: local, remote: ICEAgent.Credentials(ufrag: negotiated.remoteICEUfrag, password: negotiated.remoteICEPwd),
-                       remoteCandidates: negotiated.remoteCandidates, timing: iceTiming)
+                       remoteCandidates: negotiated.remoteCandidates, timing: iceTiming,
+                       relayPriority: relayPriority, useHost: useHost)
     }
 
     // MARK: Input
 
-    func receiveSTUN(_ datagram: [UInt8], from source: STUNAddress, now: Int64) -> [ICEAgent.Outgoing] {
-        let out = ice.receive(datagram, from: source, now: now)
+    func receiveSTUN(_ datagram: [UInt8], from source: STUNAddress, relayed: Bool = false, now: Int64) -> [ICEAgent.Outgoing] {
+        let out = ice.receive(datagram, from: source, relayed: relayed, now: now)
         return out + checkICE(now: now)
     }
 
-    func receiveDTLS(_ datagram: UnsafeRawBufferPointer, from source: STUNAddress, now: Int64) -> [ICEAgent.Outgoing] {
-        dtlsPeer = source
+    func receiveDTLS(_ datagram: UnsafeRawBufferPointer, from source: STUNAddress, relayed: Bool = false,
+                     now: Int64) -> [ICEAgent.Outgoing] {
+        dtlsPeer = (source, relayed)
         let output = dtls.feed(datagram)
         var out = toPeer(output.datagrams)
         out += checkDTLS(now: now)
@@ -60,8 +64,9 @@ final class ClientTransport {
     }
 
     func toPeer(_ datagrams: [[UInt8]]) -> [ICEAgent.Outgoing] {
-        guard let destination = ice.selected ?? dtlsPeer else { return [] }
-        return datagrams.map { ICEAgent.Outgoing(bytes: $0, destination: destination) }
+        let path: (address: STUNAddress, relayed: Bool)? = ice.selected.map { (address: $0, relayed: ice.selectedRelayed) } ?? dtlsPeer
+        guard let (destination, relayed) = path else { return [] }
+        return datagrams.map { ICEAgent.Outgoing(bytes: $0, destination: destination, relayed: relayed) }
     }
 
     private func checkICE(now: Int64) -> [ICEAgent.Outgoing] {
@@ -71,7 +76,7 @@ final class ClientTransport {
             if dtls.state == .new { fail(.iceFailed, "ICE failed: \(reason)") } else { fail(.unreachable, reason) }
             return []
         case .connected where dtls.state == .new:
-            logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?") after \((now - (ice.startedAt ?? now)) / 1000) ms of checks")
+            logger.debug("ICE connected to \(ice.selected.map(\.description) ?? "?")\(ice.selectedRelayed ? " via TURN" : "") after \((now - (ice.startedAt ?? now)) / 1000) ms of checks")
             return toPeer(dtls.start())
         default:
             return []

@@ -5,8 +5,9 @@ import RTDWebRTC
 /// check carrying USE-CANDIDATE, and then keeps consent fresh (RFC 7675).
 ///
 /// Socket-free: datagrams in, datagrams (with their destination) out, time passed in.
-/// One socket means every local candidate shares one base, so a pair is identified by its remote
-/// address alone.
+/// Local candidates have one of two bases: the UDP socket (host and server-reflexive candidates)
+/// or a TURN allocation (the relay candidate); a pair is its remote address and whether it goes
+/// through the relay (`Outgoing.relayed`, which the owner wraps for the TURN server).
 public struct ICEAgent: Sendable {
     public struct Credentials: Sendable, Equatable {
         public var ufrag: String
@@ -48,12 +49,15 @@ public struct ICEAgent: Sendable {
     public struct Outgoing: Sendable, Equatable {
         public var bytes: [UInt8]
         public var destination: STUNAddress
+        /// Through the TURN allocation rather than straight from the socket.
+        public var relayed = false
     }
 
     enum PairState: Sendable, Equatable { case waiting, inProgress, succeeded, failed }
 
     struct Pair: Sendable {
         var remote: STUNAddress
+        var relayed: Bool
         var priority: UInt64
         var state: PairState = .waiting
         var transaction: [UInt8] = []
@@ -70,6 +74,11 @@ public struct ICEAgent: Sendable {
     let checkPriority = ICECandidate.priority(typePreference: 110, localPreference: 65535)
     private(set) var pairs: [Pair] = []
     public private(set) var state: State = .checking
+    /// Whether the selected pair (`selected`) goes through the TURN relay.
+    public private(set) var selectedRelayed = false
+    /// Which bases pairs are made for: the socket's, and the relay's when there is one.
+    private let useHost: Bool
+    private let relayPriority: UInt32?
     /// Round-trip time of the latest answered check, microseconds.
     public private(set) var roundTripTime: Int64?
     public private(set) var startedAt: Int64?
@@ -82,17 +91,23 @@ public struct ICEAgent: Sendable {
     public private(set) var lastProblem: String?
 
     /// `remoteCandidates`: the answer's candidates; those an IPv4 UDP socket cannot use (TCP, mDNS,
-    /// IPv6) are skipped.
+    /// IPv6) are skipped. `relayPriority`: the priority of our relay candidate when we have a TURN
+    /// allocation (every remote candidate is then paired with it too); `useHost` false pairs them
+    /// with the relay only (`--ice relay`).
     public init(local: Credentials, remote: Credentials, remoteCandidates: [ICECandidate],
-                timing: Timing = Timing(), tiebreaker: UInt64 = UInt64.random(in: 0...UInt64.max)) {
+                timing: Timing = Timing(), tiebreaker: UInt64 = UInt64.random(in: 0...UInt64.max),
+                relayPriority: UInt32? = nil, useHost: Bool = true) {
         self.local = local
         self.remote = remote
         self.timing = timing
         self.tiebreaker = tiebreaker
+        self.relayPriority = relayPriority
+        self.useHost = useHost || relayPriority == nil
         for candidate in remoteCandidates where candidate.isUDP && !candidate.isMDNS && candidate.component == 1 {
             guard let port = UInt16(exactly: candidate.port), port > 0,
                   let address = STUNAddress(host: candidate.address, port: port), !address.isIPv6 else { continue }
-            addPair(address, remotePriority: candidate.priority)
+            if self.useHost { addPair(address, relayed: false, remotePriority: candidate.priority) }
+            if relayPriority != nil { addPair(address, relayed: true, remotePriority: candidate.priority) }
         }
     }
 
@@ -101,11 +116,17 @@ public struct ICEAgent: Sendable {
         UInt64(min(g, d)) << 32 + UInt64(max(g, d)) * 2 + (g > d ? 1 : 0)
     }
 
-    private mutating func addPair(_ address: STUNAddress, remotePriority: UInt32) {
-        guard !pairs.contains(where: { $0.remote == address }) else { return }
-        pairs.append(Pair(remote: address, priority: Self.pairPriority(controlling: checkPriority, controlled: remotePriority)))
+    private mutating func addPair(_ address: STUNAddress, relayed: Bool, remotePriority: UInt32) {
+        guard !pairs.contains(where: { $0.remote == address && $0.relayed == relayed }) else { return }
+        // A relayed pair ranks by the relay candidate's priority, below every direct one.
+        let localPriority = relayed ? relayPriority ?? 0 : checkPriority
+        pairs.append(Pair(remote: address, relayed: relayed,
+                          priority: Self.pairPriority(controlling: localPriority, controlled: remotePriority)))
         pairs.sort { $0.priority > $1.priority }
     }
+
+    /// Pairs by base, for the failure message and the report.
+    private func describe(_ pair: Pair) -> String { pair.relayed ? "\(pair.remote) (via TURN)" : pair.remote.description }
 
     public var candidateCount: Int { pairs.count }
 
@@ -135,7 +156,7 @@ public struct ICEAgent: Sendable {
                 if consentTransactions.count > 32, let oldest = consentTransactions.min(by: { $0.value < $1.value }) {
                     consentTransactions.removeValue(forKey: oldest.key)
                 }
-                out.append(Outgoing(bytes: check.bytes, destination: address))
+                out.append(Outgoing(bytes: check.bytes, destination: address, relayed: selectedRelayed))
             }
             return out
         case .checking:
@@ -157,7 +178,7 @@ public struct ICEAgent: Sendable {
         if pairs.allSatisfy({ $0.state == .failed }) {
             state = .failed(pairs.isEmpty
                 ? "the answer has no candidate reachable over UDP/IPv4"
-                : "no answer to connectivity checks from \(pairs.map(\.remote.description).joined(separator: ", "))"
+                : "no answer to connectivity checks from \(pairs.map { describe($0) }.joined(separator: ", "))"
                     + (lastProblem.map { " (\($0))" } ?? ""))
         }
         return out
@@ -197,7 +218,7 @@ public struct ICEAgent: Sendable {
         pair.state = .inProgress
         pair.transaction = check.message.transactionID
         pair.sentAt = now
-        return Outgoing(bytes: check.bytes, destination: pair.remote)
+        return Outgoing(bytes: check.bytes, destination: pair.remote, relayed: pair.relayed)
     }
 
     /// Nominates the best working pair once no better pair is still pending, or after a short grace.
@@ -215,13 +236,16 @@ public struct ICEAgent: Sendable {
 
     /// A STUN datagram from `source`: answers a check from the remote agent, or takes in the
     /// answer to one of ours. Other STUN is dropped.
-    public mutating func receive(_ bytes: [UInt8], from source: STUNAddress, now: Int64) -> [Outgoing] {
+    /// `relayed`: it came through the TURN allocation (a Data indication or ChannelData).
+    public mutating func receive(_ bytes: [UInt8], from source: STUNAddress, relayed: Bool = false, now: Int64) -> [Outgoing] {
         guard let message = try? STUNMessage.parse(bytes) else { return [] }
+        // A base we do not use (`--ice relay`: the socket's) is not a path.
+        guard relayed ? relayPriority != nil : useHost else { return [] }
         switch message.type.messageClass {
         case .request:
-            return answer(message, bytes: bytes, from: source, now: now)
+            return answer(message, bytes: bytes, from: source, relayed: relayed, now: now)
         case .successResponse, .errorResponse:
-            handleResponse(message, bytes: bytes, from: source, now: now)
+            handleResponse(message, bytes: bytes, from: source, relayed: relayed, now: now)
             // Nominate at once rather than on the next tick: it is on the path to the first frame.
             guard case .checking = state else { return [] }
             return nominateIfReady(now: now)
@@ -230,45 +254,47 @@ public struct ICEAgent: Sendable {
         }
     }
 
-    private mutating func answer(_ message: STUNMessage, bytes: [UInt8], from source: STUNAddress, now: Int64) -> [Outgoing] {
+    private mutating func answer(_ message: STUNMessage, bytes: [UInt8], from source: STUNAddress, relayed: Bool,
+                                 now: Int64) -> [Outgoing] {
         switch STUNMessage.validateICERequest(message, bytes: bytes, localUfrag: local.ufrag, localPassword: local.password) {
         case .discard(let reason):
             lastProblem = "dropped a check from \(source): \(reason)"
             return []
         case .reject(let request, let code, let reason):
             lastProblem = "refused a check from \(source): \(code) \(reason)"
-            return [Outgoing(bytes: STUNMessage.errorResponse(to: request, code: code, reason: reason), destination: source)]
+            return [Outgoing(bytes: STUNMessage.errorResponse(to: request, code: code, reason: reason), destination: source, relayed: relayed)]
         case .valid(let request):
             // Both sides controlling: the larger tiebreaker keeps the role (RFC 8445 §7.3.1.1).
             if let theirs = request.iceControlling, tiebreaker >= theirs {
                 return [Outgoing(bytes: STUNMessage.errorResponse(to: request, code: 487, reason: "Role Conflict",
-                                                                  password: local.password), destination: source)]
+                                                                  password: local.password), destination: source, relayed: relayed)]
             }
             var out = [Outgoing(bytes: STUNMessage.bindingSuccessResponse(to: request, mappedAddress: source, password: local.password),
-                                destination: source)]
+                                destination: source, relayed: relayed)]
             // A check from an address we did not know is a peer-reflexive candidate: check it back.
-            if case .checking = state, !source.isIPv6, !pairs.contains(where: { $0.remote == source }) {
-                addPair(source, remotePriority: request.priority ?? 0)
-                if let i = pairs.firstIndex(where: { $0.remote == source }) { out.append(send(&pairs[i], now: now)) }
+            if case .checking = state, !source.isIPv6, !pairs.contains(where: { $0.remote == source && $0.relayed == relayed }) {
+                addPair(source, relayed: relayed, remotePriority: request.priority ?? 0)
+                if let i = pairs.firstIndex(where: { $0.remote == source && $0.relayed == relayed }) { out.append(send(&pairs[i], now: now)) }
             }
             return out
         }
     }
 
-    private mutating func handleResponse(_ message: STUNMessage, bytes: [UInt8], from source: STUNAddress, now: Int64) {
+    private mutating func handleResponse(_ message: STUNMessage, bytes: [UInt8], from source: STUNAddress, relayed: Bool,
+                                         now: Int64) {
         let transaction = message.transactionID
         let authentic = STUNMessage.checkIntegrity(bytes, password: remote.password) == .valid
             && STUNMessage.checkFingerprint(bytes) != .mismatch
         if let sent = consentTransactions.removeValue(forKey: transaction) {
-            guard authentic, message.type.messageClass == .successResponse, source == selected else { return }
+            guard authentic, message.type.messageClass == .successResponse, source == selected, relayed == selectedRelayed else { return }
             lastConsentAnswer = now
             roundTripTime = now - sent
             return
         }
         guard let i = pairs.firstIndex(where: { $0.transaction == transaction && $0.state == .inProgress }) else { return }
         // RFC 8445 §7.2.5.2.1: the answer must come from where the check went.
-        guard source == pairs[i].remote else {
-            lastProblem = "answer from \(source) to a check sent to \(pairs[i].remote)"
+        guard source == pairs[i].remote, relayed == pairs[i].relayed else {
+            lastProblem = "answer from \(source)\(relayed ? " (via TURN)" : "") to a check sent to \(describe(pairs[i]))"
             return
         }
         guard authentic else {
@@ -286,6 +312,7 @@ public struct ICEAgent: Sendable {
         if firstSuccess == nil { firstSuccess = now }
         if pairs[i].nominating {
             state = .connected(pairs[i].remote)
+            selectedRelayed = pairs[i].relayed
             lastConsentAnswer = now
             lastConsentSent = now
         }

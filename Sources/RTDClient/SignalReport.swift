@@ -26,6 +26,9 @@ public struct SignalReport: Sendable {
     public var rttMillis: Double?
     public var messages = 0
     public var dataChannelOpened = false
+    /// The selected pair: our side's kind ("relay" through TURN, else "host") and the server's address.
+    public var localCandidateType: String?
+    public var remoteAddress: String?
     /// Glass-to-glass latency of frames carrying a testsrc:stamp timestamp strip, ms.
     public var latencyMillis: [Double] = []
 
@@ -64,6 +67,10 @@ public struct SignalReport: Sendable {
         plisSent = s.plisSent
         srtpErrors = s.srtpErrors
         rttMillis = peer.ice.roundTripTime.map { Double($0) / 1000 }
+        if let selected = peer.ice.selected {
+            localCandidateType = peer.ice.selectedRelayed ? "relay" : "host"
+            remoteAddress = selected.description
+        }
         latencyMillis = c.latencies.map { Double($0) / 1000 }
     }
 
@@ -84,6 +91,7 @@ public struct SignalReport: Sendable {
         if let v = ms(connectedAfterMicros) { o["connect_ms"] = v }
         if let v = ms(firstFrameAfterMicros) { o["first_frame_ms"] = v }
         if let rttMillis { o["rtt_ms"] = round(rttMillis, 100) }
+        if let localCandidateType, let remoteAddress { o["ice_path"] = ["local": localCandidateType, "remote": remoteAddress] }
         if let p50 = percentile(0.5), let p95 = percentile(0.95) {
             o["latency_ms"] = ["p50": round(p50), "p95": round(p95), "frames": latencyMillis.count] as [String: Any]
         }
@@ -103,6 +111,7 @@ public struct SignalReport: Sendable {
             "bitrate        \(String(format: "%.0f", bitrateKbps)) kbit/s",
             "loss           \(String(format: "%.2f", lossPercent))% (\(packetsLost) of \(packets + packetsLost) packets; \(packetsRecovered) recovered by \(nacksSent) NACKs for \(nackedPackets) packets; \(plisSent) PLIs)",
             "rtt            \(f(rttMillis, "ms"))",
+            "ice path       \(localCandidateType.map { $0 == "relay" ? "through the TURN relay" : "direct" } ?? "-") to \(remoteAddress ?? "-")",
             "messages       \(messages)",
         ]
         if framesWrittenToFile > 0 { lines.append("file           \(framesWrittenToFile) frames written") }

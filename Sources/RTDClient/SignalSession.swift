@@ -21,6 +21,10 @@ public final class SignalSession: Sendable {
         public var token: String?
         public var codec: VideoCodec?
         public var stunServer: String?
+        /// A TURN server to relay through (a relay candidate is offered besides the others).
+        public var turnServer: TURNServer?
+        /// Offer and use the relay candidate only (`--ice relay`); needs `turnServer`.
+        public var relayOnly = false
         /// How an https:// server's certificate is checked.
         public var verification: TLSVerification = .system
         /// Seconds allowed for signaling, connecting and the first frame, each.
@@ -107,18 +111,69 @@ public final class SignalSession: Sendable {
             throw error
         }
         let outcome: Result<SignalReport, SignalError>
+        var turnStream: (any Channel)?
         do {
-            outcome = .success(try await session(channel: channel, handler: handler, http: http))
+            if let turn = options.turnServer, turn.tcp { turnStream = try await connectTURN(turn, handler: handler, loop: loop) }
+            outcome = .success(try await session(channel: channel, handler: handler, http: http, turnStream: turnStream))
         } catch {
             outcome = .failure(error)
         }
         await http.shutdown()
+        try? await turnStream?.close()
         try? await channel.close()
         return try outcome.get()
     }
 
+    /// TURN over TCP: the connection to the server, its bytes handed to the client channel.
+    private func connectTURN(_ turn: TURNServer, handler: NIOLoopBound<ClientChannel>, loop: any EventLoop) async throws(SignalError) -> any Channel {
+        let address = try ClientChannel.resolve("\(turn.host):\(turn.port)", defaultPort: turn.port)
+        do {
+            return try await ClientBootstrap(group: loop)
+                .connectTimeout(.milliseconds(Int64(options.timeout * 1000)))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TURNStreamHandler(handler)) }
+                }
+                .connect(host: address.host, port: Int(address.port)).get()
+        } catch let error as NIOConnectionError {
+            let why = (error.connectionErrors.first?.error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw SignalError(.unreachable, "cannot connect to TURN server \(turn.description): \(why)")
+        } catch ChannelError.connectTimeout {
+            throw SignalError(.unreachable, "cannot connect to TURN server \(turn.description): timed out after \(options.timeout) s")
+        } catch {
+            throw SignalError(.unreachable, "cannot connect to TURN server \(turn.description): \(error)")
+        }
+    }
+
+    /// Allocates the relay; its candidate is what the offer carries for it.
+    private func allocateRelay(_ turn: TURNServer, handler: NIOLoopBound<ClientChannel>, loop: any EventLoop,
+                               stream: (any Channel)?, base: ICECandidate?) async throws(SignalError) -> ICECandidate {
+        let address = try ClientChannel.resolve("\(turn.host):\(turn.port)", defaultPort: turn.port)
+        let relayOnly = options.relayOnly
+        let state: TURNClient.State
+        do {
+            state = try await loop.flatSubmit {
+                let promise = loop.makePromise(of: TURNClient.State.self)
+                handler.value.allocate(turn, at: address, stream: stream, relayOnly: relayOnly, promise: promise)
+                return promise.futureResult
+            }.get()
+        } catch {
+            throw error as? SignalError ?? SignalError(.unreachable, "TURN: \(error)")
+        }
+        guard case .allocated(let relayed, let mapped) = state else {
+            throw SignalError(.unreachable, "TURN server \(turn.description) allocated nothing")
+        }
+        logger.debug("TURN \(turn.description): relay \(relayed), seen as \(mapped.map(\.description) ?? "?")")
+        let related = mapped.map { ($0.host, Int($0.port)) } ?? base.map { ($0.address, $0.port) }
+        return ICECandidate(foundation: "r1", priority: Self.relayPriority, address: relayed.host, port: Int(relayed.port),
+                            type: .relay, relatedAddress: related?.0, relatedPort: related?.1)
+    }
+
+    /// RFC 8445 §5.1.2.2: type preference 0 for relayed candidates, below every direct one.
+    static let relayPriority = ICECandidate.priority(typePreference: 0, localPreference: 65535)
+
     private func session(channel: any Channel, handler: NIOLoopBound<ClientChannel>,
-                         http: SignalHTTP) async throws(SignalError) -> SignalReport {
+                         http: SignalHTTP, turnStream: (any Channel)?) async throws(SignalError) -> SignalReport {
         let loop = channel.eventLoop
         var report = SignalReport()
         let credentials = ICEAgent.Credentials.random()
@@ -147,6 +202,10 @@ public final class SignalSession: Sendable {
                                                address: mapped.host, port: Int(mapped.port), type: .srflx,
                                                relatedAddress: base.address, relatedPort: base.port))
             }
+        }
+        if let turn = options.turnServer {
+            let relay = try await allocateRelay(turn, handler: handler, loop: loop, stream: turnStream, base: candidates.first)
+            candidates = options.relayOnly ? [relay] : candidates + [relay]
         }
         let offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
             iceUfrag: credentials.ufrag, icePwd: credentials.password,
@@ -177,6 +236,15 @@ public final class SignalSession: Sendable {
         return try result.get()
     }
 
+    /// The answer's candidates a relay can reach (UDP, IPv4): permitted on the TURN server.
+    static func relayPeers(_ candidates: [ICECandidate]) -> [STUNAddress] {
+        candidates.compactMap { candidate in
+            guard candidate.isUDP, !candidate.isMDNS, candidate.component == 1, let port = UInt16(exactly: candidate.port), port > 0,
+                  let address = STUNAddress(host: candidate.address, port: port), !address.isIPv6 else { return nil }
+            return address
+        }
+    }
+
     /// Connects and receives until the peer fails, a limit is reached, or `stop()`.
     private func receive(negotiated: NegotiatedSession, credentials: ICEAgent.Credentials, certificate: DTLSCertificate,
                          handler: NIOLoopBound<ClientChannel>, loop: any EventLoop, started: Int64,
@@ -197,13 +265,16 @@ public final class SignalSession: Sendable {
         let outcome: EventLoopFuture<SignalError?>
         do {
             outcome = try await loop.submit {
-                let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate, logger: logger)
+                let peer = try ClientPeer(negotiated: negotiated, local: credentials, certificate: certificate,
+                                          relayPriority: options.turnServer == nil ? nil : Self.relayPriority,
+                                          useHost: !options.relayOnly, logger: logger)
                 peer.dataChannelSink = { event in inbox.post(event) }
                 peer.dataChannelExecutor = { loop.execute($0) }
                 let promise = loop.makePromise(of: SignalError?.self)
                 let setup = ClientChannel.Setup(peer: peer, worker: worker, started: started, timeout: options.timeout,
                                                 duration: options.duration, frameLimit: options.frameLimit,
-                                                stopRequested: { self.stopped.load(ordering: .acquiring) })
+                                                stopRequested: { self.stopped.load(ordering: .acquiring) },
+                                                relayPeers: options.turnServer == nil ? [] : Self.relayPeers(negotiated.remoteCandidates))
                 worker.start()
                 handler.value.start(setup, outcome: promise)
                 return promise.futureResult

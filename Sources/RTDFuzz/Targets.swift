@@ -19,6 +19,7 @@ let fuzzTargets: [FuzzTarget] = [
     FuzzTarget(name: "candidate", run: fuzzCandidate),
     FuzzTarget(name: "stun", run: fuzzSTUN),
     FuzzTarget(name: "icetcp", run: fuzzICETCP),
+    FuzzTarget(name: "turn", run: fuzzTURN),
     FuzzTarget(name: "rtp", run: fuzzRTP),
     FuzzTarget(name: "rtcp", run: fuzzRTCP),
     FuzzTarget(name: "dcep", run: fuzzDCEP),

@@ -27,6 +27,14 @@ struct SignalCommand: AsyncParsableCommand {
         protocol (POST of application/sdp to URL/whep/CAMERA, or to URL itself without --camera; \
         DELETE of the returned Location at the end).
 
+        TURN: --turn turn:HOST:PORT (or turn:HOST:PORT?transport=tcp for TURN over TCP) allocates a \
+        relay on that TURN server with --turn-user and --turn-password (or RTD_TURN_USER and \
+        RTD_TURN_PASSWORD from the environment; the long-term credential of RFC 8656) and offers it \
+        as a relay candidate besides the direct ones; ICE prefers a direct path that works. --ice \
+        relay offers and uses the relay only, so everything (ICE, DTLS, SRTP, the data channel) goes \
+        through the TURN server. Credentials the server refuses end the run with exit status 5. Not \
+        supported: turns: (TURN over TLS), IPv6 TURN servers, SASLprep of the credentials.
+
         Load mode (capacity planning, like LiveKit's lk load-test): --viewers N opens N receive-only \
         peers in this one process, started --ramp per second (default 20, rtd serve's default \
         --signal-rate per address; faster gets HTTP 429), each with the data channel like a single \
@@ -43,7 +51,7 @@ struct SignalCommand: AsyncParsableCommand {
 
         Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
         (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
-        5 ICE failed, 6 TLS or DTLS failed (a certificate that does not verify, a server that does not \
+        5 ICE failed (or the TURN server refused the credentials), 6 TLS or DTLS failed (a certificate that does not verify, a server that does not \
         speak TLS, a DTLS fingerprint mismatch), 7 timed out.
 
         Examples:
@@ -52,6 +60,7 @@ struct SignalCommand: AsyncParsableCommand {
           rtd signal http://host:8080 --duration 10 -o clip.mkv --stats
           rtd signal http://host:8080 --camera door --whep --token s3cret --frames-out - | ffplay -
           rtd signal https://127.0.0.1:8443 --camera cam0 --ca-file cert.pem
+          RTD_TURN_PASSWORD=pw rtd signal http://host:8080 --turn turn:turn.example.org:3478 --turn-user me --ice relay
           rtd signal http://host:8080 --viewers 200 --ramp 50 --duration 30
           rtd signal http://host:8080 --viewers 20 --duration 5 --json | jq .fps
         """)
@@ -76,6 +85,18 @@ struct SignalCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("STUN server for a server-reflexive candidate, e.g. stun:stun.example.org:3478.", valueName: "url"))
     var stun: String?
+
+    @Option(help: ArgumentHelp("TURN server to relay through: turn:HOST[:PORT][?transport=tcp] (port 3478 by default).", valueName: "url"))
+    var turn: String?
+
+    @Option(help: ArgumentHelp("With --turn: the TURN user name (default: $RTD_TURN_USER).", valueName: "user"))
+    var turnUser: String?
+
+    @Option(help: ArgumentHelp("With --turn: the TURN password (default: $RTD_TURN_PASSWORD, which keeps it out of ps).", valueName: "password"))
+    var turnPassword: String?
+
+    @Option(help: ArgumentHelp("Which candidates to offer and use: all, or relay (only the --turn relay).", valueName: "policy"))
+    var ice: ICEPolicy = .all
 
     @Option(help: ArgumentHelp("Ask rtd serve for this codec: h264 or vp8 (default: the server's choice; not sent over WHEP).", valueName: "codec"))
     var codec: VideoCodec?
@@ -126,6 +147,8 @@ struct SignalCommand: AsyncParsableCommand {
         if framesOut == "-", detectionsOut == "-" {
             throw ValidationError("--frames-out - and --detections-out - cannot both use stdout")
         }
+        if turn == nil, turnUser != nil || turnPassword != nil { throw ValidationError("--turn-user and --turn-password need --turn") }
+        if ice == .relay, turn == nil { throw ValidationError("--ice relay needs a TURN server (--turn)") }
         if let output, !["mkv", "webm", "mp4"].contains(output.split(separator: ".").last?.lowercased() ?? "") {
             throw ValidationError("-o needs a .mkv, .webm or .mp4 file name, not \(output)")
         }
@@ -140,6 +163,19 @@ struct SignalCommand: AsyncParsableCommand {
         options.token = token
         options.codec = codec
         options.stunServer = stun
+        if let turn {
+            let environment = ProcessInfo.processInfo.environment
+            guard let user = turnUser ?? environment["RTD_TURN_USER"], let password = turnPassword ?? environment["RTD_TURN_PASSWORD"] else {
+                throw fail("signal", "--turn needs a user and password: --turn-user/--turn-password or RTD_TURN_USER/RTD_TURN_PASSWORD",
+                           code: SignalErrorKind.badInput.exitCode)
+            }
+            do {
+                options.turnServer = try TURNServer(url: turn, username: user, password: password)
+            } catch {
+                throw fail("signal", error.message, code: error.kind.exitCode)
+            }
+            options.relayOnly = ice == .relay
+        }
         if insecure {
             note("rtd signal: warning: --insecure: the server's certificate is not checked")
             options.verification = .insecure
@@ -192,7 +228,8 @@ struct SignalCommand: AsyncParsableCommand {
     private func runLoad() async throws {
         guard let viewers else { throw fail("signal", "--ramp and --threads need --viewers N") }
         let single: [(String, Bool)] = [("-o", output != nil), ("--frames-out", framesOut != nil), ("--detections-out", detectionsOut != nil),
-                                        ("--frames", frames != nil), ("--stats", stats), ("--stun", stun != nil)]
+                                        ("--frames", frames != nil), ("--stats", stats), ("--stun", stun != nil),
+                                        ("--turn", turn != nil), ("--ice relay", ice == .relay)]
         if let name = single.first(where: { $0.1 })?.0 {
             throw fail("signal", "\(name) is for a single viewer, not with --viewers (which counts, and prints its own summary)")
         }
@@ -226,3 +263,8 @@ struct SignalCommand: AsyncParsableCommand {
 }
 
 extension VideoCodec: ExpressibleByArgument {}
+
+/// `--ice`: RTCPeerConnection's iceTransportPolicy, for rtd signal.
+enum ICEPolicy: String, ExpressibleByArgument, CaseIterable {
+    case all, relay
+}

@@ -8,9 +8,12 @@ test("the page's address gives the token, camera and options", async () => {
   const { pageSettings } = await settings;
   assert.deepEqual(pageSettings("?token=s%20ecret&camera=door&codec=vp8&transport=ws&webrtc_timeout_ms=1500&overlay=0&view=grid"),
                    { token: "s ecret", camera: "door", codec: "vp8", transport: "ws", webrtcTimeoutMs: 1500, overlay: false,
-                     view: "grid" });
+                     view: "grid", iceTransportPolicy: "all" });
   assert.deepEqual(pageSettings(""), { token: null, camera: null, codec: null, transport: null, webrtcTimeoutMs: 6000,
-                                       overlay: true, view: null });
+                                       overlay: true, view: null, iceTransportPolicy: "all" });
+  // ?ice=relay forces the TURN relay; anything else is the default policy.
+  assert.equal(pageSettings("?ice=relay").iceTransportPolicy, "relay");
+  assert.equal(pageSettings("?ice=host").iceTransportPolicy, "all");
   // A timeout that is no number (or 0) is the default.
   assert.equal(pageSettings("?webrtc_timeout_ms=soon").webrtcTimeoutMs, 6000);
   assert.equal(pageSettings("?webrtc_timeout_ms=0").webrtcTimeoutMs, 6000);

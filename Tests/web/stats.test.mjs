@@ -50,6 +50,23 @@ test("the ICE round trip is the nominated, succeeded pair's", async () => {
   assert.equal(noCodec.codec, null);
 });
 
+test("the selected pair's candidate types come from the transport's selectedCandidatePairId", async () => {
+  const { newStats, readStatsReport } = await stats;
+  const st = newStats(null);
+  assert.equal(st.icePath, null);
+  readStatsReport(st, report({ timestamp: 1 }, [
+    ["t", { type: "transport", selectedCandidatePairId: "p" }],
+    ["p", { type: "candidate-pair", localCandidateId: "l", remoteCandidateId: "r" }],
+    ["l", { type: "local-candidate", candidateType: "relay", protocol: "udp", relayProtocol: "tcp" }],
+    ["r", { type: "remote-candidate", candidateType: "host", protocol: "udp" }],
+  ]), null);
+  assert.deepEqual(st.icePath, { local: "relay", remote: "host", protocol: "udp", relayProtocol: "tcp" });
+  // No pair selected yet (or one whose candidates are not in the report): nothing changes.
+  const none = newStats(null);
+  readStatsReport(none, report({ timestamp: 1 }, [["t", { type: "transport" }], ["t2", { type: "transport", selectedCandidatePairId: "gone" }]]), null);
+  assert.equal(none.icePath, null);
+});
+
 test("WebSocket rates are over the counting window", async () => {
   const { windowRates } = await stats;
   assert.deepEqual(windowRates({ at: 1000, frames: 30, bytes: 250000 }, 3000), { fps: 15, bitrateKbps: 1000 });

@@ -170,7 +170,7 @@ public enum STUNAttribute: Sendable, Equatable {
 
     /// Address family 0x01 = IPv4, 0x02 = IPv6; XOR variant masks the port with the cookie's top
     /// 16 bits and the address with cookie ‖ transaction ID.
-    private static func decodeAddress(_ value: [UInt8], xorWith transactionID: [UInt8]?,
+    static func decodeAddress(_ value: [UInt8], xorWith transactionID: [UInt8]?,
                                       fail: (String) -> PacketParseError) throws(PacketParseError) -> STUNAddress {
         guard value.count >= 4 else { throw fail("address attribute shorter than 4 bytes") }
         let family = value[1]
@@ -238,7 +238,7 @@ public enum STUNAttribute: Sendable, Equatable {
         out.wirePadTo4()
     }
 
-    private static func encodeAddress(_ address: STUNAddress, xorWith transactionID: [UInt8]?) -> [UInt8] {
+    static func encodeAddress(_ address: STUNAddress, xorWith transactionID: [UInt8]?) -> [UInt8] {
         var port = address.port
         var ip = address.ip
         if let transactionID {

@@ -336,7 +336,7 @@ class Viewer {
       // Until shown: records and browser figures of the attempt, kept aside.
       const records = probe ? new Map() : this.records;
       const figures = probe ? newStats(this.camera) : st;
-      const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [] });
+      const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [], iceTransportPolicy: settings.iceTransportPolicy });
       const finish = (how, why, failure) => {
         if (done) return;
         done = true;

@@ -1,7 +1,7 @@
 // What the page's address asks for, and the addresses and messages derived from it. No DOM:
 // the page passes location's parts in.
 
-// ?token= ?camera= ?codec= ?transport= ?webrtc_timeout_ms= ?overlay=0 ?view=grid
+// ?token= ?camera= ?codec= ?transport= ?webrtc_timeout_ms= ?overlay=0 ?view=grid ?ice=relay
 export function pageSettings(search) {
   const params = new URLSearchParams(search);
   return {
@@ -12,6 +12,8 @@ export function pageSettings(search) {
     webrtcTimeoutMs: Number(params.get("webrtc_timeout_ms")) || 6000,
     overlay: params.get("overlay") !== "0",
     view: params.get("view"),
+    // RTCPeerConnection's iceTransportPolicy: "relay" uses the TURN servers of ice_servers only.
+    iceTransportPolicy: params.get("ice") === "relay" ? "relay" : "all",
   };
 }
 

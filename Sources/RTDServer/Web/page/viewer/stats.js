@@ -8,7 +8,7 @@ export function newStats(camera) {
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
            fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
            detector: null, fallback: null, fallbackReason: null, retrying: false, upgradeAttempts: 0, upgrades: 0,
-           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], iceProtocol: null };
+           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], iceProtocol: null, icePath: null };
 }
 
 // One more picture on screen, whatever brought it (`pictureTimes` keeps the last 120 times in
@@ -27,7 +27,7 @@ export const demoFigures = (width, height) => ({ ...perConnection("demo"), camer
 // Figures of one connection that mean nothing for the next.
 export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
                                                iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null,
-                                               iceProtocol: null });
+                                               iceProtocol: null, icePath: null });
 
 // Keeps at most 50 messages.
 export function noteError(st, message) {
@@ -64,15 +64,21 @@ export function readStatsReport(st, report, before) {
       st.iceRttMs = r.currentRoundTripTime * 1000;
     }
   });
-  // "udp" or "tcp" (ICE over TCP, when the network blocks UDP): the selected pair's local
-  // candidate, named by the transport (Chromium) or marked selected (Firefox).
+  // The selected pair, named by the transport (Chromium) or marked selected (Firefox); its local
+  // candidate's protocol is "tcp" for ICE over TCP (a network that blocks UDP).
   let selected = null;
   report.forEach((r) => {
     if (r.type === "transport" && r.selectedCandidatePairId) selected = report.get(r.selectedCandidatePairId) || selected;
     else if (r.type === "candidate-pair" && r.selected && !selected) selected = r;
   });
   const local = selected && report.get(selected.localCandidateId);
+  const remote = selected && report.get(selected.remoteCandidateId);
   if (local && local.protocol) st.iceProtocol = local.protocol;
+  // Candidate types ("relay" when it goes through TURN) and protocols of that pair.
+  if (local && remote) {
+    st.icePath = { local: local.candidateType, remote: remote.candidateType, protocol: local.protocol,
+                   relayProtocol: local.relayProtocol || null };
+  }
   return sample;
 }
 
