@@ -17,6 +17,7 @@ import time
 import pytest
 from conftest import free_port, run
 from test_serve import chromium, start_server, wait_stats
+from test_signal import stats_of
 
 pytestmark = pytest.mark.skipif(not shutil.which("turnserver"), reason="coturn is not installed (scripts/setup --test-deps)")
 
@@ -119,13 +120,6 @@ def rtd_server(rtd, coturn, tmp_path_factory):
     yield base
     p.terminate()
     p.wait(timeout=10)
-
-
-def stats_of(result):
-    for line in reversed(result.stderr.decode().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    raise AssertionError("no stats in stderr: " + result.stderr.decode()[-2000:])
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
