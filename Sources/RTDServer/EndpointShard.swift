@@ -441,7 +441,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     }
 
     private func send(_ datagrams: [[UInt8]], to path: PeerPath) {
-        guard !datagrams.isEmpty else { return }
+        guard !datagrams.isEmpty else { return } // no kernel address made for nothing to send
         send(datagrams, to: PeerRoute(path))
     }
 

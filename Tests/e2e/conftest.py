@@ -123,3 +123,27 @@ def veth_namespace(prefix):
 def firewall(namespace, *rule):
     """One iptables rule inside `namespace`."""
     subprocess.run(["ip", "netns", "exec", namespace, "iptables", *rule], check=True, capture_output=True)
+
+
+def stop(p):
+    """Ends a process the test started: SIGTERM, then SIGKILL after 10 s."""
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+@contextlib.contextmanager
+def serve_in(namespace, rtd, host, port, *args, stderr=subprocess.DEVNULL):
+    """`rtd serve --host HOST --port PORT ARGS` inside `namespace`; yields (process, its first
+    line) once it says where it serves, and stops it after."""
+    server = subprocess.Popen(["ip", "netns", "exec", namespace, rtd, "serve", "--host", host, "--port", str(port), *args],
+                              stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        line = server.stdout.readline()
+        assert "rtd serve: http://" in line, line
+        yield server, line
+    finally:
+        stop(server)

@@ -2,15 +2,15 @@
 
 Firefox gathers no loopback candidates, so the server runs in a network namespace the test makes,
 reached from here over a veth pair: the browser's host candidate is this end's address."""
+import contextlib
 import json
 import shutil
-import subprocess
 import tempfile
 import time
 import urllib.request
 
 import pytest
-from conftest import free_port, veth_namespace
+from conftest import free_port, serve_in, stop, veth_namespace
 
 pytestmark = pytest.mark.skipif(not shutil.which("firefox-esr"), reason="firefox-esr is not installed (scripts/setup --test-deps)")
 
@@ -41,48 +41,41 @@ def test_firefox_watches_and_closing_the_page_is_a_clean_goodbye(rtd, netns):
     name, _, there = netns
     port = free_port()
     log = tempfile.TemporaryFile(mode="w+")
-    server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(port),
-                               "--camera", "cam0=testsrc", "--size", "320x240", "--log-format", "json", "--log-level", "debug"],
-                              stdout=subprocess.PIPE, stderr=log, text=True)
     browser = None
-    try:
-        line = server.stdout.readline()
-        assert "rtd serve: http://" in line, line
-        base = f"http://{there}:{port}"
-        browser = Firefox()
-        tab = browser.open_tab(base + "/")
+    with serve_in(name, rtd, there, port, "--camera", "cam0=testsrc", "--size", "320x240", "--log-format", "json",
+                  "--log-level", "debug", stderr=log) as (server, _):
+        try:
+            base = f"http://{there}:{port}"
+            browser = Firefox()
+            tab = browser.open_tab(base + "/")
 
-        def stats():
-            return browser.evaluate(tab, "window.rtdStats")
-        st = wait_for(stats, lambda s: s and s["framesDecoded"] > 0 and s["lastRecord"], timeout=30)
-        assert st and st["connected"] and st["codec"] == "video/VP8", st
-        decoded = st["framesDecoded"]
-        st = wait_for(stats, lambda s: s["framesDecoded"] >= decoded + 20, timeout=15)
-        assert st["framesDecoded"] >= decoded + 20, "Firefox keeps decoding"
-        assert st["lastRecord"]["camera"] == "cam0" and "rtp_timestamp" in st["lastRecord"], st
-        assert health(base)["peers"] == 1
+            def stats():
+                return browser.evaluate(tab, "window.rtdStats")
+            st = wait_for(stats, lambda s: s and s["framesDecoded"] > 0 and s["lastRecord"], timeout=30)
+            assert st and st["connected"] and st["codec"] == "video/VP8", st
+            decoded = st["framesDecoded"]
+            st = wait_for(stats, lambda s: s["framesDecoded"] >= decoded + 20, timeout=15)
+            assert st["framesDecoded"] >= decoded + 20, "Firefox keeps decoding"
+            assert st["lastRecord"]["camera"] == "cam0" and "rtp_timestamp" in st["lastRecord"], st
+            assert health(base)["peers"] == 1
 
-        browser.close_tab(tab)
-        peers = wait_for(lambda: health(base)["peers"], lambda n: n == 0, timeout=15)
-        assert peers == 0, "the peer is removed when its page closes"
-        # Anything logged about the closed peer has been written by now: its removal is the last step.
-        server.terminate()
-        server.wait(timeout=10)
-        log.seek(0)
-        entries = [json.loads(l) for l in log if l.startswith("{")]
-        gone = [e for e in entries if e.get("message") == "peer gone"]
-        assert len(gone) == 1, entries
-        # A normal close is told at debug level at most; anything above names no failure.
-        noisy = [e for e in entries if e.get("level") not in ("trace", "debug") and (
-                 e.get("level") in ("warning", "error", "critical")
-                 or any(word in e.get("message", "") for word in ("streamResetFailed", "sendFailed", "protocol error")))]
-        assert not noisy, (noisy, [e["message"] for e in entries[-12:]])
-    finally:
-        if browser:
-            browser.quit()
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+            browser.close_tab(tab)
+            peers = wait_for(lambda: health(base)["peers"], lambda n: n == 0, timeout=15)
+            assert peers == 0, "the peer is removed when its page closes"
+            # Anything logged about the closed peer has been written by now: its removal is the last step.
+            stop(server)
+            log.seek(0)
+            entries = [json.loads(l) for l in log if l.startswith("{")]
+            gone = [e for e in entries if e.get("message") == "peer gone"]
+            assert len(gone) == 1, entries
+            # A normal close is told at debug level at most; anything above names no failure.
+            noisy = [e for e in entries if e.get("level") not in ("trace", "debug") and (
+                     e.get("level") in ("warning", "error", "critical")
+                     or any(word in e.get("message", "") for word in ("streamResetFailed", "sendFailed", "protocol error")))]
+            assert not noisy, (noisy, [e["message"] for e in entries[-12:]])
+        finally:
+            if browser:
+                browser.quit()
 
 
 def test_firefox_overlay_in_step_and_camera_switch(rtd, netns):
@@ -90,16 +83,13 @@ def test_firefox_overlay_in_step_and_camera_switch(rtd, netns):
     (same RTP timestamp, and testsrc's white bar where the record's pts puts it), and switching
     camera keeps one connection and brings the other camera's pictures and records."""
     from firefox import Firefox
-    from test_viewer import CHECK_SYNC, boxes_on_shapes, stop
+    from test_viewer import CHECK_SYNC, boxes_on_shapes
     name, _, there = netns
     port = free_port()
-    server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(port),
-                               "--camera", "a=testsrc", "--camera", "b=testsrc:stamp", "--size", "640x480"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     browser = None
-    try:
-        line = server.stdout.readline()
-        assert "rtd serve: http://" in line, line
+    with serve_in(name, rtd, there, port, "--camera", "a=testsrc", "--camera", "b=testsrc:stamp", "--size", "640x480"), \
+         contextlib.ExitStack() as cleanup:
+        cleanup.callback(lambda: browser and browser.quit())
         browser = Firefox()
         tab = browser.open_tab(f"http://{there}:{port}/")
 
@@ -131,7 +121,3 @@ def test_firefox_overlay_in_step_and_camera_switch(rtd, netns):
                                       " for (let i = 0; i < d.length; i += 4) { if (d[i] > 200) hi++; if (d[i] < 50) lo++; }"
                                       " return [hi, lo]; })()")
         assert min(strip) > 200, strip
-    finally:
-        if browser:
-            browser.quit()
-        stop(server)

@@ -18,9 +18,8 @@ import time
 import urllib.request
 
 import pytest
-from conftest import firewall, veth_namespace
+from conftest import firewall, serve_in, stop, veth_namespace
 from test_serve import chromium
-from test_viewer import stop
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("iptables"),
                                 reason="a network namespace and iptables need root, iproute2 and iptables")
@@ -35,17 +34,12 @@ def no_udp(rtd):
     with veth_namespace("tcp") as (name, _, there, _):
         for chain in ("INPUT", "OUTPUT"):
             firewall(name, "-A", chain, "-p", "udp", "-j", "DROP")
-        server = subprocess.Popen(["ip", "netns", "exec", name, rtd, "serve", "--host", there, "--port", str(PORT),
-                                   "--udp-port", str(UDP_PORT), "--tcp-port", str(TCP_PORT), "--camera", "cam0=testsrc",
-                                   "--size", "640x480", "--fps", "30", "--log-level", "debug"],
-                                  stdout=subprocess.PIPE, stderr=log, text=True)
-        try:
-            line = server.stdout.readline()
+        with serve_in(name, rtd, there, PORT, "--udp-port", str(UDP_PORT), "--tcp-port", str(TCP_PORT),
+                      "--camera", "cam0=testsrc", "--size", "640x480", "--fps", "30", "--log-level", "debug",
+                      stderr=log) as (_, line):
             assert f"WebRTC on UDP {UDP_PORT}; TCP {TCP_PORT};" in line, (line, open(log.name).read()[-3000:])
             yield f"http://{there}:{PORT}", there, name
-        finally:
-            stop(server)
-            print("server log:", log.name)
+        print("server log:", log.name)
 
 
 def metrics(base):

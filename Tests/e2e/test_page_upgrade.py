@@ -4,16 +4,15 @@ background and moves back by itself once WebRTC works, with no gap in the pictur
 The server runs in a network namespace the test makes, reached over a veth pair; iptables inside
 that namespace blocks everything but the HTTP port (UDP, and TCP to any other port: whatever
 candidates the answer holds, ICE over TCP included) and is then flushed."""
+import contextlib
 import json
 import shutil
-import subprocess
 import time
 import urllib.request
 
 import pytest
-from conftest import firewall, free_port, veth_namespace
+from conftest import firewall, free_port, serve_in, veth_namespace
 from test_serve import chromium, wait_stats
-from test_viewer import stop
 
 
 @pytest.fixture
@@ -37,13 +36,10 @@ def test_websocket_to_webrtc_upgrade_after_udp_comes_back(rtd, netns):
     firewall(ns, "-A", "INPUT", "-i", "vpg0", "-p", "tcp", "--dport", str(port), "-j", "ACCEPT")
     firewall(ns, "-A", "INPUT", "-i", "vpg0", "-p", "udp", "-j", "DROP")
     firewall(ns, "-A", "INPUT", "-i", "vpg0", "-p", "tcp", "-j", "DROP")
-    server = subprocess.Popen(["ip", "netns", "exec", ns, rtd, "serve", "--host", there, "--port", str(port),
-                               "--camera", "cam0=testsrc", "--size", "320x240", "--ws-max-fps", "15"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     drv = None
-    try:
-        line = server.stdout.readline()
-        assert "rtd serve: http://" in line, line
+    with serve_in(ns, rtd, there, port, "--camera", "cam0=testsrc", "--size", "320x240", "--ws-max-fps", "15"), \
+         contextlib.ExitStack() as cleanup:
+        cleanup.callback(lambda: drv and drv.quit())
         base = f"http://{there}:{port}"
         drv = chromium()
         drv.get(base + "/?webrtc_timeout_ms=3000")
@@ -89,7 +85,3 @@ def test_websocket_to_webrtc_upgrade_after_udp_comes_back(rtd, netns):
             time.sleep(0.2)
         assert health(base)["peers"] == 1
         print(f"upgrade {took:.1f} s after unblocking; largest gap between pictures around it {max(gaps):.0f} ms")
-    finally:
-        if drv:
-            drv.quit()
-        stop(server)

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import pytest
 import websockets
-from conftest import free_port
+from conftest import free_port, stop
 from test_serve import chromium, overlaps, pattern_boxes, wait_stats
 
 
@@ -32,15 +32,6 @@ def start(rtd, port, *args):
         p.kill()
         raise RuntimeError("server did not start: " + line + p.stderr.read())
     return p
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
 
 
 @pytest.fixture(scope="module")
