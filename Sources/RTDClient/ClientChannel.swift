@@ -130,8 +130,7 @@ final class ClientChannel: ChannelInboundHandler {
         guard let context, !datagrams.isEmpty else { return }
         for out in datagrams {
             if out.relayed {
-                guard relay != nil else { continue }
-                toTURN(relay!.client.wrap(out.bytes, to: out.destination, now: SystemClock.monotonicMicros()))
+                if let wrapped = relay?.client.wrap(out.bytes, to: out.destination, now: SystemClock.monotonicMicros()) { toTURN(wrapped) }
                 continue
             }
             guard let address = socketAddress(out.destination) else { continue }
@@ -199,20 +198,22 @@ final class ClientChannel: ChannelInboundHandler {
     /// promise gets the allocated state, or fails with why not (credentials refused: `.iceFailed`).
     func allocate(_ server: TURNServer, at address: STUNAddress, stream: (any Channel)?, relayOnly: Bool,
                   promise: EventLoopPromise<TURNClient.State>) {
-        relay = Relay(client: TURNClient(server: server), address: address, stream: stream, only: relayOnly, promise: promise)
-        toTURN(relay!.client.start(now: SystemClock.monotonicMicros()))
+        var new = Relay(client: TURNClient(server: server), address: address, stream: stream, only: relayOnly, promise: promise)
+        let first = new.client.start(now: SystemClock.monotonicMicros())
+        relay = new
+        toTURN(first)
         context?.flush()
         armTURN()
     }
 
     /// Bytes from the TCP connection to the TURN server, on this loop.
     func turnStreamRead(_ bytes: ByteBufferView) {
-        guard relay != nil else { return }
+        guard let server = relay?.client.server.description else { return }
         let messages: [[UInt8]]
         do {
-            messages = try relay!.framer.append(bytes)
+            messages = try relay?.framer.append(bytes) ?? []
         } catch {
-            return turnLost("TURN server \(relay!.client.server.description) sent what is not TURN over TCP: \(error)")
+            return turnLost("TURN server \(server) sent what is not TURN over TCP: \(error)")
         }
         for message in messages { fromTURN(message) }
         context?.flush()
@@ -226,21 +227,20 @@ final class ClientChannel: ChannelInboundHandler {
     }
 
     private func turnLost(_ reason: String) {
-        guard relay != nil else { return }
-        relay!.timer?.cancel()
-        relay!.timer = nil
-        _ = relay!.client.close()
-        if let promise = relay!.promise {
-            relay!.promise = nil
-            return promise.fail(SignalError(.unreachable, reason))
-        }
+        guard var lost = relay else { return }
+        lost.timer?.cancel()
+        lost.timer = nil
+        _ = lost.client.close()
+        let promise = lost.promise
+        lost.promise = nil
+        relay = lost
+        if let promise { return promise.fail(SignalError(.unreachable, reason)) }
         relayFailed(SignalError(.unreachable, reason))
     }
 
     /// A message from the TURN server: its answers move the allocation on, relayed data goes to the peer.
     private func fromTURN(_ bytes: [UInt8]) {
-        guard relay != nil else { return }
-        let (toServer, data) = relay!.client.receive(bytes, now: SystemClock.monotonicMicros())
+        guard let (toServer, data) = relay?.client.receive(bytes, now: SystemClock.monotonicMicros()) else { return }
         toTURN(toServer)
         if let data { deliver(data.payload, from: data.from, relayed: true) }
         turnProgress()
@@ -303,8 +303,8 @@ final class ClientChannel: ChannelInboundHandler {
         self.relay?.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .microseconds(max(1_000, deadline - now))) { [self] in
             self.relay?.timer = nil
             self.relay?.timerAt = .max
-            guard self.relay != nil else { return }
-            toTURN(self.relay!.client.tick(now: SystemClock.monotonicMicros()))
+            guard let due = self.relay?.client.tick(now: SystemClock.monotonicMicros()) else { return }
+            toTURN(due)
             context.flush()
             turnProgress()
         }
@@ -327,8 +327,8 @@ final class ClientChannel: ChannelInboundHandler {
             default: finish(SignalError(.timeout, "timed out after \(setup.timeout) s in the DTLS handshake"))
             }
         }
-        if relay != nil {
-            toTURN(relay!.client.permit(setup.relayPeers, now: now))
+        if let permissions = relay?.client.permit(setup.relayPeers, now: now) {
+            toTURN(permissions)
             armTURN()
         }
         for (bytes, source, relayed) in early { send(setup.peer.receive(bytes, from: source, relayed: relayed, now: now)) }
@@ -433,10 +433,8 @@ final class ClientChannel: ChannelInboundHandler {
         send(setup.peer.tick(now: SystemClock.monotonicMicros()))
         // close_notify (and the data channel's end) to the server, then the allocation's end.
         send(setup.peer.close())
-        if relay != nil {
-            relay!.timer?.cancel()
-            toTURN(relay!.client.close())
-        }
+        relay?.timer?.cancel()
+        if let goodbye = relay?.client.close() { toTURN(goodbye) }
         context?.flush()
         outcome?.succeed(result)
     }

@@ -471,7 +471,7 @@ final class LoadViewer: ChannelInboundHandler {
     func start(_ peer: LoadPeer, timeout: Double, bound: NIOLoopBound<LoadViewer>) {
         guard let context else { return fail(SignalError(.unreachable, "the UDP socket closed")) }
         let loop = context.eventLoop
-        peer.transport.dataChannelExecutor = { loop.execute($0) }
+        peer.transport.dataChannelExecutor = SCTPExecutor(execute: { loop.execute($0) }, isCurrent: { loop.inEventLoop })
         peer.transport.dataChannelSink = { event in bound.value.dataChannel(event) }
         self.peer = peer
         let now = SystemClock.monotonicMicros()

@@ -269,7 +269,7 @@ public final class SignalSession: Sendable {
                                           relayPriority: options.turnServer == nil ? nil : Self.relayPriority,
                                           useHost: !options.relayOnly, logger: logger)
                 peer.dataChannelSink = { event in inbox.post(event) }
-                peer.dataChannelExecutor = { loop.execute($0) }
+                peer.dataChannelExecutor = SCTPExecutor(execute: { loop.execute($0) }, isCurrent: { loop.inEventLoop })
                 let promise = loop.makePromise(of: SignalError?.self)
                 let setup = ClientChannel.Setup(peer: peer, worker: worker, started: started, timeout: options.timeout,
                                                 duration: options.duration, frameLimit: options.frameLimit,

@@ -187,7 +187,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         }
         // SCTP runs on this loop too, so its events need no further hop.
         let loop = self.loop
-        peer.dataChannelExecutor = { loop.execute($0) }
+        peer.dataChannelExecutor = SCTPExecutor(execute: { loop.execute($0) }, isCurrent: { loop.inEventLoop })
         peer.dataChannelSink = { [unowned self] event in
             guard let entry = self.bySession[sessionID] else { return }
             self.sendSoon(entry.peer.handle(event), to: entry.route)

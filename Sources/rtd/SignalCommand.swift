@@ -49,7 +49,8 @@ struct SignalCommand: AsyncParsableCommand {
         the exit status is 0 when every viewer connected and got video, else that of the most \
         common failure.
 
-        Exit status: 0 done, 1 bad arguments or output, 2 the server's reply is not valid \
+        Exit status: 0 done, 64 a command line the parser refuses (missing or malformed option), \
+        1 bad arguments it accepted (a value out of range, options that conflict) or output, 2 the server's reply is not valid \
         (JSON or SDP), 3 server unreachable or gone, 4 HTTP error (the server's error text is printed), \
         5 ICE failed (or the TURN server refused the credentials), 6 TLS or DTLS failed (a certificate that does not verify, a server that does not \
         speak TLS, a DTLS fingerprint mismatch), 7 timed out.

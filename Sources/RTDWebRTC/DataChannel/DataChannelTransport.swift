@@ -48,7 +48,7 @@ public final class DataChannelTransport: Sendable {
         var transport: DataChannelTransport? { target.withLock { $0.transport } }
     }
 
-    public init(role: Role, configuration: SCTPAssociation.Configuration, executor: @escaping SCTPExecutor,
+    public init(role: Role, configuration: SCTPAssociation.Configuration, executor: SCTPExecutor,
                 sink: @escaping @Sendable (DataChannelEvent) -> Void) throws(SCTPAssociationError) {
         let relay = Relay()
         self.role = role

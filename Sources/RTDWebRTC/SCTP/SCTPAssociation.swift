@@ -6,9 +6,18 @@ import Darwin
 #endif
 import Synchronization
 
-/// Runs work one item at a time, in the order given, never inline: the owner's event loop
-/// (`{ loop.execute($0) }`). An association does all its usrsctp calls and sink calls there.
-public typealias SCTPExecutor = @Sendable (@escaping @Sendable () -> Void) -> Void
+/// Where an association runs: the owner's event loop. `execute` runs work one item at a time, in
+/// the order given, never inline (`{ loop.execute($0) }`); `isCurrent` says whether the caller is
+/// on it already (`{ loop.inEventLoop }`). An association does all its usrsctp calls and sink calls there.
+public struct SCTPExecutor: Sendable {
+    public let execute: @Sendable (@escaping @Sendable () -> Void) -> Void
+    public let isCurrent: @Sendable () -> Bool
+
+    public init(execute: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void, isCurrent: @escaping @Sendable () -> Bool) {
+        self.execute = execute
+        self.isCurrent = isCurrent
+    }
+}
 
 /// Partial-reliability policy of an SCTP message (RFC 3758, mapped onto usrsctp's PR-SCTP policies).
 public enum SCTPReliability: Sendable, Equatable {
@@ -46,7 +55,10 @@ public enum SCTPCloseReason: Sendable, Equatable {
 /// executor (its event loop), and every `sink` call happens there too, one at a time and in order.
 /// usrsctp's own callbacks (its timer thread, or the loop while inside `usrsctp_conninput`) only
 /// copy their data and hop onto the executor, so no lock is ever held across a usrsctp call or a
-/// sink call. The public methods may be called from any thread; they never block.
+/// sink call. The public methods may be called from any thread; they never block. The hot paths
+/// (a message sent, a packet in, a packet out) run at once when their caller is on the executor:
+/// a task per record and per packet was most of a busy server's data-channel cost. So a send made
+/// inside a sink call may re-enter the sink with `.outgoingPacket` (or `.sendFailed`).
 ///
 /// Outgoing messages wait in our own queue until usrsctp's send buffer has room; that queue holds
 /// at most `maxQueuedBytes`, beyond which `send` refuses the message (`queueFull`, counted).
@@ -139,7 +151,7 @@ public final class SCTPAssociation: Sendable {
 
     /// Creates the usrsctp socket (bound to `localPort`); nothing is sent until `start()`.
     /// `sink` is called on `executor` (see the type's threading note).
-    public init(configuration: Configuration, executor: @escaping SCTPExecutor,
+    public init(configuration: Configuration, executor: SCTPExecutor,
                 sink: @escaping @Sendable (Event) -> Void) throws(SCTPAssociationError) {
         _ = usrsctpInitialised
         self.configuration = configuration
@@ -167,7 +179,7 @@ public final class SCTPAssociation: Sendable {
     /// as Chromium and Firefox do; SCTP resolves the INIT collision (RFC 4960 §5.2.4), and a peer
     /// that only listens (aiortc's server side) simply answers our INIT.
     public func start() {
-        executor { [self] in
+        executor.execute { [self] in
             let handle: Handle? = state.withLock { s in
                 guard s.phase == .new, let h = s.handle else { return nil }
                 s.phase = .connecting
@@ -188,7 +200,7 @@ public final class SCTPAssociation: Sendable {
     /// race) are held and fed right after our connect: a one-to-one socket that is neither
     /// connecting nor listening would answer them with ABORT.
     public func receive(_ packet: [UInt8]) {
-        executor { [self] in
+        runSoon { [self] in
             let handle: Handle? = state.withLock { s in
                 guard s.phase == .new else { return s.handle }
                 if s.early.count < Self.maxEarlyPackets { s.early.append(packet) }
@@ -224,7 +236,7 @@ public final class SCTPAssociation: Sendable {
             return nil
         }
         if let refusal { throw refusal }
-        executor { [self] in flush() }
+        runSoon { [self] in flush() }
     }
 
     /// Messages refused because the outgoing queue was full.
@@ -241,12 +253,12 @@ public final class SCTPAssociation: Sendable {
         state.withLock { s in
             for sid in streamIDs where !s.pendingResets.contains(sid) { s.pendingResets.append(sid) }
         }
-        executor { [self] in flush() }
+        executor.execute { [self] in flush() }
     }
 
     /// Aborts the association and releases usrsctp resources; a `.closed(.local)` event follows.
     public func close() {
-        executor { [self] in fail(.local) }
+        executor.execute { [self] in fail(.local) }
     }
 
     // MARK: - Executor-confined work
@@ -408,13 +420,19 @@ public final class SCTPAssociation: Sendable {
         }
     }
 
+    /// A packet usrsctp made: from our own call on the executor (sent now), or from its timer thread (hop).
     fileprivate func emitPacket(_ packet: [UInt8]) {
-        executor { [self] in sink(.outgoingPacket(packet)) }
+        runSoon { [self] in sink(.outgoingPacket(packet)) }
     }
 
     /// Runs `work` on the association's executor, ordered with its events (for layers above).
     func enqueue(_ work: @escaping @Sendable () -> Void) {
-        executor(work)
+        executor.execute(work)
+    }
+
+    /// At once on the executor, else queued there.
+    private func runSoon(_ work: @escaping @Sendable () -> Void) {
+        if executor.isCurrent() { work() } else { executor.execute(work) }
     }
 }
 

@@ -104,5 +104,7 @@ struct LinkedPair {
 /// A serial executor of its own for one transport in a test (rtd gives each its peer's event loop).
 func serialExecutor(_ label: String) -> SCTPExecutor {
     let queue = DispatchQueue(label: "test.sctp.\(label)")
-    return { queue.async(execute: $0) }
+    let key = DispatchSpecificKey<Bool>()
+    queue.setSpecific(key: key, value: true)
+    return SCTPExecutor(execute: { queue.async(execute: $0) }, isCurrent: { DispatchQueue.getSpecific(key: key) == true })
 }
