@@ -398,7 +398,7 @@ class Tile {
       this.el.style.setProperty("--ar", this.ar);
     }
     const record = this.shown && this.shown.record;
-    this.st.overlayRecord = record ? { frame: record.frame, pts_us: record.pts_us, rtp_timestamp: record.rtp_timestamp,
+    this.st.overlayRecord = record ? { camera: record.camera, frame: record.frame, pts_us: record.pts_us, rtp_timestamp: record.rtp_timestamp,
                                        width: record.width, height: record.height, match: this.shown.match,
                                        detections: record.detections } : null;
     // The same record on the same-sized picture is already drawn.
@@ -911,7 +911,8 @@ class Grid {
         if (this.session === session) this.session = null;
         resolve(how);
       };
-      const session = this.session = { close: () => finish(working ? "lost" : "closed") };
+      // Closed when the grid is: the server hears a bye.
+      const session = this.session = { close: () => finish("closed") };
       info.state = "connecting";
       for (const t of tiles) {
         t.records.clear();
