@@ -18,7 +18,8 @@ func fuzzSDP(_ bytes: [UInt8]) {
         iceUfrag: "fzUf", icePwd: "fuzzpasswordfuzzpassword",
         fingerprint: SDPFingerprint(digest: Array(repeating: 0xAB, count: 32)),
         candidates: [ICECandidate(foundation: "1", priority: 2_130_706_431, address: "192.0.2.1", port: 8443, type: .host)],
-        videoSSRC: 0x1234_5678, cname: "fuzz", sessionID: 1)
+        videoSenders: [SDPVideoSender(ssrc: 0x1234_5678, streamID: "a"), SDPVideoSender(ssrc: 0x1234_5679, streamID: "b")],
+        cname: "fuzz", sessionID: 1)
     guard let (answer, _) = try? SDPAnswerer.makeAnswer(offer: offer, config: config) else { return }
     checkReparses(answer, answer.serialized(), "answer")
 }

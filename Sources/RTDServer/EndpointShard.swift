@@ -7,15 +7,42 @@ import RTDCore
 import RTDDetection
 import RTDWebRTC
 
+/// A peer's figures for one camera it watches: what /api and the metrics report.
+typealias PeerStreamStats = (session: String, camera: String, codec: String, stats: PeerConnection.Stats)
+
+/// What one of a peer's video sections shows, and its counters as last added to the metrics.
+struct WatchedCamera {
+    var camera: Camera
+    var track: VideoTrack
+    var recordsSent = 0
+    var recordsDropped = 0
+    var reported = PeerConnection.Stats()
+    var reportedRecords = (sent: 0, dropped: 0)
+
+    init(camera: Camera, track: VideoTrack) {
+        self.camera = camera
+        self.track = track
+    }
+
+    /// What its counters did since the last report, in `EndpointShard.report`'s order; `now` is
+    /// its stream's figures from the peer.
+    mutating func takeDeltas(_ now: PeerConnection.Stats) -> [Int] {
+        let was = reported
+        reported = now
+        defer { reportedRecords = (recordsSent, recordsDropped) }
+        return [now.packetsSent - was.packetsSent, now.bytesSent - was.bytesSent, now.nacks - was.nacks,
+                now.retransmissions - was.retransmissions, now.pli - was.pli + now.fir - was.fir,
+                recordsSent - reportedRecords.sent, recordsDropped - reportedRecords.dropped]
+    }
+}
+
 /// A peer and what the endpoint keeps beside it. Confined to the loop it is placed on.
 final class PeerEntry {
     let peer: PeerConnection
-    var camera: Camera
-    var track: VideoTrack
-    /// The channel detection records go on: the first one the viewer opens.
+    /// One per video section, in order: one camera for a single view, several for a grid on one connection.
+    var streams: [WatchedCamera]
+    /// The channel detection records go on (those of every camera watched): the first one the viewer opens.
     var recordChannel: DataChannel?
-    var recordsSent = 0
-    var recordsDropped = 0
     /// Where media goes: the path the viewer's ICE agent nominated (see PeerConnection.remoteAddress).
     var path: PeerPath? {
         didSet { if path != oldValue { route = path.map(PeerRoute.init) } }
@@ -25,14 +52,19 @@ final class PeerEntry {
     /// are the peer's: a viewer with several interfaces checks several pairs, and its DTLS may come
     /// over a pair other than the last one checked (dropping it cost a DTLS retransmission, 100 ms and more).
     var paths = ValidatedPaths<PeerPath>(limit: 8)
-    /// The peer's counters as last added to the server metrics.
-    var reported = PeerConnection.Stats()
-    var reportedRecords = (sent: 0, dropped: 0)
-    init(peer: PeerConnection, camera: Camera, track: VideoTrack) {
+    init(peer: PeerConnection, streams: [WatchedCamera]) {
         self.peer = peer
-        self.camera = camera
-        self.track = track
+        self.streams = streams
     }
+
+    var cameraNames: [String] { streams.map(\.camera.name) }
+
+    var statsRows: [PeerStreamStats] {
+        streams.indices.map { (peer.sessionID, streams[$0].camera.name, peer.videos[$0].codec.rawValue, peer.stats(stream: $0)) }
+    }
+
+    /// The video section showing `camera`, if any.
+    func stream(showing camera: String) -> Int? { streams.firstIndex { $0.camera.name == camera } }
 }
 
 /// Remote addresses with a valid ICE check, newest last; more than `limit` is no real viewer, and
@@ -123,8 +155,10 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private func adopt(_ entry: PeerEntry) {
         let sessionID = entry.peer.sessionID
         let peer = entry.peer
-        peer.events.keyframeNeeded = { [unowned self] in self.bySession[sessionID]?.track.requestKeyframe() }
-        peer.events.bitrateEstimate = { [unowned self] kbps in self.bySession[sessionID]?.track.updateEstimate(peer: sessionID, kbps: kbps) }
+        peer.events.keyframeNeeded = { [unowned self] stream in self.bySession[sessionID]?.streams[stream].track.requestKeyframe() }
+        peer.events.bitrateEstimate = { [unowned self] stream, kbps in
+            self.bySession[sessionID]?.streams[stream].track.updateEstimate(peer: sessionID, kbps: kbps)
+        }
         peer.events.connected = { [unowned self] in
             // Deferred: the DTLS flight that completes the handshake must leave before any SRTP.
             self.loop.execute { self.startVideo(sessionID) }
@@ -158,7 +192,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             guard let entry = self.bySession[sessionID] else { return }
             self.sendSoon(entry.peer.handle(event), to: entry.route)
         }
-        subscribeVideo(entry.track, session: sessionID)
+        for watched in entry.streams { subscribeVideo(watched.track, session: sessionID) }
         byUfrag[peer.localUfrag] = entry
         bySession[sessionID] = entry
     }
@@ -177,9 +211,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         }
     }
 
-    func stats() -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
-        bySession.values.map { ($0.peer.sessionID, $0.camera.name, $0.peer.video.codec.rawValue, $0.peer.stats) }
-    }
+    /// One row per camera a peer watches (a grid peer has several).
+    func stats() -> [PeerStreamStats] { bySession.values.flatMap(\.statsRows) }
 
     private func removeSession(_ id: String) {
         if let entry = bySession[id] { remove(entry) }
@@ -190,15 +223,17 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         guard bySession.removeValue(forKey: entry.peer.sessionID) != nil else { return }
         report([entry])
         directory.removed(entry)
-        logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.camera.name)",
+        logger.info("peer gone", metadata: ["session": "\(entry.peer.sessionID)", "camera": "\(entry.cameraNames.joined(separator: ","))",
                                             "packets_sent": "\(entry.peer.stats.packetsSent)", "nacks": "\(entry.peer.stats.nacks)"])
         byUfrag.removeValue(forKey: entry.peer.localUfrag)
         for path in entry.paths.all {
             byAddress.removeValue(forKey: path)
             if case .tcp(let link) = path { link.close(reason: .peerGone) }
         }
-        unsubscribeVideo(entry.track, session: entry.peer.sessionID)
-        entry.track.removeEstimate(peer: entry.peer.sessionID)
+        for watched in entry.streams {
+            unsubscribeVideo(watched.track, session: entry.peer.sessionID)
+            watched.track.removeEstimate(peer: entry.peer.sessionID)
+        }
         removeRecordViewer(entry)
         scheduleTrim()
     }
@@ -280,9 +315,12 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         outbox.flush()
     }
 
-    private func startVideo(_ id: String) {
+    /// Each stream's recent pictures from its last keyframe, or a keyframe request.
+    private func startVideo(_ id: String, streams: Range<Int>? = nil) {
         guard let entry = bySession[id] else { return }
-        for batch in entry.track.joinBurst() { send(entry.peer.send(batch), to: entry.route) }
+        for i in streams ?? entry.streams.indices {
+            for batch in entry.streams[i].track.joinBurst() { send(entry.peer.send(batch), to: entry.route) }
+        }
     }
 
     // MARK: Records
@@ -293,8 +331,11 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     /// gets it stamped with the RTP timestamp its track gave that frame, so boxes are drawn on the
     /// exact picture they belong to.
     private func addRecordViewer(_ entry: PeerEntry) {
-        let name = entry.camera.name
-        recordViewers[name, default: []].insert(entry.peer.sessionID)
+        for name in entry.cameraNames { addRecordViewer(entry.peer.sessionID, camera: name) }
+    }
+
+    private func addRecordViewer(_ session: String, camera name: String) {
+        recordViewers[name, default: []].insert(session)
         guard recordFeeds[name] == nil, let camera = hub.camera(named: name) else { return }
         let handoff = RecordHandoff(camera: name)
         let loop = self.loop
@@ -307,8 +348,11 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     private func removeRecordViewer(_ entry: PeerEntry) {
         guard entry.recordChannel != nil else { return }
-        let name = entry.camera.name
-        recordViewers[name]?.remove(entry.peer.sessionID)
+        for name in entry.cameraNames { removeRecordViewer(entry.peer.sessionID, camera: name) }
+    }
+
+    private func removeRecordViewer(_ session: String, camera name: String) {
+        recordViewers[name]?.remove(session)
         guard recordViewers[name]?.isEmpty ?? true else { return }
         recordViewers[name] = nil
         if let feed = recordFeeds.removeValue(forKey: name) {
@@ -330,43 +374,47 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private func deliver(_ record: DetectionRecord, line: (head: String, tail: String), camera: String) {
         var trackTimestamps: [UInt64: UInt32?] = [:]
         for id in recordViewers[camera] ?? [] {
-            guard let entry = bySession[id], let channel = entry.recordChannel else { continue }
+            guard let entry = bySession[id], let channel = entry.recordChannel, let stream = entry.stream(showing: camera) else { continue }
+            let track = entry.streams[stream].track
             let trackTimestamp: UInt32?
-            if let known = trackTimestamps[entry.track.id] {
+            if let known = trackTimestamps[track.id] {
                 trackTimestamp = known
             } else {
-                trackTimestamp = record.capturedAtUs.flatMap { entry.track.rtpTimestamp(capturedAt: $0) }
-                trackTimestamps[entry.track.id] = trackTimestamp
+                trackTimestamp = record.capturedAtUs.flatMap { track.rtpTimestamp(capturedAt: $0) }
+                trackTimestamps[track.id] = trackTimestamp
             }
             // Before the viewer's track has encoded its first picture a record names no frame the
             // viewer will see; the channel can open first now that connecting is this fast.
             if record.capturedAtUs != nil, trackTimestamp == nil { continue }
-            let text = trackTimestamp.map { line.head + ",\"rtp_timestamp\":\(entry.peer.viewerTimestamp($0))" + line.tail }
+            let text = trackTimestamp.map { line.head + ",\"rtp_timestamp\":\(entry.peer.viewerTimestamp($0, stream: stream))" + line.tail }
                 ?? line.head + line.tail
             if entry.peer.sendUnlessBacklogged(text: text, on: channel, maxBuffered: Self.maxBufferedRecordBytes) {
-                entry.recordsSent += 1
+                entry.streams[stream].recordsSent += 1
             } else if channel.state == .open {
-                entry.recordsDropped += 1
+                entry.streams[stream].recordsDropped += 1
             }
         }
     }
 
     /// Control messages on a viewer's data channel: ping, and subscribe (switch camera without
-    /// renegotiation). Anything else is answered with an error; the peer stays connected.
+    /// renegotiation; a peer watching several cameras has no one camera to switch). Anything else
+    /// is answered with an error; the peer stays connected.
     private func control(_ text: String, on channel: DataChannel, session id: String) {
         guard let entry = bySession[id] else { return }
-        let reply = ViewerControl.respond(to: text, hub: hub) { camera in
-            guard camera !== entry.camera else { return }
-            unsubscribeVideo(entry.track, session: id)
-            entry.track.removeEstimate(peer: id)
+        let single = entry.streams.count == 1
+        let reply = ViewerControl.respond(to: text, hub: hub, canSwitch: single) { camera in
+            let old = entry.streams[0]
+            guard camera !== old.camera else { return }
+            unsubscribeVideo(old.track, session: id)
+            old.track.removeEstimate(peer: id)
             report([entry])
-            removeRecordViewer(entry)
-            directory.switched(from: entry.camera.name, to: camera.name)
-            entry.camera = camera
-            entry.track = camera.track(for: entry.peer.video.codec)
-            entry.peer.restartVideo(track: entry.track.id)
-            subscribeVideo(entry.track, session: id)
-            if entry.recordChannel != nil { addRecordViewer(entry) }
+            if entry.recordChannel != nil { removeRecordViewer(id, camera: old.camera.name) }
+            directory.switched(from: old.camera.name, to: camera.name)
+            let watched = WatchedCamera(camera: camera, track: camera.track(for: entry.peer.videos[0].codec))
+            entry.streams[0] = watched
+            entry.peer.restartVideo(track: watched.track.id, stream: 0)
+            subscribeVideo(watched.track, session: id)
+            if entry.recordChannel != nil { addRecordViewer(id, camera: camera.name) }
             startVideo(id)
         }
         entry.peer.send(text: reply, on: channel)
@@ -394,13 +442,11 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private func report(_ entries: [PeerEntry]) {
         var deltas: [String: [Int]] = [:]
         for entry in entries {
-            let now = entry.peer.stats, was = entry.reported
-            entry.reported = now
-            let d = [now.packetsSent - was.packetsSent, now.bytesSent - was.bytesSent, now.nacks - was.nacks,
-                     now.retransmissions - was.retransmissions, now.pli - was.pli + now.fir - was.fir,
-                     entry.recordsSent - entry.reportedRecords.sent, entry.recordsDropped - entry.reportedRecords.dropped]
-            entry.reportedRecords = (entry.recordsSent, entry.recordsDropped)
-            deltas[entry.camera.name] = zip(deltas[entry.camera.name] ?? Array(repeating: 0, count: d.count), d).map { $0 + $1 }
+            for i in entry.streams.indices {
+                let d = entry.streams[i].takeDeltas(entry.peer.stats(stream: i))
+                let name = entry.streams[i].camera.name
+                deltas[name] = zip(deltas[name] ?? Array(repeating: 0, count: d.count), d).map { $0 + $1 }
+            }
         }
         let labels = ["rtd_packets_sent_total", "rtd_bytes_sent_total", "rtd_nacks_total", "rtd_retransmissions_total",
                       "rtd_plis_total", "rtd_records_sent_total", "rtd_records_dropped_total"]

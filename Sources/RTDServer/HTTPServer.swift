@@ -37,8 +37,8 @@ public struct HTTPServer {
 
     struct Backend: SignalingBackend {
         let endpoint: WebRTCEndpoint
-        func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
-            try await endpoint.answer(offer: sdp, cameraName: camera, codec: codec)
+        func answer(offer sdp: String, cameras: [String], codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
+            try await endpoint.answer(offer: sdp, cameraNames: cameras, codec: codec)
         }
         func addCandidate(sessionID: String, candidate: String) async throws(SignalingHTTPError) {
             // ICE-lite: the browser's checks reach us anyway; a trickled candidate only needs a known session.
@@ -161,7 +161,7 @@ enum WHEPRoutes {
             let body = try await request.readBody(limit: SignalingProtocol.maxBodyBytes)
             if await rateLimited(context) { return text(tooMany, status: .tooManyRequests) }
             do throws(SignalingHTTPError) {
-                let (sdp, session) = try await endpoint.answer(offer: String(buffer: body), cameraName: camera, codec: nil)
+                let (sdp, session) = try await endpoint.answer(offer: String(buffer: body), cameraNames: [camera], codec: nil)
                 var headers: HTTPFields = [.contentType: "application/sdp", .location: "/whep/\(camera)/\(session)",
                                            .eTag: "\"\(session)\""]
                 for server in iceServers {

@@ -48,14 +48,15 @@ final class PeerDirectory: Sendable {
         for name in cameras { Gauge(label: "rtd_peers", dimensions: [("camera", name)]).record(0) }
     }
 
-    /// Refusal before any work is spent on an offer; `admit` checks again, exactly.
-    func refusal(camera: String) -> SignalingHTTPError? {
-        state.withLock { Self.refusal(camera: camera, in: $0, maxPeers: maxPeers, maxPerCamera: maxPeersPerCamera) }
+    /// Refusal before any work is spent on an offer; `admit` checks again, exactly. A peer
+    /// watching several cameras counts once towards the peer limit and once for each camera.
+    func refusal(cameras: [String]) -> SignalingHTTPError? {
+        state.withLock { Self.refusal(cameras: cameras, in: $0, maxPeers: maxPeers, maxPerCamera: maxPeersPerCamera) }
     }
 
-    private static func refusal(camera: String, in s: State, maxPeers: Int, maxPerCamera: Int) -> SignalingHTTPError? {
+    private static func refusal(cameras: [String], in s: State, maxPeers: Int, maxPerCamera: Int) -> SignalingHTTPError? {
         if s.sessions.count >= maxPeers { return .unavailable("peer limit reached (\(maxPeers))") }
-        if s.perCamera[camera, default: 0] >= maxPerCamera {
+        for camera in cameras where s.perCamera[camera, default: 0] >= maxPerCamera {
             return .unavailable("peer limit for camera '\(camera)' reached (\(maxPerCamera))")
         }
         return nil
@@ -63,13 +64,13 @@ final class PeerDirectory: Sendable {
 
     /// Adds an answered peer, unplaced, if the limits still allow it.
     func admit(_ entry: PeerEntry) throws(SignalingHTTPError) {
-        let (camera, session, ufrag) = (entry.camera.name, entry.peer.sessionID, entry.peer.localUfrag)
+        let (cameras, session, ufrag) = (entry.cameraNames, entry.peer.sessionID, entry.peer.localUfrag)
         let pending = Pending(entry)
         let refused: SignalingHTTPError? = state.withLock { s in
-            if let refusal = Self.refusal(camera: camera, in: s, maxPeers: maxPeers, maxPerCamera: maxPeersPerCamera) { return refusal }
+            if let refusal = Self.refusal(cameras: cameras, in: s, maxPeers: maxPeers, maxPerCamera: maxPeersPerCamera) { return refusal }
             s.sessions[session] = .pending(pending)
             s.ufrags[ufrag] = session
-            Self.count(camera, by: 1, in: &s)
+            for camera in cameras { Self.count(camera, by: 1, in: &s) }
             return nil
         }
         if let refused { throw refused }
@@ -111,15 +112,15 @@ final class PeerDirectory: Sendable {
         state.withLock { s in
             guard case .pending(let pending)? = s.sessions[session] else { return nil }
             let e = pending.entry
-            Self.forget(session: session, ufrag: e.peer.localUfrag, paths: e.paths.all, camera: e.camera.name, in: &s)
+            Self.forget(session: session, ufrag: e.peer.localUfrag, paths: e.paths.all, cameras: e.cameraNames, in: &s)
             return pending
         }
     }
 
     /// A placed peer is gone from its loop.
     func removed(_ entry: PeerEntry) {
-        let (session, ufrag, paths, camera) = (entry.peer.sessionID, entry.peer.localUfrag, entry.paths.all, entry.camera.name)
-        state.withLock { s in Self.forget(session: session, ufrag: ufrag, paths: paths, camera: camera, in: &s) }
+        let (session, ufrag, paths, cameras) = (entry.peer.sessionID, entry.peer.localUfrag, entry.paths.all, entry.cameraNames)
+        state.withLock { s in Self.forget(session: session, ufrag: ufrag, paths: paths, cameras: cameras, in: &s) }
     }
 
     /// Every unplaced peer, taken away (shutdown).
@@ -130,18 +131,18 @@ final class PeerDirectory: Sendable {
                 return nil
             }
             for p in pending {
-                Self.forget(session: p.entry.peer.sessionID, ufrag: p.entry.peer.localUfrag, paths: [], camera: p.entry.camera.name, in: &s)
+                Self.forget(session: p.entry.peer.sessionID, ufrag: p.entry.peer.localUfrag, paths: [], cameras: p.entry.cameraNames, in: &s)
             }
             return pending
         }
     }
 
     /// Statistics of the peers on no loop yet (read under the lock, which is what keeps them unplaced).
-    func pendingStats() -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
+    func pendingStats() -> [PeerStreamStats] {
         state.withLock { s in
-            s.sessions.values.compactMap { place in
-                guard case .pending(let p) = place else { return nil }
-                return (p.entry.peer.sessionID, p.entry.camera.name, p.entry.peer.video.codec.rawValue, p.entry.peer.stats)
+            s.sessions.values.flatMap { place -> [PeerStreamStats] in
+                guard case .pending(let p) = place else { return [] }
+                return p.entry.statsRows
             }
         }
     }
@@ -159,11 +160,11 @@ final class PeerDirectory: Sendable {
         state.withLock { _ = $0.addresses.removeValue(forKey: path) }
     }
 
-    private static func forget(session: String, ufrag: String, paths: [PeerPath], camera: String, in s: inout State) {
+    private static func forget(session: String, ufrag: String, paths: [PeerPath], cameras: [String], in s: inout State) {
         guard s.sessions.removeValue(forKey: session) != nil else { return }
         s.ufrags[ufrag] = nil
         for path in paths { s.addresses[path] = nil }
-        count(camera, by: -1, in: &s)
+        for camera in cameras { count(camera, by: -1, in: &s) }
     }
 
     /// Under the lock, so concurrent changes reach the gauge in order.

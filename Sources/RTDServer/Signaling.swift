@@ -18,8 +18,9 @@ public struct SignalingHTTPError: Error, Sendable, Equatable, CustomStringConver
 
 /// What the peer engine offers to signaling: sessions are created from offers and ended by bye.
 public protocol SignalingBackend: Sendable {
+    /// `cameras`: one, or one per video section of the offer (a grid on one connection).
     /// `codec` (an rtd extension of the offer) restricts the answer to that codec.
-    func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String)
+    func answer(offer sdp: String, cameras: [String], codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String)
     func addCandidate(sessionID: String, candidate: String) async throws(SignalingHTTPError)
     func close(sessionID: String) async throws(SignalingHTTPError)
 }
@@ -33,6 +34,8 @@ public enum SignalingProtocol {
         public var type: String?
         public var sdp: String?
         public var camera: String?
+        /// Several cameras on one connection, in the order of the offer's video sections.
+        public var cameras: [String]?
         public var codec: String?
         public var sessionID: String?
         public var candidate: String?
@@ -58,6 +61,22 @@ public enum SignalingProtocol {
             r.type = try text("type", in: object)
             r.sdp = try text("sdp", in: object)
             r.camera = try text("camera", in: object)
+            switch object["cameras"] {
+            case nil, .null?: break
+            case .array(let items)?:
+                guard (1...SignalingProtocol.maxCameras).contains(items.count) else {
+                    throw .badRequest("field 'cameras' must list 1 to \(SignalingProtocol.maxCameras) cameras, not \(items.count)")
+                }
+                var names: [String] = []
+                for (i, item) in items.enumerated() {
+                    guard case .string(let name) = item else { throw .badRequest("field 'cameras[\(i)]' must be a string, not \(item.typeName)") }
+                    guard !names.contains(name) else { throw .badRequest("field 'cameras' names '\(name)' twice") }
+                    names.append(name)
+                }
+                r.cameras = names
+            case let other?: throw .badRequest("field 'cameras' must be an array of camera names, not \(other.typeName)")
+            }
+            if r.camera != nil, r.cameras != nil { throw .badRequest("give 'camera' or 'cameras', not both") }
             r.codec = try text("codec", in: object)
             r.sessionID = try text("session_id", in: object)
             switch object["candidate"] {
@@ -70,6 +89,8 @@ public enum SignalingProtocol {
     }
 
     public static let maxBodyBytes = 64 * 1024
+    /// Most cameras one connection may show (a grid of 4×4).
+    public static let maxCameras = 16
     /// The body limit bounds the size; nesting, strings and counts are bounded as well.
     static let limits = JSONLimits(maxBytes: maxBodyBytes, maxDepth: 32, maxStringBytes: maxBodyBytes,
                                    maxContainerCount: 1_024, maxValues: 8_192)
@@ -85,7 +106,7 @@ public enum SignalingProtocol {
                 guard let sdp = request.sdp, !sdp.isEmpty else { throw .badRequest("offer without 'sdp'") }
                 if let refusal = await admitOffer() { throw .init(429, refusal) }
                 // An unknown codec name restricts nothing, as before there was a codec field.
-                let (answer, id) = try await backend.answer(offer: sdp, camera: request.camera ?? defaultCamera,
+                let (answer, id) = try await backend.answer(offer: sdp, cameras: request.cameras ?? [request.camera ?? defaultCamera],
                                                             codec: request.codec.flatMap(VideoCodec.init(rawValue:)))
                 return (200, ["type": "answer", "sdp": answer, "session_id": id])
             case "candidate":

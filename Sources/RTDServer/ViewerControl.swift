@@ -38,11 +38,14 @@ enum ViewerControl: Equatable {
     }
 
     /// The reply to one control message, the same for WebRTC and WebSocket viewers; a subscribe
-    /// to a known camera calls `switchTo` first.
-    static func respond(to text: String, hub: CameraHub, switchTo: (Camera) -> Void) -> String {
+    /// to a known camera calls `switchTo` first. A viewer of several cameras at once (a grid on
+    /// one connection) cannot switch: `canSwitch` false answers a subscribe with an error.
+    static func respond(to text: String, hub: CameraHub, canSwitch: Bool = true, switchTo: (Camera) -> Void) -> String {
         switch parse(text) {
         case .ping(let id):
             return pong(id: id)
+        case .subscribe where !canSwitch:
+            return message(["type": "error", "error": "this connection shows several cameras; subscribe needs a connection with one"])
         case .subscribe(let name):
             guard let camera = hub.camera(named: name) else {
                 return message(["type": "error", "error": "no camera '\(name)' (cameras: \(hub.names.joined(separator: ", ")))"])

@@ -167,20 +167,26 @@ public final class WebRTCEndpoint: Sendable {
     /// True while a network loop is saturated (its busy share or socket drops): offers are refused.
     public var saturated: Bool { shards.contains { $0.load.saturated } }
 
-    public func answer(offer sdp: String, cameraName: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
-        guard let camera = hub.camera(named: cameraName) else {
-            throw .notFound("no camera '\(cameraName)' (cameras: \(hub.names.joined(separator: ", ")))")
+    /// Answers an offer for one camera or, one per video section in order, several (a grid on one connection).
+    public func answer(offer sdp: String, cameraNames: [String], codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
+        var cameras: [Camera] = []
+        for name in cameraNames {
+            guard let camera = hub.camera(named: name) else {
+                throw .notFound("no camera '\(name)' (cameras: \(hub.names.joined(separator: ", ")))")
+            }
+            cameras.append(camera)
         }
+        guard !cameras.isEmpty else { throw .badRequest("no camera named in the offer") }
         // Refused before any work: a new viewer would take time from the ones already there.
         if saturated { throw .unavailable("server busy: its network loops are saturated; try again later") }
-        if let refusal = directory.refusal(camera: camera.name) { throw refusal }
+        if let refusal = directory.refusal(cameras: cameraNames) { throw refusal }
         let offer: SessionDescription
         do {
             offer = try SessionDescription.parse(sdp)
         } catch {
             throw .badRequest("invalid SDP: \(error)")
         }
-        return try createSession(offer: offer, camera: camera, codec: codec)
+        return try createSession(offer: offer, cameras: cameras, codec: codec)
     }
 
     public func close(sessionID: String) async throws(SignalingHTTPError) {
@@ -192,7 +198,8 @@ public final class WebRTCEndpoint: Sendable {
             case .pending:
                 guard let entry = directory.removePending(sessionID)?.entry else { continue }
                 entry.peer.close(reason: "bye")
-                logger.info("peer gone", metadata: ["session": "\(sessionID)", "camera": "\(entry.camera.name)", "packets_sent": "0", "nacks": "0"])
+                logger.info("peer gone", metadata: ["session": "\(sessionID)", "camera": "\(entry.cameraNames.joined(separator: ","))",
+                                                    "packets_sent": "0", "nacks": "0"])
                 return
             case .loop(let i):
                 let shard = shards[i]
@@ -211,6 +218,7 @@ public final class WebRTCEndpoint: Sendable {
     }
 
     /// Per-peer statistics snapshot, for /api and metrics.
+    /// One row per peer and camera it watches (a grid peer has one per camera).
     public func peerStats() async -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
         var all = directory.pendingStats()
         for shard in shards {
@@ -219,18 +227,25 @@ public final class WebRTCEndpoint: Sendable {
         return all
     }
 
-    /// Answers the offer and admits the peer, on no loop yet: the loop its first ICE check reaches takes it.
-    private func createSession(offer: SessionDescription, camera: Camera, codec: VideoCodec?) throws(SignalingHTTPError) -> (String, String) {
+    /// Answers the offer and admits the peer, on no loop yet: the loop its first ICE check reaches
+    /// takes it. The offer's video sections that receive get `cameras` in order, one each.
+    private func createSession(offer: SessionDescription, cameras: [Camera], codec: VideoCodec?) throws(SignalingHTTPError) -> (String, String) {
         let ufrag = Self.randomICEString(8), pwd = Self.randomICEString(24)
-        let ssrc = UInt32.random(in: 1...UInt32.max)
+        var ssrcs: [UInt32] = []
+        while ssrcs.count < cameras.count {
+            let ssrc = UInt32.random(in: 1...UInt32.max)
+            if !ssrcs.contains(ssrc) { ssrcs.append(ssrc) }
+        }
         let sessionID = UUID().uuidString.lowercased()
         let fp = certificate.fingerprint
+        let senders = zip(cameras, ssrcs).map { camera, ssrc in
+            SDPVideoSender(ssrc: ssrc, streamID: "rtd-\(camera.name)", trackID: "video", forcedCodec: camera.config.codec)
+        }
         let config = SDPAnswerConfig(
             iceUfrag: ufrag, icePwd: pwd,
             fingerprint: SDPFingerprint(hashFunction: fp.algorithm.rawValue, value: fp.hex),
-            candidates: candidates, videoSSRC: ssrc, cname: "rtd-\(camera.name)", streamID: "rtd-\(camera.name)",
-            trackID: "video", codecs: settings.codecs, forcedCodec: camera.config.codec ?? codec ?? settings.forcedCodec,
-            dataChannelsSupported: true)
+            candidates: candidates, videoSenders: senders, cname: "rtd-\(cameras[0].name)",
+            codecs: settings.codecs, forcedCodec: codec ?? settings.forcedCodec, dataChannelsSupported: true)
         let answer: SessionDescription
         let negotiated: NegotiatedSession
         do {
@@ -238,26 +253,34 @@ public final class WebRTCEndpoint: Sendable {
         } catch {
             throw .badRequest("cannot answer the offer: \(error)")
         }
+        guard negotiated.videos.count == cameras.count || negotiated.videos.isEmpty else {
+            throw .badRequest("\(cameras.count) cameras asked for, but the offer has \(negotiated.videos.count) video sections that receive")
+        }
         let peer: PeerConnection
         do {
             peer = try PeerConnection(sessionID: sessionID, negotiated: negotiated, localUfrag: ufrag, localPassword: pwd,
-                                      certificate: certificate, ssrc: ssrc, cname: config.cname,
+                                      certificate: certificate, ssrcs: Array(ssrcs.prefix(negotiated.videos.count)), cname: config.cname,
                                       consentTimeout: Int64(settings.consentTimeout * 1_000_000),
                                       dataChannelSendBuffer: Self.recordSendBuffer, logger: logger)
         } catch {
             throw .badRequest(error.description)
         }
-        let track = camera.track(for: peer.video.codec)
-        peer.restartVideo(track: track.id)
-        try directory.admit(PeerEntry(peer: peer, camera: camera, track: track))
+        let streams = zip(cameras, peer.videos).enumerated().map { i, pair in
+            let watched = WatchedCamera(camera: pair.0, track: pair.0.track(for: pair.1.codec))
+            peer.restartVideo(track: watched.track.id, stream: i)
+            return watched
+        }
+        let entry = PeerEntry(peer: peer, streams: streams)
+        try directory.admit(entry)
         // A peer no loop ever took (no ICE check came) is dropped like one whose consent expired.
         let directory = self.directory, logger = self.logger
+        let names = entry.cameraNames.joined(separator: ",")
         group.next().scheduleTask(in: .milliseconds(Int64(settings.consentTimeout * 1000))) {
             guard let entry = directory.removePending(sessionID)?.entry else { return }
             entry.peer.close(reason: "never connected")
-            logger.info("peer gone", metadata: ["session": "\(sessionID)", "camera": "\(entry.camera.name)", "packets_sent": "0", "nacks": "0"])
+            logger.info("peer gone", metadata: ["session": "\(sessionID)", "camera": "\(names)", "packets_sent": "0", "nacks": "0"])
         }
-        logger.info("new peer", metadata: ["session": "\(sessionID)", "camera": "\(camera.name)",
+        logger.info("new peer", metadata: ["session": "\(sessionID)", "camera": "\(names)",
                                            "codec": "\(peer.video.codec.rawValue)", "payload_type": "\(peer.video.payloadType)"])
         return (answer.serialized(), sessionID)
     }

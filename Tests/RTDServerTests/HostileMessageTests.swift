@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct HostileMessageTests {
     struct NoBackend: SignalingBackend {
-        func answer(offer sdp: String, camera: String, codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
+        func answer(offer sdp: String, cameras: [String], codec: VideoCodec?) async throws(SignalingHTTPError) -> (sdp: String, sessionID: String) {
             ("v=0\r\n", "s1")
         }
         func addCandidate(sessionID: String, candidate: String) async throws(SignalingHTTPError) {}
@@ -18,6 +18,19 @@ import Testing
         } catch {
             return error
         }
+    }
+
+    /// A grid's offer names its cameras, bounded and distinct, in the order of its video sections.
+    @Test func signalingReadsACameraListWithinBounds() throws {
+        let many = (0...SignalingProtocol.maxCameras).map { "\"c\($0)\"" }.joined(separator: ",")
+        #expect(refusal(#"{"type":"offer","sdp":"x","cameras":[]}"#.utf8) == .badRequest("field 'cameras' must list 1 to 16 cameras, not 0"))
+        #expect(refusal(#"{"type":"offer","sdp":"x","cameras":[\#(many)]}"#.utf8) == .badRequest("field 'cameras' must list 1 to 16 cameras, not 17"))
+        #expect(refusal(#"{"type":"offer","sdp":"x","cameras":["a",2]}"#.utf8) == .badRequest("field 'cameras[1]' must be a string, not number"))
+        #expect(refusal(#"{"type":"offer","sdp":"x","cameras":["a","b","a"]}"#.utf8) == .badRequest("field 'cameras' names 'a' twice"))
+        #expect(refusal(#"{"type":"offer","sdp":"x","cameras":"a"}"#.utf8)
+                == .badRequest("field 'cameras' must be an array of camera names, not string"))
+        #expect(refusal(#"{"type":"offer","sdp":"x","camera":"a","cameras":["b"]}"#.utf8) == .badRequest("give 'camera' or 'cameras', not both"))
+        #expect(try SignalingProtocol.Request.parse(#"{"type":"offer","sdp":"x","cameras":["b","a"]}"#.utf8).cameras == ["b", "a"])
     }
 
     @Test func signalingRefusesHostileBodiesWithTypedErrors() async {

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import RTDCore
 
-/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream,
-/// RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
+/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream
+/// per negotiated video section (`VideoSender`; a grid of cameras is several), RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
 /// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 /// Why a PeerConnection cannot be made from a negotiated session.
 public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -27,12 +27,12 @@ public final class PeerConnection {
         case closed(String)
     }
 
-    /// What the peer asks of the stream it watches.
+    /// What the peer asks of the streams it watches (`stream`: index in `videos`).
     public struct Events {
-        public var keyframeNeeded: () -> Void = {}
+        public var keyframeNeeded: (_ stream: Int) -> Void = { _ in }
         /// DTLS is up: the peer can be sent media (start it from a keyframe).
         public var connected: () -> Void = {}
-        public var bitrateEstimate: (Int) -> Void = { _ in }
+        public var bitrateEstimate: (_ stream: Int, _ kbps: Int) -> Void = { _, _ in }
         public var stateChanged: (State) -> Void = { _ in }
         /// A data channel the remote side opened (or one we opened) is open.
         public var channelOpened: (DataChannel) -> Void = { _ in }
@@ -45,14 +45,17 @@ public final class PeerConnection {
     public let localUfrag: String
     public let localPassword: String
     public let negotiated: NegotiatedSession
-    public let video: NegotiatedVideo
-    public let ssrc: UInt32
+    /// The video sections it sends, in SDP order.
+    public let videos: [NegotiatedVideo]
+    /// The first (a single-camera viewer's only) stream.
+    public var video: NegotiatedVideo { videos[0] }
     public let cname: String
     public private(set) var state: State = .new
     /// Where media goes: the path last nominated (USE-CANDIDATE), or the first valid one before any.
     public private(set) var remoteAddress: STUNAddress?
     public var events = Events()
-    public private(set) var stats = Stats()
+    /// Figures of the connection (set-up times, round trip, REMB); stream counters are in `senders`.
+    private var connectionStats = Stats()
 
     private let dtls: DTLSTransport
     private var srtp: SRTPSession?
@@ -65,21 +68,10 @@ public final class PeerConnection {
     private var dataChannels: DataChannelTransport?
     /// usrsctp's send buffer for this peer's association.
     private let dataChannelSendBuffer: Int
-    private var waitingForKeyframe = true
-    /// The stream this peer sends (`RTPPacketBatch.track`); batches of any other are dropped.
-    private var videoTrack: UInt64?
-    private var lastBatch = Int.min
-    /// Added to the current track's RTP timestamps. Each track counts from its own start, and the
-    /// viewer sees one stream whose clock must go on across a switch: a jump back (to a track
-    /// that started later) left Chromium's decoder stalled.
-    private var timestampOffset: UInt32 = 0
-    private var sequence: UInt16 = UInt16.random(in: 0...UInt16.max)
+    private var senders: [VideoSender]
+    /// Transport-wide (RFC 8888 draft, one sequence over every stream of the transport).
     private var transportSequence: UInt16 = 0
     private var lastConsent: Int64
-    private var nacks: NACKResponder
-    private var keyframes = KeyframeRequester()
-    private var senderReports: SenderReportGenerator
-    private var estimator: ReceiverEstimator
     private let logger: Logger
     private let created: Int64
 
@@ -105,13 +97,17 @@ public final class PeerConnection {
     public static let defaultConsentTimeout: Int64 = 30_000_000
     private let consentTimeout: Int64
 
+    /// `ssrcs`: one per negotiated video section, in order.
     public init(sessionID: String, negotiated: NegotiatedSession, localUfrag: String, localPassword: String,
-                certificate: DTLSCertificate, ssrc: UInt32, cname: String,
+                certificate: DTLSCertificate, ssrcs: [UInt32], cname: String,
                 consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, dataChannelSendBuffer: Int = 256 * 1024,
                 logger: Logger) throws(PeerConnectionError) {
         self.consentTimeout = consentTimeout
         self.dataChannelSendBuffer = dataChannelSendBuffer
-        guard let video = negotiated.video else { throw .unusableOffer("the offer has no video section rtd can send to") }
+        guard !negotiated.videos.isEmpty else { throw .unusableOffer("the offer has no video section rtd can send to") }
+        guard ssrcs.count == negotiated.videos.count, Set(ssrcs).count == ssrcs.count else {
+            throw .unusableOffer("\(negotiated.videos.count) video sections need as many distinct SSRCs, not \(ssrcs)")
+        }
         guard let fp = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
             throw .unusableOffer("the offer's a=fingerprint is not a valid certificate fingerprint")
         }
@@ -122,15 +118,12 @@ public final class PeerConnection {
         }
         self.sessionID = sessionID
         self.negotiated = negotiated
-        self.video = video
+        self.videos = negotiated.videos
         self.localUfrag = localUfrag
         self.localPassword = localPassword
-        self.ssrc = ssrc
         self.cname = cname
         self.logger = logger
-        nacks = NACKResponder(mediaSSRC: ssrc)
-        senderReports = SenderReportGenerator(ssrc: ssrc, cname: cname)
-        estimator = ReceiverEstimator(mediaSSRC: ssrc)
+        senders = zip(negotiated.videos, ssrcs).map { VideoSender(video: $0, ssrc: $1, cname: cname) }
         created = SystemClock.monotonicMicros()
         lastConsent = created
     }
@@ -239,16 +232,40 @@ public final class PeerConnection {
         return true
     }
 
-    /// The stream to send from now on (at the start, and when the viewer switches camera). Its
-    /// first picture must be a keyframe; pictures of the previous stream that are still queued
-    /// or in flight are dropped, as the viewer's decoder now follows the new one.
-    public func restartVideo(track: UInt64) {
-        videoTrack = track
-        waitingForKeyframe = true
-        // The new track numbers its pictures from its own start.
-        lastBatch = Int.min
-        // The new stream's first delta asks for its keyframe at once, not after the old one's limit.
-        keyframes.restart()
+    /// The track video section `stream` sends from now on (at the start, and when the viewer
+    /// switches camera). Its first picture must be a keyframe; pictures of the previous track that
+    /// are still queued or in flight are dropped, as the viewer's decoder now follows the new one.
+    public func restartVideo(track: UInt64, stream: Int = 0) {
+        guard senders.indices.contains(stream) else { return }
+        senders[stream].restart(track: track)
+    }
+
+    /// One stream's counters (packets, frames, NACKs, keyframe requests, what its receiver
+    /// reports) with the connection's figures (set-up times, round trip, REMB).
+    public func stats(stream: Int) -> Stats {
+        var s = senders[stream].stats
+        s.rttMillis = connectionStats.rttMillis
+        s.rembKbps = connectionStats.rembKbps
+        s.connectedAfterMicros = connectionStats.connectedAfterMicros
+        s.firstFrameAfterMicros = connectionStats.firstFrameAfterMicros
+        return s
+    }
+
+    /// The connection's figures with every stream's counters added up.
+    public var stats: Stats {
+        var total = connectionStats
+        for (i, sender) in senders.enumerated() {
+            let s = sender.stats
+            total.packetsSent += s.packetsSent
+            total.bytesSent += s.bytesSent
+            total.framesSent += s.framesSent
+            total.nacks += s.nacks
+            total.retransmissions += s.retransmissions
+            total.pli += s.pli
+            total.fir += s.fir
+            if i == 0 { (total.fractionLost, total.jitter) = (s.fractionLost, s.jitter) }
+        }
+        return total
     }
 
     private func checkDTLS(now: Int64) {
@@ -257,7 +274,7 @@ public final class PeerConnection {
             let session: SRTPSession
             do {
                 // Resends are protected again under their first index, as far back as the history holds.
-                session = try SRTPSession(dtls: dtls, retransmissionWindow: nacks.history.capacity)
+                session = try SRTPSession(dtls: dtls, retransmissionWindow: senders[0].nacks.history.capacity)
             } catch .noProfileNegotiated {
                 close(reason: "the peer negotiated no SRTP profile")
                 return
@@ -266,8 +283,8 @@ public final class PeerConnection {
                 return
             }
             srtp = session
-            stats.connectedAfterMicros = now - created
-            logger.debug("\(sessionID): DTLS connected \((stats.connectedAfterMicros ?? 0) / 1000) ms after the offer (\(session.profile))")
+            connectionStats.connectedAfterMicros = now - created
+            logger.debug("\(sessionID): DTLS connected \((connectionStats.connectedAfterMicros ?? 0) / 1000) ms after the offer (\(session.profile))")
             set(.connected)
             startDataChannels()
             events.connected()
@@ -290,56 +307,61 @@ public final class PeerConnection {
     }
 
     /// Protects one frame's packets for this peer, each written once, straight into `writer`'s
-    /// buffer and encrypted there; nothing until it is connected and until its first keyframe
-    /// (a decoder cannot start on a delta frame), and nothing from a track other than the one
-    /// chosen with `restartVideo(track:)`.
+    /// buffer and encrypted there; nothing until it is connected and until its stream's first
+    /// keyframe (a decoder cannot start on a delta frame), and nothing from a track none of its
+    /// streams was given with `restartVideo(track:stream:)`.
     public func send(_ batch: RTPPacketBatch, to writer: inout some DatagramWriter) {
-        guard state == .connected, let srtp, batch.track == videoTrack else { return }
+        guard state == .connected, let srtp, let i = senders.firstIndex(where: { $0.track == batch.track }) else { return }
         // A frame may come twice: once in a join burst, once live. Send it once.
-        guard batch.picture > lastBatch else { return }
+        guard batch.picture > senders[i].lastBatch else { return }
         let now = SystemClock.monotonicMicros()
-        if waitingForKeyframe {
+        if senders[i].waitingForKeyframe {
             guard batch.isKeyframe else {
-                askKeyframe(now: now)
+                askKeyframe(stream: i, now: now)
                 return
             }
-            waitingForKeyframe = false
-            if let last = senderReports.lastPicture {
+            senders[i].waitingForKeyframe = false
+            if let last = senders[i].senderReports.lastPicture {
                 // The new track goes on from the last picture sent, as much later as it really is.
                 let elapsed = UInt32(clamping: max(1, (now - last.at) * 9 / 100))
-                timestampOffset = (last.timestamp &+ elapsed) &- batch.rtpTimestamp
+                senders[i].timestampOffset = (last.timestamp &+ elapsed) &- batch.rtpTimestamp
             }
-            stats.firstFrameAfterMicros = now - created
-            logger.debug("\(sessionID): first keyframe sent \((stats.firstFrameAfterMicros ?? 0) / 1000) ms after the offer")
+            if connectionStats.firstFrameAfterMicros == nil {
+                connectionStats.firstFrameAfterMicros = now - created
+                logger.debug("\(sessionID): first keyframe sent \((now - created) / 1000) ms after the offer")
+            }
         }
         let absSendTime = AbsSendTime.value(seconds: Double(SystemClock.nowMicros()) / 1e6)
-        let timestamp = batch.rtpTimestamp &+ timestampOffset
+        let timestamp = batch.rtpTimestamp &+ senders[i].timestampOffset
         var packets = 0, octets = 0
         for packet in batch.packets {
-            let entry = RetransmissionHistory.Entry(packet: packet, sequence: sequence, timestamp: timestamp,
+            let entry = RetransmissionHistory.Entry(packet: packet, sequence: senders[i].sequence, timestamp: timestamp,
                                                     absSendTime: absSendTime, transportSequence: transportSequence)
-            guard let length = protect(entry, with: srtp.outbound, to: &writer) else { continue }
-            nacks.sent(entry)
+            guard let length = protect(entry, stream: i, with: srtp.outbound, to: &writer) else { continue }
+            senders[i].nacks.sent(entry)
             packets += 1
             octets += length
-            sequence &+= 1
+            senders[i].sequence &+= 1
             transportSequence &+= 1
         }
-        stats.packetsSent += packets
-        stats.bytesSent += octets
-        stats.framesSent += 1
-        lastBatch = batch.picture
-        senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now)
+        senders[i].stats.packetsSent += packets
+        senders[i].stats.bytesSent += octets
+        senders[i].stats.framesSent += 1
+        senders[i].lastBatch = batch.picture
+        senders[i].senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now)
     }
 
-    /// The RTP timestamp this viewer sees for a picture its current track stamped `trackTimestamp`
-    /// (a detection record names its frame by it).
-    public func viewerTimestamp(_ trackTimestamp: UInt32) -> UInt32 { trackTimestamp &+ timestampOffset }
+    /// The RTP timestamp the viewer sees on video section `stream` for a picture its track
+    /// stamped `trackTimestamp` (a detection record names its frame by it).
+    public func viewerTimestamp(_ trackTimestamp: UInt32, stream: Int = 0) -> UInt32 {
+        trackTimestamp &+ senders[stream].timestampOffset
+    }
 
-    /// Writes and encrypts one packet in `writer`'s buffer; its SRTP length, nil if it failed.
-    private func protect(_ entry: RetransmissionHistory.Entry, with srtp: SRTPContext,
+    /// Writes and encrypts one packet of `stream` in `writer`'s buffer; its SRTP length, nil if it failed.
+    private func protect(_ entry: RetransmissionHistory.Entry, stream: Int, with srtp: SRTPContext,
                          to writer: inout some DatagramWriter) -> Int? {
         var protected: Int?
+        let (video, ssrc) = (senders[stream].video, senders[stream].ssrc)
         writer.write(capacity: entry.packet.bytes.count + SRTPContext.maxTrailerLength) { buffer in
             let length = entry.packet.write(into: buffer, payloadType: video.payloadType, sequenceNumber: entry.sequence,
                                             timestamp: entry.timestamp, ssrc: ssrc, absSendTimeID: video.absSendTimeID,
@@ -355,9 +377,9 @@ public final class PeerConnection {
         return protected
     }
 
-    /// Asks the encoder for a keyframe now, or when `tick` finds the kept ask due (`KeyframeRequester`).
-    private func askKeyframe(now: Int64) {
-        if keyframes.request(now: now) { events.keyframeNeeded() }
+    /// Asks the encoder of `stream` for a keyframe now, or when `tick` finds the kept ask due (`KeyframeRequester`).
+    private func askKeyframe(stream: Int, now: Int64) {
+        if senders[stream].keyframes.request(now: now) { events.keyframeNeeded(stream) }
     }
 
     // MARK: RTCP in
@@ -390,6 +412,7 @@ public final class PeerConnection {
             return []
         }
         var out: [[UInt8]] = []
+        let onlyStream = senders.count == 1
         for packet in packets {
             switch packet {
             case .receiverReport(let rr):
@@ -397,26 +420,35 @@ public final class PeerConnection {
             case .senderReport(let sr):
                 readReports(sr.reports, now: now, wallClock: wallClock)
             case .nack(let nack):
-                guard let response = nacks.respond(to: nack) else { break }
-                stats.nacks += 1
+                guard let i = senders.firstIndex(where: { $0.ssrc == nack.mediaSSRC }),
+                      let response = senders[i].nacks.respond(to: nack) else { break }
+                senders[i].stats.nacks += 1
                 var resent = DatagramList()
-                for entry in response.resend where protect(entry, with: srtp.outbound, to: &resent) != nil {
-                    stats.retransmissions += 1
+                for entry in response.resend where protect(entry, stream: i, with: srtp.outbound, to: &resent) != nil {
+                    senders[i].stats.retransmissions += 1
                 }
                 out += resent.datagrams
-                if response.unrepairable { askKeyframe(now: now) }
-            case .pictureLossIndication:
-                stats.pli += 1
-                askKeyframe(now: now)
-            case .fullIntraRequest:
-                stats.fir += 1
-                askKeyframe(now: now)
+                if response.unrepairable { askKeyframe(stream: i, now: now) }
+            case .pictureLossIndication(let pli):
+                for i in senders.indices where senders[i].isAddressed(by: pli.mediaSSRC, onlyStream: onlyStream) {
+                    senders[i].stats.pli += 1
+                    askKeyframe(stream: i, now: now)
+                }
+            case .fullIntraRequest(let fir):
+                for i in senders.indices where fir.entries.contains(where: { senders[i].isAddressed(by: $0.ssrc, onlyStream: onlyStream) }) {
+                    senders[i].stats.fir += 1
+                    askKeyframe(stream: i, now: now)
+                }
             case .remb(let remb):
-                let kbps = estimator.receive(remb)
-                stats.rembKbps = kbps
-                events.bitrateEstimate(kbps)
+                // The receiver's estimate covers the whole connection: each stream gets its share.
+                let kbps = senders[0].estimator.receive(remb)
+                connectionStats.rembKbps = kbps
+                for i in senders.indices { events.bitrateEstimate(i, kbps / senders.count) }
             case .transportFeedback(let feedback):
-                if let kbps = estimator.receive(feedback, now: now) { events.bitrateEstimate(kbps) }
+                // Loss on the shared path is every stream's loss.
+                for i in senders.indices {
+                    if let kbps = senders[i].estimator.receive(feedback, now: now) { events.bitrateEstimate(i, kbps) }
+                }
             default:
                 break
             }
@@ -425,13 +457,15 @@ public final class PeerConnection {
     }
 
     private func readReports(_ blocks: [RTCPReportBlock], now: Int64, wallClock: NTPTimestamp) {
-        let estimates = estimator.receive(reports: blocks, now: now, arrival: wallClock)
-        if blocks.contains(where: { $0.ssrc == ssrc }) {
-            stats.fractionLost = estimator.fractionLost
-            stats.jitter = estimator.jitter
-            if let rtt = estimator.roundTripTime { stats.rttMillis = rtt * 1000 }
+        for i in senders.indices {
+            let estimates = senders[i].estimator.receive(reports: blocks, now: now, arrival: wallClock)
+            if blocks.contains(where: { $0.ssrc == senders[i].ssrc }) {
+                senders[i].stats.fractionLost = senders[i].estimator.fractionLost
+                senders[i].stats.jitter = senders[i].estimator.jitter
+                if let rtt = senders[i].estimator.roundTripTime { connectionStats.rttMillis = rtt * 1000 }
+            }
+            for kbps in estimates { events.bitrateEstimate(i, kbps) }
         }
-        for kbps in estimates { events.bitrateEstimate(kbps) }
     }
 
     // MARK: Timers
@@ -450,14 +484,17 @@ public final class PeerConnection {
             return []
         }
         var out: [[UInt8]] = []
-        if keyframes.poll(now: now) { events.keyframeNeeded() }
+        for i in senders.indices where senders[i].keyframes.poll(now: now) { events.keyframeNeeded(i) }
         if let timeout = dtls.nextTimeout, timeout <= .zero {
             out += dtls.handleTimeout()
             checkDTLS(now: now)
         }
-        if state == .connected, let srtp, let report = senderReports.report(now: now, wallClock: wallClock),
-           let bytes = srtp.protect(rtcp: report) {
-            out.append(bytes)
+        if state == .connected, let srtp {
+            for i in senders.indices {
+                if let report = senders[i].senderReports.report(now: now, wallClock: wallClock), let bytes = srtp.protect(rtcp: report) {
+                    out.append(bytes)
+                }
+            }
         }
         return out
     }

@@ -1,16 +1,32 @@
 import RTDCore
 /// Server-side answerer: ICE-lite, DTLS passive, send-only video plus optional data channel.
 
+/// One video stream the answerer sends: its SSRC, its a=msid (stream and track ids), and the
+/// one codec it must use, if its source allows only one.
+public struct SDPVideoSender: Sendable, Hashable {
+    public var ssrc: UInt32
+    public var streamID: String
+    public var trackID: String
+    public var forcedCodec: VideoCodec?
+
+    public init(ssrc: UInt32, streamID: String, trackID: String = "video", forcedCodec: VideoCodec? = nil) {
+        self.ssrc = ssrc
+        self.streamID = streamID
+        self.trackID = trackID
+        self.forcedCodec = forcedCodec
+    }
+}
+
 public struct SDPAnswerConfig: Sendable {
     public var iceUfrag: String
     public var icePwd: String
     /// Our certificate fingerprint (sha-256).
     public var fingerprint: SDPFingerprint
     public var candidates: [ICECandidate]
-    public var videoSSRC: UInt32
+    /// The streams to send: the offer's video sections that want to receive get them in order
+    /// (one each); further such sections are rejected.
+    public var videoSenders: [SDPVideoSender]
     public var cname: String
-    public var streamID: String
-    public var trackID: String
     /// Codecs we can send, most preferred first.
     public var codecs: [VideoCodec]
     /// When set, only this codec is acceptable.
@@ -22,7 +38,7 @@ public struct SDPAnswerConfig: Sendable {
     public var sessionID: UInt64
 
     public init(iceUfrag: String, icePwd: String, fingerprint: SDPFingerprint, candidates: [ICECandidate],
-                videoSSRC: UInt32, cname: String, streamID: String = "rtd", trackID: String = "video",
+                videoSenders: [SDPVideoSender], cname: String,
                 codecs: [VideoCodec] = [.h264, .vp8], forcedCodec: VideoCodec? = nil,
                 dataChannelsSupported: Bool = true, sctpPort: Int = 5000, maxMessageSize: Int = 262_144,
                 sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) {
@@ -30,10 +46,8 @@ public struct SDPAnswerConfig: Sendable {
         self.icePwd = icePwd
         self.fingerprint = fingerprint
         self.candidates = candidates
-        self.videoSSRC = videoSSRC
+        self.videoSenders = videoSenders
         self.cname = cname
-        self.streamID = streamID
-        self.trackID = trackID
         self.codecs = codecs
         self.forcedCodec = forcedCodec
         self.dataChannelsSupported = dataChannelsSupported
@@ -48,7 +62,7 @@ public enum SDPAnswerer {
     public static func makeAnswer(offer: SessionDescription, config: SDPAnswerConfig) throws(SDPNegotiationError)
         -> (answer: SessionDescription, negotiated: NegotiatedSession) {
         var sections: [MediaDescription] = []
-        var video: NegotiatedVideo?
+        var videos: [NegotiatedVideo] = []
         var dataChannel: NegotiatedDataChannel?
         var acceptedIndices: [Int] = []
         var rejectedMids: [String] = []
@@ -58,8 +72,7 @@ public enum SDPAnswerer {
             var accepted: MediaDescription?
             if !offered.isRejected {
                 if offered.isRTPVideo {
-                    accepted = try answerVideo(offered, offer: offer, config: config, codecOrder: codecOrder,
-                                               alreadyChosen: video != nil, result: &video)
+                    accepted = try answerVideo(offered, offer: offer, config: config, codecOrder: codecOrder, videos: &videos)
                 } else if offered.isWebRTCDataChannel, config.dataChannelsSupported, dataChannel == nil {
                     try checkTransport(offered, offer: offer)
                     dataChannel = NegotiatedDataChannel(mid: offered.mid, remoteSCTPPort: offered.sctpPort ?? 5000,
@@ -87,7 +100,8 @@ public enum SDPAnswerer {
             bundleMids = group.mids.filter { acceptedMids.contains($0) }
             if !bundleMids.isEmpty { sessionAttributes.append(.group(SDPGroup(semantics: "BUNDLE", mids: bundleMids))) }
         }
-        sessionAttributes.append(.other(name: "msid-semantic", value: " WMS \(config.streamID)"))
+        let streamIDs = videos.indices.map { config.videoSenders[$0].streamID }
+        sessionAttributes.append(.other(name: "msid-semantic", value: " WMS" + streamIDs.map { " " + $0 }.joined()))
 
         // The transport in use is the one of the first bundled section (or the first accepted one).
         let transportIndex = bundleMids.first.flatMap { mid in offer.media.firstIndex { $0.mid == mid } }
@@ -98,7 +112,7 @@ public enum SDPAnswerer {
         let transport = offer.media[transportIndex]
         // checkTransport already guaranteed these for every accepted section.
         let negotiated = NegotiatedSession(
-            video: video, dataChannel: dataChannel,
+            videos: videos, dataChannel: dataChannel,
             remoteICEUfrag: offer.iceUfrag(for: transport) ?? "",
             remoteICEPwd: offer.icePwd(for: transport) ?? "",
             remoteICELite: offer.isICELite,
@@ -115,11 +129,15 @@ public enum SDPAnswerer {
         return (answer, negotiated)
     }
 
+    /// A video section: sendonly with the next of `config.videoSenders` if the offer wants to
+    /// receive it (appended to `videos`), inactive if it does not, nil (rejected) once every sender is given.
     private static func answerVideo(_ offered: MediaDescription, offer: SessionDescription, config: SDPAnswerConfig,
-                                    codecOrder: [VideoCodec], alreadyChosen: Bool,
-                                    result: inout NegotiatedVideo?) throws(SDPNegotiationError) -> MediaDescription? {
-        guard !alreadyChosen else { return nil }
+                                    codecOrder: [VideoCodec],
+                                    videos: inout [NegotiatedVideo]) throws(SDPNegotiationError) -> MediaDescription? {
         let offeredDirection = offer.direction(for: offered)
+        guard videos.count < config.videoSenders.count else { return nil }
+        let sender = config.videoSenders[videos.count]
+        let codecOrder = sender.forcedCodec.map { [$0] } ?? codecOrder
         let choice = codecOrder.lazy.compactMap { codec in
             offered.acceptablePayloadTypes(for: codec).first.map { (codec, $0) }
         }.first
@@ -145,7 +163,7 @@ public enum SDPAnswerer {
             attributes.append(.extmap(SDPExtmap(id: extmap.id, uri: extmap.uri)))
         }
         attributes.append(.direction(direction))
-        if sending { attributes.append(.msid(SDPMediaStreamID(streamID: config.streamID, trackID: config.trackID))) }
+        if sending { attributes.append(.msid(SDPMediaStreamID(streamID: sender.streamID, trackID: sender.trackID))) }
         attributes.append(.rtcpMux)
         if offered.hasRTCPReducedSize { attributes.append(.rtcpReducedSize) }
         attributes.append(.rtpmap(SDPRTPMap(payloadType: pt, encodingName: codec.rtp.encodingName, clockRate: codec.rtp.clockRate)))
@@ -158,14 +176,14 @@ public enum SDPAnswerer {
         let fmtp = offered.formatParameters(for: pt)
         if let fmtp { attributes.append(.fmtp(fmtp)) }
         if sending {
-            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: config.videoSSRC, name: "cname", value: config.cname)))
-            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: config.videoSSRC, name: "msid",
-                                                     value: "\(config.streamID) \(config.trackID)")))
-            result = NegotiatedVideo(
+            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: sender.ssrc, name: "cname", value: config.cname)))
+            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: sender.ssrc, name: "msid",
+                                                     value: "\(sender.streamID) \(sender.trackID)")))
+            videos.append(NegotiatedVideo(
                 mid: offered.mid, codec: codec, payloadType: UInt8(pt), formatParameters: fmtp?.parameters,
                 localDirection: direction, feedback: RTCPFeedbackSupport(Array(seen)),
                 absSendTimeID: absSendTime, transportCCID: transportCC,
-                rtcpReducedSize: offered.hasRTCPReducedSize, remoteSSRCs: offered.ssrcs)
+                rtcpReducedSize: offered.hasRTCPReducedSize, remoteSSRCs: offered.ssrcs))
         }
         return MediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: [String(pt)],
                                 attributes: attributes)

@@ -68,7 +68,9 @@ public struct NegotiatedDataChannel: Sendable, Hashable {
 }
 
 public struct NegotiatedSession: Sendable, Hashable {
-    public var video: NegotiatedVideo?
+    /// The video sections that carry media, in SDP order (a server may send several streams).
+    public var videos: [NegotiatedVideo]
+    public var video: NegotiatedVideo? { videos.first }
     public var dataChannel: NegotiatedDataChannel?
     public var remoteICEUfrag: String
     public var remoteICEPwd: String

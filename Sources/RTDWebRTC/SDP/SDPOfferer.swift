@@ -103,7 +103,7 @@ public enum SDPOfferer {
         guard let transport else { throw .answerMismatch("every m-section was rejected") }
         let remoteSetup = answer.setup(for: transport) ?? .active
         return NegotiatedSession(
-            video: video, dataChannel: dataChannel,
+            videos: video.map { [$0] } ?? [], dataChannel: dataChannel,
             remoteICEUfrag: answer.iceUfrag(for: transport) ?? "",
             remoteICEPwd: answer.icePwd(for: transport) ?? "",
             remoteICELite: answer.isICELite,

@@ -23,26 +23,39 @@ import RTDCore
         var keyframes = 0
         var connects = 0
         var estimates: [Int] = []
+        /// Which stream each keyframe request was for.
+        var keyframeStreams: [Int] = []
     }
 
-    func makeRig(consentTimeout: Int64 = PeerConnection.defaultConsentTimeout) throws -> Rig {
+    /// A connected peer; with `ssrcs` of more than one, it sends that many streams (a grid on
+    /// one connection: the offer gets a copy of its video section for each), stream i from track i + 1.
+    func makeRig(consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, ssrcs: [UInt32] = [1234]) throws -> Rig {
         let serverCert = try DTLSCertificate.generate(commonName: "server")
         let clientCert = try DTLSCertificate.generate(commonName: "client")
-        let offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
+        var offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
             iceUfrag: "cliU", icePwd: "clientpassword0123456789",
             fingerprint: SDPFingerprint(hashFunction: "sha-256", value: clientCert.fingerprint.hex)))
+        for k in 1..<ssrcs.count {
+            var copy = offer.media[0]
+            copy.attributes = copy.attributes.map { if case .mid = $0 { .mid("v\(k)") } else { $0 } }
+            offer.media.append(copy)
+        }
         let (_, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: SDPAnswerConfig(
             iceUfrag: "srvU", icePwd: "serverpassword0123456789",
             fingerprint: SDPFingerprint(hashFunction: "sha-256", value: serverCert.fingerprint.hex),
-            candidates: [], videoSSRC: 1234, cname: "test", forcedCodec: .vp8, dataChannelsSupported: false))
+            candidates: [], videoSenders: ssrcs.map { SDPVideoSender(ssrc: $0, streamID: "rtd-\($0)") }, cname: "test",
+            forcedCodec: .vp8, dataChannelsSupported: false))
         let peer = try PeerConnection(sessionID: "s1", negotiated: negotiated, localUfrag: "srvU",
-                                      localPassword: "serverpassword0123456789", certificate: serverCert, ssrc: 1234,
+                                      localPassword: "serverpassword0123456789", certificate: serverCert, ssrcs: ssrcs,
                                       cname: "test", consentTimeout: consentTimeout, logger: Logger(label: "test"))
         let counter = Counter()
-        peer.events.keyframeNeeded = { counter.keyframes += 1 }
+        peer.events.keyframeNeeded = { stream in
+            counter.keyframes += 1
+            counter.keyframeStreams.append(stream)
+        }
         peer.events.connected = { counter.connects += 1 }
-        peer.events.bitrateEstimate = { counter.estimates.append($0) }
-        peer.restartVideo(track: 1)
+        peer.events.bitrateEstimate = { _, kbps in counter.estimates.append(kbps) }
+        for i in ssrcs.indices { peer.restartVideo(track: UInt64(i + 1), stream: i) }
         let client = try DTLSTransport(role: .client, certificate: clientCert, remoteFingerprint: serverCert.fingerprint)
         // ICE first: a valid check picks the path.
         let check = STUNMessage.iceBindingRequest(remoteUfrag: "srvU", localUfrag: "cliU", remotePassword: "serverpassword0123456789",
@@ -158,6 +171,51 @@ import RTDCore
         #expect(try sent(batch(8, key: false, track: 2)) == Array(repeating: key[0] &+ 3000, count: 3))
         #expect(try sent(batch(505, key: true)).isEmpty)
         #expect(try sent(batch(9, key: false, track: 2)).count == 3)
+    }
+
+    /// A grid on one connection: each stream sends its own track's pictures under its own SSRC,
+    /// sequence and keyframe start; NACK, PLI and receiver reports reach the stream they name.
+    @Test func severalStreamsEachKeepTheirOwnSenderState() throws {
+        let rig = try makeRig(ssrcs: [1234, 5678])
+        #expect(rig.peer.videos.count == 2 && rig.peer.videos.map(\.mid) == ["0", "v1"])
+        func parsed(_ packets: [[UInt8]]) throws -> [RTPPacket] {
+            try packets.map { p in
+                var p = p
+                try rig.srtpIn.unprotect(&p)
+                return try RTPPacket.parse(p)
+            }
+        }
+        // Stream 1 waits for its own keyframe even once stream 0 has started.
+        #expect(try parsed(rig.peer.send(batch(1, key: true, track: 1))).map(\.ssrc) == [1234, 1234, 1234])
+        #expect(rig.peer.send(batch(1, key: false, track: 2)).isEmpty)
+        #expect(rig.counter.keyframeStreams == [1])
+        let b = try parsed(rig.peer.send(batch(2, key: true, track: 2)))
+        #expect(b.map(\.ssrc) == [5678, 5678, 5678] && b.map(\.timestamp) == [6000, 6000, 6000])
+        #expect(b[1].sequenceNumber == b[0].sequenceNumber &+ 1)
+        #expect(rig.peer.send(batch(9, key: false, track: 3)).isEmpty, "a track no stream sends")
+        let a = try parsed(rig.peer.send(batch(2, key: false, track: 1)))
+        #expect(a.map(\.ssrc) == [1234, 1234, 1234])
+
+        // A NACK for stream 1's sequence numbers resends stream 1's packet, not stream 0's.
+        let sentB = rig.peer.send(batch(3, key: false, track: 2))
+        let lost = try parsed([sentB[0]])[0].sequenceNumber
+        #expect(try rtcp(rig, [.nack(RTCPGenericNACK(senderSSRC: 1, mediaSSRC: 5678, lostSequenceNumbers: [lost]))]) == [sentB[0]])
+        #expect(rig.peer.stats(stream: 1).retransmissions == 1 && rig.peer.stats(stream: 0).retransmissions == 0)
+        // A PLI for stream 0 asks stream 0's encoder only; one for no stream of ours asks none.
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 1234))])
+        _ = try rtcp(rig, [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 1, mediaSSRC: 999))])
+        #expect(rig.counter.keyframeStreams == [1, 0])
+        #expect(rig.peer.stats(stream: 0).pli == 1 && rig.peer.stats.pli == 1)
+        // Each stream's sender report carries its own SSRC and counts.
+        let reports = rig.peer.tick().flatMap { datagram -> [RTCPPacket] in
+            var d = datagram
+            guard (try? rig.srtpIn.unprotectRTCP(&d)) != nil else { return [] }
+            return (try? RTCPPacket.parseCompound(d)) ?? []
+        }
+        let srs = reports.compactMap { if case .senderReport(let sr) = $0 { sr } else { nil } }
+        #expect(Set(srs.map(\.ssrc)) == [1234, 5678])
+        #expect(srs.first { $0.ssrc == 5678 }?.packetCount == 6 && srs.first { $0.ssrc == 1234 }?.packetCount == 6)
+        #expect(rig.peer.stats.packetsSent == 12 && rig.peer.stats(stream: 1).framesSent == 2)
     }
 
     @Test func nackResendsTheSameProtectedPackets() throws {

@@ -13,7 +13,7 @@ import Testing
             candidates: [ICECandidate(foundation: "1", priority: 2_130_706_431, address: "192.0.2.10", port: 40000, type: .host),
                          ICECandidate(foundation: "2", transport: "tcp", priority: 1_518_280_447, address: "192.0.2.10",
                                       port: 40000, type: .host, tcpType: "passive")],
-            videoSSRC: 0x1234_5678, cname: "rtd-cname", streamID: "rtd-stream", trackID: "rtd-video",
+            videoSenders: [SDPVideoSender(ssrc: 0x1234_5678, streamID: "rtd-stream", trackID: "rtd-video")], cname: "rtd-cname",
             codecs: codecs, forcedCodec: forced, dataChannelsSupported: dataChannels, sessionID: 42)
     }
 
@@ -166,6 +166,34 @@ import Testing
         #expect(negotiated.video?.mid == "1")
         #expect(negotiated.dataChannel?.mid == "2")
         #expect(negotiated.bundleMids == ["1", "2"])
+    }
+
+    /// A grid on one connection: Chromium's offer with three recvonly video sections (one per
+    /// transceiver) and the data channel, answered with two streams. Each of the first two sections
+    /// sends its own SSRC and a=msid; the third is rejected; one stream's own forced codec holds.
+    @Test func answersSeveralVideoSectionsOneStreamEach() throws {
+        var offer = try SessionDescription.parse(SDPFixtures.chromiumRecvonlyWithDataChannel)
+        let video = offer.media[0]
+        for mid in ["2", "3"] {
+            var copy = video
+            copy.attributes = copy.attributes.map { if case .mid = $0 { .mid(mid) } else { $0 } }
+            offer.media.append(copy)
+        }
+        offer.attributes = offer.attributes.map { if case .group = $0 { .group(SDPGroup(semantics: "BUNDLE", mids: ["0", "1", "2", "3"])) } else { $0 } }
+        var config = Self.serverConfig()
+        config.videoSenders = [SDPVideoSender(ssrc: 11, streamID: "rtd-a"), SDPVideoSender(ssrc: 22, streamID: "rtd-b", forcedCodec: .vp8)]
+        let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: config)
+        #expect(try SessionDescription.parse(answer.serialized()) == answer)
+        #expect(answer.media.map(\.mid) == ["0", "1", "2", "3"])
+        #expect(negotiated.videos.map(\.mid) == ["0", "2"])
+        #expect(negotiated.videos.map(\.codec) == [.h264, .vp8])
+        #expect(answer.media[0].ssrcs == [11] && answer.media[0].msid?.streamID == "rtd-a" && answer.media[0].direction == .sendonly)
+        #expect(answer.media[2].ssrcs == [22] && answer.media[2].msid?.streamID == "rtd-b" && answer.media[2].direction == .sendonly)
+        #expect(answer.media[2].rtpMap(for: Int(negotiated.videos[1].payloadType))?.encodingName == "VP8")
+        #expect(answer.media[3].port == 0 && negotiated.rejectedMids == ["3"])
+        #expect(answer.bundleGroup?.mids == ["0", "1", "2"])
+        #expect(answer.serialized().contains("a=msid-semantic: WMS rtd-a rtd-b\r\n"))
+        #expect(negotiated.dataChannel?.mid == "1")
     }
 
     @Test func sendonlyOfferGetsInactiveAnswer() throws {
