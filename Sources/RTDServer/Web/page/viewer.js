@@ -916,7 +916,8 @@ class Grid {
       info.state = "connecting";
       for (const t of tiles) {
         t.records.clear();
-        Object.assign(t.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null });
+        // No decoded frames of a previous connection: they would count as live at once.
+        Object.assign(t.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null, framesDecoded: 0 });
         t.setTransport("webrtc");
         t.state("connecting (WebRTC)…", "wait");
       }
