@@ -270,7 +270,7 @@ def test_page_webrtc_overlay_in_step_switch_and_grid(two_cameras, tmp_path):
         assert min(strip) > 200, strip
         drv.save_screenshot(str(tmp_path / "webrtc-b.png"))
 
-        # The grid: every camera at once, each with its own connection; a tile opens its camera.
+        # The grid: every camera at once (over one peer connection: test_grid.py); a tile opens its camera.
         drv.find_element("id", "grid-toggle").click()
         grid = drv.execute_script("return JSON.parse(JSON.stringify(window.rtdGrid))")
         deadline = time.monotonic() + 15

@@ -67,6 +67,41 @@ test("the selected pair's candidate types come from the transport's selectedCand
   assert.equal(none.icePath, null);
 });
 
+test("one video of several: the inbound statistics of that transceiver's mid, else of its track", async () => {
+  const { newStats, readStatsReport, sameTrack } = await stats;
+  const all = new Map([
+    ["i1", { type: "inbound-rtp", kind: "video", mid: "1", trackIdentifier: "t1", codecId: "c1", timestamp: 1000,
+             framesDecoded: 70, framesPerSecond: 30, frameWidth: 640, frameHeight: 480, bytesReceived: 5000 }],
+    ["i2", { type: "inbound-rtp", kind: "video", mid: "2", trackIdentifier: "t2", codecId: "c2", timestamp: 1000,
+             framesDecoded: 12, framesPerSecond: 15, frameWidth: 320, frameHeight: 240, bytesReceived: 900 }],
+    ["c1", { type: "codec", mimeType: "video/H264" }],
+    ["c2", { type: "codec", mimeType: "video/VP8" }],
+    ["p", { type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.002 }],
+  ]);
+  const a = newStats("a"), b = newStats("b");
+  const beforeA = readStatsReport(a, all, null, { mid: "1", trackId: "t1" });
+  const beforeB = readStatsReport(b, all, null, { mid: "2", trackId: "t2" });
+  assert.deepEqual([a.framesDecoded, a.fps, a.width, a.codec], [70, 30, 640, "video/H264"]);
+  assert.deepEqual([b.framesDecoded, b.fps, b.width, b.codec], [12, 15, 320, "video/VP8"]);
+  // The connection's own figures are every video's.
+  assert.deepEqual([a.iceRttMs, b.iceRttMs], [2, 2]);
+  // Rates are over each video's own bytes.
+  const later = new Map(all);
+  later.set("i1", { ...all.get("i1"), timestamp: 1500, bytesReceived: 67500 });
+  later.set("i2", { ...all.get("i2"), timestamp: 1500, bytesReceived: 900 + 6250 });
+  readStatsReport(a, later, beforeA, { mid: "1", trackId: "t1" });
+  readStatsReport(b, later, beforeB, { mid: "2", trackId: "t2" });
+  assert.deepEqual([a.bitrateKbps, b.bitrateKbps], [1000, 100]);
+  // A mid no video has: nothing of the others is taken.
+  const none = newStats("c");
+  assert.equal(readStatsReport(none, all, null, { mid: "3", trackId: "t3" }), null);
+  assert.deepEqual([none.framesDecoded, none.codec], [0, null]);
+  // Statistics without a mid (older browsers) are matched by track identifier.
+  assert.ok(sameTrack({ trackIdentifier: "t2" }, { mid: "9", trackId: "t2" }));
+  assert.ok(!sameTrack({ trackIdentifier: "t2" }, { mid: "2", trackId: "t1" }));
+  assert.ok(!sameTrack({ mid: "1", trackIdentifier: "t2" }, { mid: "2", trackId: "t2" }));
+});
+
 test("WebSocket rates are over the counting window", async () => {
   const { windowRates } = await stats;
   assert.deepEqual(windowRates({ at: 1000, frames: 30, bytes: 250000 }, 3000), { fps: 15, bitrateKbps: 1000 });

@@ -3,13 +3,15 @@
 // start in time (WebRTC is then tried again in the background and takes the picture over once it
 // plays), and a labelled offline demo while the server cannot be reached. Detection boxes
 // are drawn on the frame they belong to: by RTP timestamp (requestVideoFrameCallback) or by frame
-// number (WebSocket). Page state for tests and curious people: window.rtdStats.
+// number (WebSocket). The grid receives every camera over one peer connection (each tile on its
+// own, as above, when that does not work). Page state for tests and curious people:
+// window.rtdStats; the grid's: window.rtdGrid (one such per tile) and window.rtdGridConnection.
 // The decisions without DOM are in viewer/*.js (unit-tested by Tests/web).
 import { pageSettings, webSocketURL, withCamera, configRefusal, isConfig } from "./viewer/settings.js";
 import { recordKey, keepRecord, matchByRTP, matchByFrame, awaitedBy } from "./viewer/sync.js";
 import { Pings } from "./viewer/pings.js";
 import { reconnectDelay, upgradeDelay } from "./viewer/backoff.js";
-import { gridColumns } from "./viewer/grid.js";
+import { gridColumns, trackTile, GRID_SESSION_MAX } from "./viewer/grid.js";
 import { trackColor, detectionLabel, canvasPixels, labelFontPx, lineWidthPx, fitPicture, boxOnCanvas,
          labelOrigin } from "./viewer/overlay.js";
 import { DEMO_WIDTH, DEMO_HEIGHT, DEMO_SHAPES, demoDetections } from "./viewer/demo.js";
@@ -104,15 +106,15 @@ setInterval(renderStats, 500);
 $("overlay-toggle").checked = overlayOn;
 $("overlay-toggle").onchange = (e) => {
   overlayOn = e.target.checked;
-  for (const v of allViewers()) v.repaint();
+  for (const v of allTiles()) v.repaint();
 };
 $("fullscreen").onclick = () => {
   const el = S.view === "grid" ? $("grid") : $("stage");
   if (document.fullscreenElement) document.exitFullscreen();
   else (el.requestFullscreen || el.webkitRequestFullscreen || (() => {})).call(el);
 };
-document.addEventListener("fullscreenchange", () => { for (const v of allViewers()) v.repaint(); });
-window.addEventListener("resize", () => { for (const v of allViewers()) v.repaint(); });
+document.addEventListener("fullscreenchange", () => { for (const v of allTiles()) v.repaint(); });
+window.addEventListener("resize", () => { for (const v of allTiles()) v.repaint(); });
 
 // ---- overlay -----------------------------------------------------------------------------------
 
@@ -122,7 +124,7 @@ window.addEventListener("resize", () => { for (const v of allViewers()) v.repain
 const canvasSizes = new WeakMap();
 const sizeObserver = new ResizeObserver((entries) => {
   for (const e of entries) canvasSizes.set(e.target, { width: e.contentRect.width, height: e.contentRect.height });
-  for (const v of allViewers()) v.repaint();
+  for (const v of allTiles()) v.repaint();
 });
 function drawOverlay(canvas, mediaW, mediaH, record) {
   if (!canvasSizes.has(canvas)) { canvasSizes.set(canvas, canvas.getBoundingClientRect()); sizeObserver.observe(canvas); }
@@ -158,7 +160,7 @@ function drawOverlay(canvas, mediaW, mediaH, record) {
   return drawn;
 }
 
-// ---- one camera connection in one tile --------------------------------------------------------
+// ---- peer connections: what the single view and the grid do alike ---------------------------
 
 // Why WebRTC is not even tried (short, for the badge), or null.
 function webrtcUnavailable(cfg) {
@@ -180,36 +182,133 @@ function keepAside(text, records, camera) {
   return m;
 }
 
-class Viewer {
-  constructor(tile, camera, st, main) {
-    this.tile = tile;
-    this.video = tile.querySelector("video");
-    this.frameCanvas = tile.querySelector("canvas.frame");
-    this.overlay = tile.querySelector("canvas.overlay");
+// A peer connection, counted in `count.peerConnections` until hangUp closes it (tests read how
+// many the grid has open).
+function openPeer(cfg, count) {
+  const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [], iceTransportPolicy: settings.iceTransportPolicy });
+  count.peerConnections++;
+  return pc;
+}
+
+// Ends a session. A lost server is gone already; otherwise say bye first (closing the peer
+// connection first would end the session by DTLS alert and make the bye a 404).
+function hangUp(pc, sessionID, lost, count) {
+  const bye = sessionID && !lost
+    ? api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" }, keepalive: true,
+                                 body: JSON.stringify({ type: "bye", session_id: sessionID }) }).catch(() => {})
+    : Promise.resolve();
+  bye.finally(() => { pc.close(); count.peerConnections--; });
+}
+
+// Offers `pc` to the server with `fields` ({camera} or {cameras}) and sets the answer. `on.session`
+// hears the session id before the answer is set (so that a connection ended meanwhile says bye);
+// `on.over()` true stops it on the way. Rejects with an Error whose `short` is the badge's reason
+// when the server refuses.
+async function negotiate(pc, fields, on) {
+  await pc.setLocalDescription(await pc.createOffer());
+  // The server is ICE-lite: our own candidates come quickly; never wait forever for them.
+  await new Promise((r) => {
+    if (pc.iceGatheringState === "complete") return r();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && r();
+    setTimeout(r, 2000);
+  });
+  if (on.over()) return;
+  on.sent();
+  const body = { type: "offer", sdp: pc.localDescription.sdp, ...fields };
+  if (settings.codec) body.codec = settings.codec;
+  const res = await api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" },
+                                               body: JSON.stringify(body) });
+  let answer = {};
+  try { answer = await res.json(); } catch (e) { /* reported below */ }
+  if (!res.ok) {
+    throw Object.assign(new Error(`signaling refused (${res.status}): ${answer.error || res.statusText}`),
+                        { short: `the server refused WebRTC (${res.status})` });
+  }
+  if (on.over()) return;
+  on.session(answer.session_id);
+  await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+}
+
+// negotiate's failure as finish(how, why, failure) takes it.
+const setupFailure = (e) => (e.short ? [e.message, e.short] : [`WebRTC set-up failed: ${e.message || e}`, "WebRTC set-up failed"]);
+
+// Round trips over the data channel: one as it opens, then every PING_EVERY_MS. `silent(why)` is
+// called on each ping while no pong came for SILENCE_LIMIT_MS (since the start or `restart()`).
+function dataChannelPings(dc, silent) {
+  const pings = new Pings();
+  let id = 0, lastPong = performance.now();
+  const ping = () => {
+    if (dc.readyState !== "open") return;
+    id++;
+    pings.sent(id, performance.now());
+    dc.send(JSON.stringify({ type: "ping", id }));
+    if (performance.now() - lastPong > SILENCE_LIMIT_MS) silent(`no answer from the server for ${SILENCE_LIMIT_MS / 1000} s`);
+  };
+  dc.onopen = ping;
+  return {
+    timer: setInterval(ping, PING_EVERY_MS),
+    restart: () => { lastPong = performance.now(); },
+    // The round trip a pong tells, or null.
+    pong: (m) => { lastPong = performance.now(); return pings.answered(m.id, performance.now()); },
+  };
+}
+
+// Follows pc's connection state: `connected()` when it is up; `broken(why, failure)` when it
+// failed or closed, or stayed disconnected for 3 s (a timer in `timers`).
+function watchConnection(pc, timers, connected, broken) {
+  let disconnected = null;
+  pc.onconnectionstatechange = () => {
+    const s = pc.connectionState;
+    if (s === "connected") {
+      clearTimeout(disconnected);
+      connected();
+    } else if (s === "disconnected") {
+      disconnected = setTimeout(() => broken("WebRTC connection lost", "WebRTC connection lost"), 3000);
+      timers.push(disconnected);
+    } else if (s === "failed" || s === "closed") {
+      broken(`WebRTC connection ${s}`, "WebRTC could not connect");
+    }
+  };
+}
+
+// Calls `onFrame(meta)` for every frame `video` shows (requestVideoFrameCallback's metadata, with
+// the frame's rtpTimestamp) until it returns false; where there is no such callback, once.
+function everyFrame(video, onFrame) {
+  if (!("requestVideoFrameCallback" in HTMLVideoElement.prototype)) {
+    video.addEventListener("playing", () => onFrame({}), { once: true });
+    return;
+  }
+  const next = (now, meta) => { if (onFrame(meta) !== false) video.requestVideoFrameCallback(next); };
+  video.requestVideoFrameCallback(next);
+}
+
+// ---- one tile: its picture, overlay, records and figures ------------------------------------
+
+// What a tile shows, whichever connection feeds it (a Viewer's own, or the grid's).
+class Tile {
+  constructor(el, camera, st, main) {
+    this.el = el;
+    this.video = el.querySelector("video");
+    this.frameCanvas = el.querySelector("canvas.frame");
+    this.overlay = el.querySelector("canvas.overlay");
     this.camera = camera;
     this.st = st;
     if (camera) st.camera = camera;
     this.main = main;
-    this.closed = false;
     this.records = new Map();   // rtp_timestamp (WebRTC) or frame (WebSocket) -> record
     this.shown = null;          // what the overlay was last painted for
-    this.session = null;        // the live connection: {kind, send(obj), close(how)}
-    this.probe = null;          // a WebRTC attempt made while on the WebSocket fallback: {close()}
-    this.wakeProbe = null;
-    this.wakeUp = null;
-    this.demo = null;
   }
 
   setTransport(t) {
     // Figures of the previous connection mean nothing for the next one.
     Object.assign(this.st, perConnection(t));
     this.shown = null;
-    this.tile.dataset.transport = t || "none";
+    this.el.dataset.transport = t || "none";
     this.paint(); // no boxes from the previous connection
   }
 
   caption(text) {
-    const el = this.tile.querySelector(".tile-state");
+    const el = this.el.querySelector(".tile-state");
     if (el) el.textContent = text;
   }
 
@@ -217,6 +316,117 @@ class Viewer {
     setState(this.st, text, kind);
     this.caption(text);
   }
+
+  // A WebRTC frame on screen: counted, and painted with its record.
+  webrtcFrame(meta) {
+    const st = this.st;
+    st.rvfcFrames++;
+    if (st.firstFrameAt === null) st.firstFrameAt = performance.now();
+    notePicture(st, performance.now());
+    this.paintWebRTC(meta);
+  }
+
+  // The record of the frame on screen, by RTP timestamp; else the newest at most ~a frame older.
+  paintWebRTC(meta) {
+    const st = this.st;
+    const ts = meta.rtpTimestamp;
+    const { record, match } = matchByRTP(this.records, ts, st.fps);
+    countMatch(st, match);
+    if (record && record.captured_at_us) st.latencyMs = latencyMs(record, Date.now());
+    this.shown = { kind: "webrtc", rtp: ts, record, match };
+    this.paint();
+  }
+
+  // The record of the picture on screen by frame number; else the newest earlier one.
+  paintWS(frame) {
+    const st = this.st;
+    const { record, match } = matchByFrame(this.records, frame);
+    countMatch(st, match);
+    this.shown = { kind: "ws", frame, record, match };
+    this.paint();
+  }
+
+  // Records, replies and errors from either transport. Returns the parsed message.
+  message(text, via) {
+    let m;
+    try { m = JSON.parse(text); } catch (e) { report(`the server sent something that is not JSON over the ${via}`, this.st); return null; }
+    this.take(m, via);
+    return m;
+  }
+
+  take(m, via) {
+    const st = this.st;
+    if (m.type === "detections") {
+      st.lastRecord = m;
+      if (via === "ws") st.wsRecords++;
+      if (m.detector) st.detector = m.detector;
+      if (m.camera && m.camera !== this.camera) return;
+      const key = recordKey(m, via);
+      if (key === undefined || key === null) return;
+      keepRecord(this.records, key, m);
+      // A record that arrives after its picture is already on screen: draw it now.
+      if (awaitedBy(this.shown, key, via)) {
+        this.shown.record = m;
+        this.shown.match = "late";
+        this.paint();
+      }
+      return;
+    }
+    st.replies.push(m);
+    if (st.replies.length > 200) st.replies.shift();
+    if (m.type === "subscribed") {
+      this.camera = m.camera;
+      st.camera = m.camera;
+      this.records.clear();
+      if (this.main) { $("camera").value = m.camera; rememberCamera(m.camera); }
+    } else if (m.type === "hello") {
+      this.el.style.setProperty("--ar", `${m.width} / ${m.height}`);
+    } else if (m.type === "error") {
+      report(`server: ${m.error}`, st);
+    }
+  }
+
+  mediaSize() {
+    if (this.st.transport === "webrtc") return [this.video.videoWidth, this.video.videoHeight];
+    return [this.frameCanvas.width, this.frameCanvas.height];
+  }
+
+  paint() {
+    const [w, h] = this.mediaSize();
+    if (w && h && this.ar !== `${w} / ${h}`) {
+      this.ar = `${w} / ${h}`;
+      this.el.style.setProperty("--ar", this.ar);
+    }
+    const record = this.shown && this.shown.record;
+    this.st.overlayRecord = record ? { camera: record.camera, frame: record.frame, pts_us: record.pts_us, rtp_timestamp: record.rtp_timestamp,
+                                       width: record.width, height: record.height, match: this.shown.match,
+                                       detections: record.detections } : null;
+    // The same record on the same-sized picture is already drawn.
+    const key = [record, w, h, overlayOn, canvasSizes.get(this.overlay)];
+    if (this.painted && key.every((v, i) => v === this.painted[i])) return;
+    this.painted = key;
+    this.st.overlayBoxes = drawOverlay(this.overlay, w, h, record);
+  }
+
+  repaint() { if (this.shown) this.paint(); }
+}
+
+// ---- a tile with its own camera connection ----------------------------------------------------
+
+class Viewer extends Tile {
+  // `count`: where its peer connections are counted (the grid's, for a grid tile on its own).
+  constructor(el, camera, st, main, count = { peerConnections: 0 }) {
+    super(el, camera, st, main);
+    this.count = count;
+    this.closed = false;
+    this.session = null;        // the live connection: {kind, send(obj), close(how)}
+    this.probe = null;          // a WebRTC attempt made while on the WebSocket fallback: {close()}
+    this.wakeProbe = null;
+    this.wakeUp = null;
+    this.demo = null;
+  }
+
+  repaint() { if (this.shown || this.demo) this.paint(); }
 
   close() {
     this.closed = true;
@@ -226,8 +436,10 @@ class Viewer {
     if (this.wakeUp) this.wakeUp();
   }
 
-  // Connect, stay until the connection is lost, wait (backoff), again; until closed.
-  async run() {
+  // Connect, stay until the connection is lost, wait (backoff), again; until closed. With
+  // `failure` (why the grid's connection did not work) WebRTC counts as tried already: the first
+  // connection is the WebSocket fallback.
+  async run(failure = null) {
     let failures = 0;
     while (!this.closed) {
       const got = await loadConfig();
@@ -240,7 +452,8 @@ class Viewer {
           this.st.camera = this.camera;
           if (this.main) fillPicker();
         }
-        const worked = await this.connect(got.config);
+        const worked = await this.connect(got.config, failure);
+        failure = null;
         if (worked) failures = 0;
       } else if (got.denied) {
         report(got.denied, this.st);
@@ -262,7 +475,8 @@ class Viewer {
   }
 
   // One connection over the best transport; resolves once it is over. True if media flowed.
-  async connect(cfg) {
+  // `failure`: WebRTC was tried already and did not work, for that reason.
+  async connect(cfg, failure) {
     this.records.clear();
     Object.assign(this.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null });
     const unable = webrtcUnavailable(cfg);
@@ -270,9 +484,13 @@ class Viewer {
       if (settings.transport !== "ws") Object.assign(this.st, { fallbackReason: unable, fallback: `${unable}: using the WebSocket` });
       return (await this.websocket()) === "lost";
     }
-    const how = await this.webrtc(cfg);
-    if (how !== "failed" || this.closed) return how === "lost";
-    if (settings.transport === "webrtc") return false;
+    if (failure) {
+      this.failure = failure;
+    } else {
+      const how = await this.webrtc(cfg);
+      if (how !== "failed" || this.closed) return how === "lost";
+      if (settings.transport === "webrtc") return false;
+    }
     this.st.fallbackReason = this.failure;
     this.st.fallback = `WebRTC did not work (${this.st.error}); using the WebSocket fallback`;
     report(this.st.fallback, this.st);
@@ -329,14 +547,12 @@ class Viewer {
   webrtc(cfg, probe = false) {
     const st = this.st;
     return new Promise((resolve) => {
-      let done = false, working = false, connected = false, shown = !probe, sessionID = null;
-      let lastPong = performance.now(), pingID = 0, statsBefore = null;
-      const pings = new Pings();
+      let done = false, working = false, connected = false, shown = !probe, sessionID = null, statsBefore = null;
       const timers = [];
       // Until shown: records and browser figures of the attempt, kept aside.
       const records = probe ? new Map() : this.records;
       const figures = probe ? newStats(this.camera) : st;
-      const pc = new RTCPeerConnection({ iceServers: cfg.ice_servers || [], iceTransportPolicy: settings.iceTransportPolicy });
+      const pc = openPeer(cfg, this.count);
       const finish = (how, why, failure) => {
         if (done) return;
         done = true;
@@ -348,13 +564,7 @@ class Viewer {
         } else if (why) {
           console.warn("rtd: WebRTC attempt:", why);
         }
-        // A lost server is gone already; otherwise say bye first (closing the peer connection
-        // first would end the session by DTLS alert and make the bye a 404).
-        const bye = sessionID && how !== "lost"
-          ? api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" }, keepalive: true,
-                                       body: JSON.stringify({ type: "bye", session_id: sessionID }) }).catch(() => {})
-          : Promise.resolve();
-        bye.finally(() => pc.close());
+        hangUp(pc, sessionID, how === "lost", this.count);
         if (this.session === session) this.session = null;
         if (this.probe === attempt) this.probe = null;
         if (!shown && this.video.srcObject === stream) this.video.srcObject = null;
@@ -379,12 +589,13 @@ class Viewer {
       timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`, "WebRTC could not connect"),
                              WEBRTC_TIMEOUT_MS));
       pc.addTransceiver("video", { direction: "recvonly" });
+      const pings = dataChannelPings(dc, (why) => working && finish("lost", why));
+      timers.push(pings.timer);
       dc.onmessage = (e) => {
         if (shown) st.dcMessages++;
         const m = shown ? this.message(e.data, "webrtc") : keepAside(e.data, records, this.camera);
         if (m && m.type === "pong") {
-          lastPong = performance.now();
-          const rtt = pings.answered(m.id, performance.now());
+          const rtt = pings.pong(m);
           if (rtt !== null && shown) st.rttMs = rtt;
         }
       };
@@ -395,20 +606,10 @@ class Viewer {
         this.video.srcObject = stream;
         this.video.play().catch(() => {});
       };
-      let disconnected = null;
-      pc.onconnectionstatechange = () => {
-        const s = pc.connectionState;
-        if (s === "connected") {
-          connected = true;
-          if (shown) { st.connected = true; st.connectedAt = performance.now(); }
-          clearTimeout(disconnected);
-        } else if (s === "disconnected") {
-          disconnected = setTimeout(() => finish(working ? "lost" : "failed", "WebRTC connection lost", "WebRTC connection lost"), 3000);
-          timers.push(disconnected);
-        } else if (s === "failed" || s === "closed") {
-          finish(working ? "lost" : "failed", `WebRTC connection ${s}`, "WebRTC could not connect");
-        }
-      };
+      watchConnection(pc, timers, () => {
+        connected = true;
+        if (shown) { st.connected = true; st.connectedAt = performance.now(); }
+      }, (why, failure) => finish(working ? "lost" : "failed", why, failure));
       // The attempt plays: the video element has a picture to show, so it takes the tile over from
       // the WebSocket in one step (the canvas is hidden as the video is revealed).
       const takeOver = () => {
@@ -432,33 +633,15 @@ class Viewer {
         working = true;
         clearTimeout(timers[0]);
         clearError();
-        lastPong = performance.now();
+        pings.restart();
         this.state("live", "ok");
       };
-      const onFrame = (now, meta) => {
-        if (done) return;
-        if (shown) {
-          st.rvfcFrames++;
-          if (st.firstFrameAt === null) st.firstFrameAt = performance.now();
-        }
+      everyFrame(this.video, (meta) => {
+        if (done) return false;
         live();
-        if (shown) {
-          notePicture(st, performance.now());
-          this.paintWebRTC(meta);
-        }
-        this.video.requestVideoFrameCallback(onFrame);
-      };
-      if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) this.video.requestVideoFrameCallback(onFrame);
-      else this.video.addEventListener("playing", () => onFrame(0, {}), { once: true });
-      const ping = () => {
-        if (dc.readyState !== "open") return;
-        pingID++;
-        pings.sent(pingID, performance.now());
-        dc.send(JSON.stringify({ type: "ping", id: pingID }));
-        if (working && performance.now() - lastPong > SILENCE_LIMIT_MS) finish("lost", `no answer from the server for ${SILENCE_LIMIT_MS / 1000} s`);
-      };
-      dc.onopen = ping; // a round trip to show at once, then every PING_EVERY_MS
-      timers.push(setInterval(ping, PING_EVERY_MS));
+        if (shown) this.webrtcFrame(meta);
+        return true;
+      });
       // Oftener while hidden: the switch to a playing attempt waits for this check at most.
       timers.push(setInterval(async () => {
         if (done) return;
@@ -467,43 +650,12 @@ class Viewer {
         // Decoding counts as live even where nothing is painted (a hidden tab, a hidden video).
         if ((shown ? st : figures).framesDecoded > 0) live();
       }, probe ? 200 : 500));
-      (async () => {
-        await pc.setLocalDescription(await pc.createOffer());
-        // The server is ICE-lite: our own candidates come quickly; never wait forever for them.
-        await new Promise((r) => {
-          if (pc.iceGatheringState === "complete") return r();
-          pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && r();
-          setTimeout(r, 2000);
-        });
-        if (done) return;
-        if (shown) st.offerSentAt = performance.now();
-        const body = { type: "offer", sdp: pc.localDescription.sdp, camera: this.camera };
-        if (settings.codec) body.codec = settings.codec;
-        const res = await api("api/webrtc/signal", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                     body: JSON.stringify(body) });
-        let answer = {};
-        try { answer = await res.json(); } catch (e) { /* reported below */ }
-        if (!res.ok) {
-          return finish("failed", `signaling refused (${res.status}): ${answer.error || res.statusText}`,
-                        `the server refused WebRTC (${res.status})`);
-        }
-        if (done) return;
-        sessionID = answer.session_id;
-        if (shown) st.answerAt = performance.now();
-        await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-      })().catch((e) => finish("failed", `WebRTC set-up failed: ${e.message || e}`, "WebRTC set-up failed"));
+      negotiate(pc, { camera: this.camera }, {
+        over: () => done,
+        sent: () => { if (shown) st.offerSentAt = performance.now(); },
+        session: (id) => { sessionID = id; if (shown) st.answerAt = performance.now(); },
+      }).catch((e) => finish("failed", ...setupFailure(e)));
     });
-  }
-
-  // The record of the frame on screen, by RTP timestamp; else the newest at most ~a frame older.
-  paintWebRTC(meta) {
-    const st = this.st;
-    const ts = meta.rtpTimestamp;
-    const { record, match } = matchByRTP(this.records, ts, st.fps);
-    countMatch(st, match);
-    if (record && record.captured_at_us) st.latencyMs = latencyMs(record, Date.now());
-    this.shown = { kind: "webrtc", rtp: ts, record, match };
-    this.paint();
   }
 
   // ---- WebSocket fallback ----
@@ -605,76 +757,6 @@ class Viewer {
     });
   }
 
-  // The record of the picture on screen by frame number; else the newest earlier one.
-  paintWS(frame) {
-    const st = this.st;
-    const { record, match } = matchByFrame(this.records, frame);
-    countMatch(st, match);
-    this.shown = { kind: "ws", frame, record, match };
-    this.paint();
-  }
-
-  // Records, replies and errors from either transport. Returns the parsed message.
-  message(text, via) {
-    const st = this.st;
-    let m;
-    try { m = JSON.parse(text); } catch (e) { report(`the server sent something that is not JSON over the ${via}`, st); return null; }
-    if (m.type === "detections") {
-      st.lastRecord = m;
-      if (via === "ws") st.wsRecords++;
-      if (m.detector) st.detector = m.detector;
-      if (m.camera && m.camera !== this.camera) return m;
-      const key = recordKey(m, via);
-      if (key === undefined || key === null) return m;
-      keepRecord(this.records, key, m);
-      // A record that arrives after its picture is already on screen: draw it now.
-      if (awaitedBy(this.shown, key, via)) {
-        this.shown.record = m;
-        this.shown.match = "late";
-        this.paint();
-      }
-      return m;
-    }
-    st.replies.push(m);
-    if (st.replies.length > 200) st.replies.shift();
-    if (m.type === "subscribed") {
-      this.camera = m.camera;
-      st.camera = m.camera;
-      this.records.clear();
-      if (this.main) { $("camera").value = m.camera; rememberCamera(m.camera); }
-    } else if (m.type === "hello") {
-      this.fps = m.fps;
-      this.tile.style.setProperty("--ar", `${m.width} / ${m.height}`);
-    } else if (m.type === "error") {
-      report(`server: ${m.error}`, st);
-    }
-    return m;
-  }
-
-  mediaSize() {
-    if (this.st.transport === "webrtc") return [this.video.videoWidth, this.video.videoHeight];
-    return [this.frameCanvas.width, this.frameCanvas.height];
-  }
-
-  paint() {
-    const [w, h] = this.mediaSize();
-    if (w && h && this.ar !== `${w} / ${h}`) {
-      this.ar = `${w} / ${h}`;
-      this.tile.style.setProperty("--ar", this.ar);
-    }
-    const record = this.shown && this.shown.record;
-    this.st.overlayRecord = record ? { frame: record.frame, pts_us: record.pts_us, rtp_timestamp: record.rtp_timestamp,
-                                       width: record.width, height: record.height, match: this.shown.match,
-                                       detections: record.detections } : null;
-    // The same record on the same-sized picture is already drawn.
-    const key = [record, w, h, overlayOn, canvasSizes.get(this.overlay)];
-    if (this.painted && key.every((v, i) => v === this.painted[i])) return;
-    this.painted = key;
-    this.st.overlayBoxes = drawOverlay(this.overlay, w, h, record);
-  }
-
-  repaint() { if (this.shown || this.demo) this.paint(); }
-
   // ---- offline demo ----
 
   startDemo() {
@@ -731,11 +813,197 @@ class Viewer {
   }
 }
 
+// ---- the grid: every camera over one peer connection ----------------------------------------
+
+// One peer connection for all tiles: a receiving video transceiver per tile and the one "rtd"
+// data channel, whose records name their camera. Lost: again after the backoff. When that
+// connection does not work (or WebRTC cannot be tried, or there are more cameras than one
+// connection carries), each tile becomes a Viewer of its own, as a single view is: the WebSocket,
+// with WebRTC retried in the background per tile. Deliberately simple: the grid does not go back
+// to one connection by itself; opening it again does.
+class Grid {
+  constructor(cameras, elements) {
+    this.tiles = cameras.map((name, i) => new Tile(elements[i], name, newStats(name), false));
+    this.viewers = [];
+    this.closed = false;
+    this.session = null;
+    this.wakeUp = null;
+    // For tests: peer connections this grid (or its tiles on their own) has open.
+    this.info = window.rtdGridConnection = { peerConnections: 0, sessionID: null, state: "starting" };
+    window.rtdGrid = this.tiles.map((t) => t.st);
+  }
+
+  parts() { return this.viewers.length ? this.viewers : this.tiles; }
+
+  close() {
+    this.closed = true;
+    if (this.session) this.session.close();
+    for (const v of this.viewers) v.close();
+    if (this.wakeUp) this.wakeUp();
+    this.info.state = "closed";
+  }
+
+  tilesState(text, kind) { for (const t of this.tiles) t.state(text, kind); }
+
+  async run() {
+    let failures = 0;
+    while (!this.closed) {
+      const got = await loadConfig();
+      if (this.closed) return;
+      if (got.config) {
+        if (webrtcUnavailable(got.config) || this.tiles.length > GRID_SESSION_MAX) return this.onTheirOwn(null);
+        const how = await this.webrtc(got.config);
+        if (this.closed) return;
+        if (how === "failed" && settings.transport !== "webrtc") {
+          report(`the grid's WebRTC connection did not work (${this.failure}): each camera goes on its own`);
+          return this.onTheirOwn(this.failure);
+        }
+        if (how === "lost") failures = 0;
+      } else if (got.denied) {
+        report(got.denied);
+        this.tilesState("access denied", "bad");
+      } else {
+        this.tilesState("offline", "bad");
+      }
+      const delay = reconnectDelay(failures, Math.random());
+      failures++;
+      this.info.state = "reconnecting";
+      this.tilesState(`reconnecting in ${(delay / 1000).toFixed(1)} s`, "wait");
+      await new Promise((resolve) => { this.wakeUp = resolve; setTimeout(resolve, delay); });
+      this.wakeUp = null;
+      if (!this.closed) for (const t of this.tiles) t.st.reconnects++;
+    }
+  }
+
+  // Each tile a Viewer of its own (see the class's comment); `failure`: why WebRTC did not work
+  // for the grid, so the Viewers start on the WebSocket.
+  onTheirOwn(failure) {
+    this.info.state = "per tile";
+    this.viewers = this.tiles.map((t) => {
+      const v = new Viewer(t.el, t.camera, t.st, false, this.info);
+      v.run(failure);
+      return v;
+    });
+  }
+
+  // The one connection; resolves "failed" (no media), "lost" or "closed" once it is over, and
+  // leaves a short reason for a failure in this.failure.
+  webrtc(cfg) {
+    const tiles = this.tiles, info = this.info;
+    const cameras = tiles.map((t) => t.camera);
+    return new Promise((resolve) => {
+      let done = false, working = false, connected = false, sessionID = null;
+      const timers = [];
+      const live = new Set();   // tiles with a decoded frame
+      const statsBefore = new Map();
+      const pc = openPeer(cfg, info);
+      const finish = (how, why, failure) => {
+        if (done) return;
+        done = true;
+        timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
+        if (how === "failed") this.failure = failure || "WebRTC did not work";
+        for (const t of tiles) {
+          if (why) report(why, t.st);
+          t.st.connected = false;
+        }
+        hangUp(pc, sessionID, how === "lost", info);
+        info.sessionID = null;
+        if (this.session === session) this.session = null;
+        resolve(how);
+      };
+      // Closed when the grid is: the server hears a bye.
+      const session = this.session = { close: () => finish("closed") };
+      info.state = "connecting";
+      for (const t of tiles) {
+        t.records.clear();
+        // No decoded frames of a previous connection: they would count as live at once.
+        Object.assign(t.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null, framesDecoded: 0 });
+        t.setTransport("webrtc");
+        t.state("connecting (WebRTC)…", "wait");
+      }
+      timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`, "WebRTC could not connect"),
+                             WEBRTC_TIMEOUT_MS));
+      const dc = pc.createDataChannel("rtd");
+      // In the cameras' order: the server gives the i-th receiving video cameras[i].
+      const transceivers = tiles.map(() => pc.addTransceiver("video", { direction: "recvonly" }));
+      const pings = dataChannelPings(dc, (why) => working && finish("lost", why));
+      timers.push(pings.timer);
+      // Records go to their camera's tile; anything else (replies, errors) concerns every tile.
+      dc.onmessage = (e) => {
+        let m;
+        try { m = JSON.parse(e.data); } catch (err) { return report("the server sent something that is not JSON over the data channel"); }
+        if (m.type === "detections") {
+          const tile = tiles.find((t) => t.camera === m.camera);
+          if (tile) { tile.st.dcMessages++; tile.take(m, "webrtc"); }
+          return;
+        }
+        for (const t of tiles) t.take(m, "webrtc");
+        if (m.type === "pong") {
+          const rtt = pings.pong(m);
+          if (rtt !== null) for (const t of tiles) t.st.rttMs = rtt;
+        }
+      };
+      dc.onclose = () => { if (working) finish("lost", "the server closed the data channel"); };
+      const tileLive = (t) => {
+        if (!connected || done || live.has(t)) return;
+        live.add(t);
+        if (!working) {
+          working = true;
+          clearTimeout(timers[0]);
+          pings.restart();
+          info.state = "live";
+        }
+        t.state("live", "ok");
+      };
+      pc.ontrack = (e) => {
+        const mid = e.transceiver && e.transceiver.mid;
+        const i = trackTile(cameras, transceivers.map((x) => x.mid), mid, e.streams.map((s) => s.id));
+        if (i < 0) return console.warn("rtd: a track for no tile of the grid", mid, e.streams.map((s) => s.id));
+        const t = tiles[i];
+        const stream = e.streams[0] || new MediaStream([e.track]);
+        Object.assign(t.st, { mid, streamId: stream.id }); // what the grid's tile was given, for tests
+        t.video.srcObject = stream;
+        t.video.play().catch(() => {});
+        everyFrame(t.video, (meta) => {
+          if (done || t.video.srcObject !== stream) return false;
+          tileLive(t);
+          t.webrtcFrame(meta);
+          return true;
+        });
+      };
+      watchConnection(pc, timers, () => {
+        connected = true;
+        for (const t of tiles) Object.assign(t.st, { connected: true, connectedAt: performance.now() });
+      }, (why, failure) => finish(working ? "lost" : "failed", why, failure));
+      // One report for all tiles, each reading its own video from it.
+      timers.push(setInterval(async () => {
+        if (done) return;
+        const all = await pc.getStats();
+        if (done) return;
+        tiles.forEach((t, i) => {
+          const track = { mid: transceivers[i].mid, trackId: transceivers[i].receiver.track.id };
+          statsBefore.set(t, readStatsReport(t.st, all, statsBefore.get(t) || null, track));
+          // Decoding counts as live even where nothing is painted (a hidden tab).
+          if (t.st.framesDecoded > 0) tileLive(t);
+        });
+      }, 500));
+      negotiate(pc, { cameras }, {
+        over: () => done,
+        sent: () => { for (const t of tiles) t.st.offerSentAt = performance.now(); },
+        session: (id) => {
+          sessionID = info.sessionID = id;
+          for (const t of tiles) t.st.answerAt = performance.now();
+        },
+      }).catch((e) => finish("failed", ...setupFailure(e)));
+    });
+  }
+}
+
 // ---- views ----------------------------------------------------------------------------------
 
 let mainViewer = null;
-let gridViewers = [];
-const allViewers = () => (mainViewer ? [mainViewer] : []).concat(gridViewers);
+let grid = null;
+const allTiles = () => (mainViewer ? [mainViewer] : []).concat(grid ? grid.parts() : []);
 window.rtdGrid = [];
 
 function rememberCamera(name) {
@@ -743,8 +1011,7 @@ function rememberCamera(name) {
 }
 
 function showSingle(camera) {
-  for (const v of gridViewers) v.close();
-  gridViewers = [];
+  if (grid) { grid.close(); grid = null; }
   window.rtdGrid = [];
   $("grid").replaceChildren();
   $("grid").hidden = true;
@@ -771,7 +1038,7 @@ function showGrid() {
   $("grid").style.setProperty("--cols", gridColumns(config.cameras.length));
   $("grid").style.setProperty("--rows", Math.ceil(config.cameras.length / gridColumns(config.cameras.length)));
   const template = $("tile-template");
-  gridViewers = config.cameras.map((name) => {
+  const elements = config.cameras.map((name) => {
     const tile = template.content.firstElementChild.cloneNode(true);
     tile.querySelector(".name").textContent = name;
     tile.setAttribute("aria-label", `camera ${name}: open`);
@@ -779,12 +1046,10 @@ function showGrid() {
     tile.onclick = open;
     tile.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } };
     $("grid").appendChild(tile);
-    const st = newStats(name);
-    window.rtdGrid.push(st);
-    const v = new Viewer(tile, name, st, false);
-    v.run();
-    return v;
+    return tile;
   });
+  grid = new Grid(config.cameras, elements);
+  grid.run();
 }
 
 $("grid-toggle").onclick = () => (S.view === "grid" ? showSingle() : showGrid());

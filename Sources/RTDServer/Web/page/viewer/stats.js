@@ -40,12 +40,18 @@ export function countMatch(st, match) {
   if (match === "exact") st.exactMatches++; else if (match === "near") st.nearMatches++; else st.unmatchedFrames++;
 }
 
+// Whether inbound-rtp statistics `r` are those of `track` ({mid, trackId}: a transceiver's mid and
+// its receiver's track id): by mid where the browser gives it, else by track identifier.
+export const sameTrack = (r, track) => (r.mid !== undefined ? r.mid === track.mid : r.trackIdentifier === track.trackId);
+
 // One RTCStatsReport (a map of reports) into `st`. `before` is what the previous call returned
 // (null the first time): bitrate and jitter-buffer delay are over the interval between the two.
-export function readStatsReport(st, report, before) {
+// `track` ({mid, trackId}) picks one video of a connection that receives several (the grid);
+// without it the connection has one.
+export function readStatsReport(st, report, before, track = null) {
   let sample = before;
   report.forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") {
+    if (r.type === "inbound-rtp" && r.kind === "video" && (!track || sameTrack(r, track))) {
       st.framesDecoded = r.framesDecoded || 0;
       const codec = report.get(r.codecId);
       st.codec = (codec && codec.mimeType) || null;
