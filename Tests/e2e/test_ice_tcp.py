@@ -79,7 +79,7 @@ def wait_page(drv, cond, timeout):
 
 
 def playing_over_tcp(st):
-    return (st["transport"] == "webrtc" and st["iceProtocol"] == "tcp" and st["framesDecoded"] > 0
+    return (st["transport"] == "webrtc" and (st["icePath"] or {}).get("protocol") == "tcp" and st["framesDecoded"] > 0
             and st["lastRecord"] is not None)
 
 
@@ -228,8 +228,8 @@ def test_udp_wins_where_it_works_and_tcp_defaults_to_the_udp_ports_number(rtd):
         assert m and m.group(1) == m.group(2), line
         drv = chromium()
         drv.get(f"http://127.0.0.1:{port}/")
-        p = wait_page(drv, lambda s: s["transport"] == "webrtc" and s["framesDecoded"] > 0 and s["iceProtocol"], timeout=15)
-        assert p["st"]["iceProtocol"] == "udp", p["st"]
+        p = wait_page(drv, lambda s: s["transport"] == "webrtc" and s["framesDecoded"] > 0 and s["icePath"], timeout=15)
+        assert p["st"]["icePath"]["protocol"] == "udp", p["st"]
         assert drv.find_element("id", "transport").text == "WebRTC"
     finally:
         if drv:

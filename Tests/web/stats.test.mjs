@@ -171,7 +171,7 @@ test("the transport badge says why the page is on the fallback and whether WebRT
   assert.deepEqual(transportBadge(st), { text: "WebRTC", title: "" });
   Object.assign(st, { transport: "ws", fallback: null, fallbackReason: null, retrying: false });
   assert.deepEqual(transportBadge(st), { text: "WebSocket", title: "" });
-  Object.assign(st, { transport: "webrtc", iceProtocol: "tcp" });
+  Object.assign(st, { transport: "webrtc", icePath: { protocol: "tcp" } });
   assert.deepEqual(transportBadge(st), { text: "WebRTC (TCP)", title: "WebRTC over TCP: this network does not carry its UDP" });
   Object.assign(st, { transport: "ws", fallback: "x", fallbackReason: "x" });
   assert.equal(transportBadge(st).text, "WebSocket (fallback: x)", "TCP is WebRTC's, not the WebSocket's");
@@ -187,16 +187,16 @@ test("the ICE protocol is the selected pair's local candidate's", async () => {
     ["l1", { type: "local-candidate", protocol: "udp" }],
     ["l2", { type: "local-candidate", protocol: "tcp" }],
   ]), null);
-  assert.equal(chromium.iceProtocol, "tcp");
+  assert.equal(chromium.icePath.protocol, "tcp");
   const firefox = newStats(null);
   readStatsReport(firefox, report({ timestamp: 1 }, [
     ["p1", { type: "candidate-pair", localCandidateId: "l1", selected: true }],
     ["l1", { type: "local-candidate", protocol: "udp" }],
   ]), null);
-  assert.equal(firefox.iceProtocol, "udp");
+  assert.equal(firefox.icePath.protocol, "udp");
   const none = newStats(null);
   readStatsReport(none, report({ timestamp: 1 }, [["T", { type: "transport" }]]), null);
-  assert.equal(none.iceProtocol, null);
+  assert.equal(none.icePath, null);
 });
 
 test("the offline demo leaves nothing of the camera shown before it", async () => {

@@ -8,7 +8,7 @@ export function newStats(camera) {
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
            fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
            detector: null, fallback: null, fallbackReason: null, retrying: false, upgradeAttempts: 0, upgrades: 0,
-           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], iceProtocol: null, icePath: null };
+           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], icePath: null };
 }
 
 // One more picture on screen, whatever brought it (`pictureTimes` keeps the last 120 times in
@@ -27,7 +27,7 @@ export const demoFigures = (width, height) => ({ ...perConnection("demo"), camer
 // Figures of one connection that mean nothing for the next.
 export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
                                                iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null,
-                                               iceProtocol: null, icePath: null });
+                                               icePath: null });
 
 // Keeps at most 50 messages.
 export function noteError(st, message) {
@@ -79,11 +79,10 @@ export function readStatsReport(st, report, before, track = null) {
   });
   const local = selected && report.get(selected.localCandidateId);
   const remote = selected && report.get(selected.remoteCandidateId);
-  if (local && local.protocol) st.iceProtocol = local.protocol;
   // Candidate types ("relay" when it goes through TURN) and protocols of that pair.
-  if (local && remote) {
-    st.icePath = { local: local.candidateType, remote: remote.candidateType, protocol: local.protocol,
-                   relayProtocol: local.relayProtocol || null };
+  if (local) {
+    st.icePath = { local: local.candidateType || null, remote: (remote && remote.candidateType) || null,
+                   protocol: local.protocol || null, relayProtocol: local.relayProtocol || null };
   }
   return sample;
 }
@@ -102,7 +101,7 @@ const fmt = (v, unit, digits = 0) => (v === null || v === undefined || Number.is
 // the whole story and whether WebRTC is being tried again.
 export function transportBadge(st) {
   const name = { webrtc: "WebRTC", ws: "WebSocket", demo: "demo" }[st.transport] || "—";
-  if (st.transport === "webrtc" && st.iceProtocol === "tcp") {
+  if (st.transport === "webrtc" && st.icePath && st.icePath.protocol === "tcp") {
     return { text: `${name} (TCP)`, title: "WebRTC over TCP: this network does not carry its UDP" };
   }
   if (st.transport !== "ws" || !st.fallbackReason) return { text: name, title: "" };
