@@ -2,7 +2,8 @@
 one data channel whose records name their camera). Each tile plays its own camera at full rate
 with its own records drawn on the frame they belong to, the server counts one viewer per camera,
 a tile opens the single view (the grid's session ends with a bye); the grid comes back after a
-server restart; and when its connection cannot work, each tile goes its own way on the WebSocket."""
+server restart; when its connection cannot work, each tile shows its WebSocket while the grid tries
+its one connection again, and moves back to it when UDP comes back."""
 import json
 import signal
 import time
@@ -194,8 +195,8 @@ def test_grid_comes_back_over_one_connection_after_a_server_restart(rtd):
 
 def test_grid_tiles_go_their_own_way_when_its_connection_cannot_work(rtd):
     """Chromium with no UDP but through a proxy and a server without ICE over TCP: the grid's one
-    connection cannot connect, so after its timeout every tile is on its own WebSocket (and tries
-    WebRTC again by itself); with ?transport=ws the grid does not try WebRTC at all."""
+    connection cannot connect, so after its timeout every tile is on its own WebSocket (and the grid
+    tries its connection again); with ?transport=ws the grid does not try WebRTC at all."""
     port = free_port()
     p = start(rtd, port, *SERVE_ARGS[:4], "--size", "320x240", "--tcp-port", "false")
     base = f"http://127.0.0.1:{port}"
@@ -207,7 +208,7 @@ def test_grid_tiles_go_their_own_way_when_its_connection_cannot_work(rtd):
         assert on_ws(g["tiles"], g["conn"]) and g["conn"]["state"] == "per tile", g
         for t in g["tiles"]:
             assert t["fallbackReason"] == "WebRTC could not connect" and t["retrying"] and t["framesDecoded"] == 0, t
-        # The server has each camera's WebSocket (WebRTC viewers come and go with the tiles' retries).
+        # The server has each camera's WebSocket (a WebRTC viewer comes and goes with the grid's retries).
         assert wait_viewers(base, {"a": 1, "b": 1}, part=1) == {"a": 1, "b": 1}
         stats = drv.execute_script("return JSON.parse(JSON.stringify(window.rtdStats))")
         assert any("the grid's WebRTC connection did not work" in e for e in stats["errors"]), stats["errors"]
@@ -220,3 +221,55 @@ def test_grid_tiles_go_their_own_way_when_its_connection_cannot_work(rtd):
     finally:
         drv.quit()
         stop(p)
+
+
+def test_grid_moves_back_to_one_connection_when_udp_comes_back(rtd):
+    """Behind a firewall that lets only HTTP through, the grid's connection cannot work and every
+    tile shows its WebSocket; the grid keeps trying its ONE connection in the background (not one
+    per tile) and, once UDP passes again, it takes every tile over with no gap in the pictures."""
+    import contextlib
+    import shutil
+
+    import pytest
+    from conftest import firewall, serve_in, veth_namespace
+    if not shutil.which("iptables"):
+        pytest.skip("a firewall inside the namespace needs iptables")
+    port = free_port()
+    with veth_namespace("gu") as (ns, _, there, _), \
+            serve_in(ns, rtd, there, port, *SERVE_ARGS[:4], "--size", "320x240", "--ws-max-fps", "15"), \
+            contextlib.ExitStack() as cleanup:
+        firewall(ns, "-A", "INPUT", "-i", "vgu0", "-p", "tcp", "--dport", str(port), "-j", "ACCEPT")
+        firewall(ns, "-A", "INPUT", "-i", "vgu0", "-p", "udp", "-j", "DROP")
+        firewall(ns, "-A", "INPUT", "-i", "vgu0", "-p", "tcp", "-j", "DROP")
+        base = f"http://{there}:{port}"
+        drv = chromium()
+        cleanup.callback(drv.quit)
+        drv.get(base + "/?view=grid&webrtc_timeout_ms=3000")
+        blocked = lambda ts, c: all(t["transport"] == "ws" and t["wsFrames"] > 10 and t["upgradeError"] for t in ts)
+        g = wait_grid(drv, blocked, timeout=45)
+        assert blocked(g["tiles"], g["conn"]) and g["conn"]["state"] == "per tile", g
+        for t in g["tiles"]:
+            assert t["fallbackReason"] == "WebRTC could not connect" and t["retrying"] and t["upgrades"] == 0, t
+        # The tiles make no connection of their own: at most the grid's one attempt is open.
+        assert g["conn"]["peerConnections"] <= 1, g["conn"]
+        assert wait_viewers(base, {"a": 1, "b": 1}, part=1) == {"a": 1, "b": 1}
+
+        firewall(ns, "-F", "INPUT")
+        back = lambda ts, c: (c["peerConnections"] == 1 and c["state"] == "live" and
+                              all(t["transport"] == "webrtc" and t["upgrades"] == 1 and t["rvfcFrames"] > 60 for t in ts))
+        g = wait_grid(drv, back, timeout=60)
+        assert back(g["tiles"], g["conn"]), g
+        assert all(t["fallback"] is None and t["state"] == "live" for t in g["tiles"]), g["tiles"]
+        # One session for both cameras, and the WebSockets are gone.
+        assert wait_viewers(base, {"a": (1, 0), "b": (1, 0)}) == {"a": (1, 0), "b": (1, 0)}
+        # No gap in any tile's pictures around the switch (canvas, then video).
+        for t in g["tiles"]:
+            at = t["upgradedAt"]
+            around = [x for x in t["pictureTimes"] if at - 1500 <= x <= at + 1000]
+            gaps = [b - a for a, b in zip(around, around[1:])]
+            assert len([x for x in around if x < at]) >= 5 and len([x for x in around if x >= at]) >= 10, (t["camera"], around)
+            assert max(gaps) < 400, (t["camera"], max(gaps), around)
+        # Each tile draws its own camera's records on its frames.
+        g = wait_grid(drv, lambda ts, c: all(own_records(t) and t["exactMatches"] > 20 for t in ts))
+        assert all(own_records(t) and t["exactMatches"] > 20 for t in g["tiles"]), g["tiles"]
+        assert not severe(drv)

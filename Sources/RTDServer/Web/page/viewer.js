@@ -415,9 +415,12 @@ class Tile {
 
 class Viewer extends Tile {
   // `count`: where its peer connections are counted (the grid's, for a grid tile on its own).
-  constructor(el, camera, st, main, count = { peerConnections: 0 }) {
+  // `wsOnly`: why the grid's WebRTC did not work, for a grid tile that shows the WebSocket while
+  // the grid tries WebRTC again for every tile at once; such a tile makes no connection of its own.
+  constructor(el, camera, st, main, count = { peerConnections: 0 }, wsOnly = null) {
     super(el, camera, st, main);
     this.count = count;
+    this.wsOnly = wsOnly;
     this.closed = false;
     this.session = null;        // the live connection: {kind, send(obj), close(how)}
     this.probe = null;          // a WebRTC attempt made while on the WebSocket fallback: {close()}
@@ -427,6 +430,14 @@ class Viewer extends Tile {
   }
 
   repaint() { if (this.shown || this.demo) this.paint(); }
+
+  // Closed for good because the grid's connection took the tile over: its WebSocket is
+  // "replaced", so the picture stays until the video covers it.
+  retire() {
+    this.closed = true;
+    if (this.session) this.session.close("replaced");
+    if (this.wakeUp) this.wakeUp();
+  }
 
   close() {
     this.closed = true;
@@ -478,6 +489,11 @@ class Viewer extends Tile {
   // `failure`: WebRTC was tried already and did not work, for that reason.
   async connect(cfg, failure) {
     this.records.clear();
+    if (this.wsOnly) {
+      Object.assign(this.st, { fallbackReason: this.wsOnly, retrying: true,
+                               fallback: `the grid's WebRTC did not work (${this.wsOnly}); using the WebSocket fallback` });
+      return (await this.websocket()) === "lost";
+    }
     Object.assign(this.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null });
     const unable = webrtcUnavailable(cfg);
     if (unable) {
@@ -852,11 +868,12 @@ class Grid {
       if (this.closed) return;
       if (got.config) {
         if (webrtcUnavailable(got.config) || this.tiles.length > GRID_SESSION_MAX) return this.onTheirOwn(null);
-        const how = await this.webrtc(got.config);
+        let how = await this.webrtc(got.config);
         if (this.closed) return;
         if (how === "failed" && settings.transport !== "webrtc") {
-          report(`the grid's WebRTC connection did not work (${this.failure}): each camera goes on its own`);
-          return this.onTheirOwn(this.failure);
+          report(`the grid's WebRTC connection did not work (${this.failure}): every tile on its WebSocket while it is tried again`);
+          how = await this.onTheirOwn(this.failure, got.config);
+          if (this.closed || how === null) return;
         }
         if (how === "lost") failures = 0;
       } else if (got.denied) {
@@ -875,52 +892,98 @@ class Grid {
     }
   }
 
-  // Each tile a Viewer of its own (see the class's comment); `failure`: why WebRTC did not work
-  // for the grid, so the Viewers start on the WebSocket.
-  onTheirOwn(failure) {
+  // Each tile a Viewer of its own. With `failure` (why the grid's WebRTC did not work) they show
+  // their WebSockets while the grid's one connection is tried again in the background, with the
+  // single view's schedule; the first attempt whose every tile has a picture takes the grid over
+  // without a gap, and this resolves when that connection is over ("lost" or "closed"). Without
+  // (WebRTC off, ?transport=ws, too many cameras for one connection) each Viewer goes its own way
+  // for good, and this resolves null at once.
+  async onTheirOwn(failure, cfg) {
     this.info.state = "per tile";
     this.viewers = this.tiles.map((t) => {
-      const v = new Viewer(t.el, t.camera, t.st, false, this.info);
-      v.run(failure);
+      const v = new Viewer(t.el, t.camera, t.st, false, this.info, failure);
+      v.run();
       return v;
     });
+    if (!failure) return null;
+    for (let attempt = 0; ; attempt++) {
+      await new Promise((resolve) => { this.wakeUp = resolve; setTimeout(resolve, upgradeDelay(attempt, Math.random())); });
+      this.wakeUp = null;
+      if (this.closed) return null;
+      for (const t of this.tiles) t.st.upgradeAttempts++;
+      const how = await this.webrtc(cfg, true);
+      if (this.closed) return null;
+      if (how !== "failed") return how;
+      for (const t of this.tiles) t.st.upgradeError = this.failure;
+    }
   }
 
   // The one connection; resolves "failed" (no media), "lost" or "closed" once it is over, and
-  // leaves a short reason for a failure in this.failure.
-  webrtc(cfg) {
+  // leaves a short reason for a failure in this.failure. With `probe` (the tiles are on their
+  // WebSockets) it touches no tile until every tile's video has a picture, keeping records and
+  // browser figures aside; then it retires the tiles' Viewers and goes on as the connection.
+  webrtc(cfg, probe = false) {
     const tiles = this.tiles, info = this.info;
     const cameras = tiles.map((t) => t.camera);
     return new Promise((resolve) => {
-      let done = false, working = false, connected = false, sessionID = null;
+      let done = false, working = false, connected = false, sessionID = null, shown = !probe;
       const timers = [];
       const live = new Set();   // tiles with a decoded frame
       const statsBefore = new Map();
+      const streams = [];
+      // Until shown: each tile's records and figures of the attempt.
+      const records = tiles.map((t) => (probe ? new Map() : t.records));
+      const figures = tiles.map((t) => (probe ? newStats(t.camera) : t.st));
       const pc = openPeer(cfg, info);
       const finish = (how, why, failure) => {
         if (done) return;
         done = true;
         timers.forEach((t) => { clearTimeout(t); clearInterval(t); });
         if (how === "failed") this.failure = failure || "WebRTC did not work";
-        for (const t of tiles) {
-          if (why) report(why, t.st);
-          t.st.connected = false;
+        if (shown) {
+          for (const t of tiles) {
+            if (why) report(why, t.st);
+            t.st.connected = false;
+          }
+        } else {
+          if (why) console.warn("rtd: the grid's WebRTC attempt:", why);
+          tiles.forEach((t, i) => { if (t.video.srcObject === streams[i]) t.video.srcObject = null; });
         }
         hangUp(pc, sessionID, how === "lost", info);
-        info.sessionID = null;
+        if (shown) info.sessionID = null;
         if (this.session === session) this.session = null;
         resolve(how);
       };
       // Closed when the grid is: the server hears a bye.
       const session = this.session = { close: () => finish("closed") };
-      info.state = "connecting";
-      for (const t of tiles) {
-        t.records.clear();
-        // No decoded frames of a previous connection: they would count as live at once.
-        Object.assign(t.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null, framesDecoded: 0 });
-        t.setTransport("webrtc");
-        t.state("connecting (WebRTC)…", "wait");
+      if (!probe) {
+        info.state = "connecting";
+        for (const t of tiles) {
+          t.records.clear();
+          // No decoded frames of a previous connection: they would count as live at once.
+          Object.assign(t.st, { fallback: null, fallbackReason: null, retrying: false, upgradeError: null, framesDecoded: 0 });
+          t.setTransport("webrtc");
+          t.state("connecting (WebRTC)…", "wait");
+        }
       }
+      // The attempt has a picture for every tile: it takes the grid over from the Viewers in one step.
+      const takeOver = () => {
+        if (this.closed || !tiles.every((t, i) => t.video.readyState >= 2 && t.video.srcObject === streams[i])) return false;
+        shown = true;
+        const viewers = this.viewers;
+        this.viewers = [];
+        for (const v of viewers) v.retire();
+        info.sessionID = sessionID;
+        const now = performance.now();
+        tiles.forEach((t, i) => {
+          t.records = records[i];
+          t.setTransport("webrtc");
+          Object.assign(t.st, { connected: true, connectedAt: now, fallback: null, fallbackReason: null, retrying: false,
+                                upgradeError: null, upgradedAt: now, framesDecoded: figures[i].framesDecoded });
+          t.st.upgrades++;
+        });
+        return true;
+      };
       timers.push(setTimeout(() => finish("failed", `WebRTC did not start within ${WEBRTC_TIMEOUT_MS / 1000} s`, "WebRTC could not connect"),
                              WEBRTC_TIMEOUT_MS));
       const dc = pc.createDataChannel("rtd");
@@ -933,19 +996,21 @@ class Grid {
         let m;
         try { m = JSON.parse(e.data); } catch (err) { return report("the server sent something that is not JSON over the data channel"); }
         if (m.type === "detections") {
-          const tile = tiles.find((t) => t.camera === m.camera);
-          if (tile) { tile.st.dcMessages++; tile.take(m, "webrtc"); }
+          const i = tiles.findIndex((t) => t.camera === m.camera);
+          if (i >= 0 && shown) { tiles[i].st.dcMessages++; tiles[i].take(m, "webrtc"); }
+          if (i >= 0 && !shown) keepAside(e.data, records[i], m.camera);
           return;
         }
-        for (const t of tiles) t.take(m, "webrtc");
+        if (shown) for (const t of tiles) t.take(m, "webrtc");
         if (m.type === "pong") {
           const rtt = pings.pong(m);
-          if (rtt !== null) for (const t of tiles) t.st.rttMs = rtt;
+          if (rtt !== null && shown) for (const t of tiles) t.st.rttMs = rtt;
         }
       };
       dc.onclose = () => { if (working) finish("lost", "the server closed the data channel"); };
       const tileLive = (t) => {
         if (!connected || done || live.has(t)) return;
+        if (!shown && !takeOver()) return;
         live.add(t);
         if (!working) {
           working = true;
@@ -960,20 +1025,22 @@ class Grid {
         const i = trackTile(cameras, transceivers.map((x) => x.mid), mid, e.streams.map((s) => s.id));
         if (i < 0) return console.warn("rtd: a track for no tile of the grid", mid, e.streams.map((s) => s.id));
         const t = tiles[i];
-        const stream = e.streams[0] || new MediaStream([e.track]);
-        Object.assign(t.st, { mid, streamId: stream.id }); // what the grid's tile was given, for tests
+        const stream = streams[i] = e.streams[0] || new MediaStream([e.track]);
+        Object.assign(figures[i], { mid, streamId: stream.id }); // what the grid's tile was given, for tests
+        if (probe) Object.assign(t.st, { mid, streamId: stream.id });
+        // While the tiles are on their WebSockets the video is hidden (the canvas shows their pictures).
         t.video.srcObject = stream;
         t.video.play().catch(() => {});
         everyFrame(t.video, (meta) => {
           if (done || t.video.srcObject !== stream) return false;
           tileLive(t);
-          t.webrtcFrame(meta);
+          if (shown) t.webrtcFrame(meta);
           return true;
         });
       };
       watchConnection(pc, timers, () => {
         connected = true;
-        for (const t of tiles) Object.assign(t.st, { connected: true, connectedAt: performance.now() });
+        if (shown) for (const t of tiles) Object.assign(t.st, { connected: true, connectedAt: performance.now() });
       }, (why, failure) => finish(working ? "lost" : "failed", why, failure));
       // One report for all tiles, each reading its own video from it.
       timers.push(setInterval(async () => {
@@ -982,16 +1049,19 @@ class Grid {
         if (done) return;
         tiles.forEach((t, i) => {
           const track = { mid: transceivers[i].mid, trackId: transceivers[i].receiver.track.id };
-          statsBefore.set(t, readStatsReport(t.st, all, statsBefore.get(t) || null, track));
-          // Decoding counts as live even where nothing is painted (a hidden tab).
-          if (t.st.framesDecoded > 0) tileLive(t);
+          const st = shown ? t.st : figures[i];
+          statsBefore.set(t, readStatsReport(st, all, statsBefore.get(t) || null, track));
+          // Decoding counts as live even where nothing is painted (a hidden tab, a hidden video).
+          if (st.framesDecoded > 0) tileLive(t);
         });
-      }, 500));
+      }, probe ? 200 : 500)); // oftener while hidden: the switch waits for this check at most
       negotiate(pc, { cameras }, {
         over: () => done,
-        sent: () => { for (const t of tiles) t.st.offerSentAt = performance.now(); },
+        sent: () => { if (shown) for (const t of tiles) t.st.offerSentAt = performance.now(); },
         session: (id) => {
-          sessionID = info.sessionID = id;
+          sessionID = id;
+          if (!shown) return;
+          info.sessionID = id;
           for (const t of tiles) t.st.answerAt = performance.now();
         },
       }).catch((e) => finish("failed", ...setupFailure(e)));
