@@ -250,6 +250,8 @@ def test_grid_moves_back_to_one_connection_when_udp_comes_back(rtd):
         assert blocked(g["tiles"], g["conn"]) and g["conn"]["state"] == "per tile", g
         for t in g["tiles"]:
             assert t["fallbackReason"] == "WebRTC could not connect" and t["retrying"] and t["upgrades"] == 0, t
+        badge = drv.find_element("id", "transport")
+        assert badge.text == "WebSocket (fallback: WebRTC could not connect, retrying)", badge.text
         # The tiles make no connection of their own: at most the grid's one attempt is open.
         assert g["conn"]["peerConnections"] <= 1, g["conn"]
         assert wait_viewers(base, {"a": 1, "b": 1}, part=1) == {"a": 1, "b": 1}
@@ -260,6 +262,7 @@ def test_grid_moves_back_to_one_connection_when_udp_comes_back(rtd):
         g = wait_grid(drv, back, timeout=60)
         assert back(g["tiles"], g["conn"]), g
         assert all(t["fallback"] is None and t["state"] == "live" for t in g["tiles"]), g["tiles"]
+        assert drv.find_element("id", "transport").text.startswith("WebRTC")
         # One session for both cameras, and the WebSockets are gone.
         assert wait_viewers(base, {"a": (1, 0), "b": (1, 0)}) == {"a": (1, 0), "b": (1, 0)}
         # No gap in any tile's pictures around the switch (canvas, then video).

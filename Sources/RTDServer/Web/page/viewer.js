@@ -80,7 +80,8 @@ function setState(st, state, kind) {
 
 function renderBadge() {
   const badge = $("transport");
-  const { text, title } = transportBadge(S);
+  // A grid's tiles share one connection (or, on the fallback, one story): the first tells it.
+  const { text, title } = transportBadge(S.view === "grid" && grid ? grid.tiles[0].st : S);
   if (badge.textContent !== text) badge.textContent = text;
   if (badge.title !== title) badge.title = title;
 }
@@ -99,7 +100,7 @@ function renderStats() {
   for (const [id, value] of Object.entries(text)) $(id).textContent = value;
   $("s-latency").title = latencyTitle;
   // Retries in the background change what the badge says without a change of state.
-  if (S.view === "single") renderBadge();
+  renderBadge();
 }
 setInterval(renderStats, 500);
 
