@@ -316,10 +316,10 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     }
 
     /// Each stream's recent pictures from its last keyframe, or a keyframe request.
-    private func startVideo(_ id: String, streams: Range<Int>? = nil) {
+    private func startVideo(_ id: String) {
         guard let entry = bySession[id] else { return }
-        for i in streams ?? entry.streams.indices {
-            for batch in entry.streams[i].track.joinBurst() { send(entry.peer.send(batch), to: entry.route) }
+        for watched in entry.streams {
+            for batch in watched.track.joinBurst() { send(entry.peer.send(batch), to: entry.route) }
         }
     }
 
@@ -401,8 +401,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     /// is answered with an error; the peer stays connected.
     private func control(_ text: String, on channel: DataChannel, session id: String) {
         guard let entry = bySession[id] else { return }
-        let single = entry.streams.count == 1
-        let reply = ViewerControl.respond(to: text, hub: hub, canSwitch: single) { camera in
+        let reply = ViewerControl.respond(to: text, hub: hub, canSwitch: entry.streams.count == 1) { camera in
             let old = entry.streams[0]
             guard camera !== old.camera else { return }
             unsubscribeVideo(old.track, session: id)

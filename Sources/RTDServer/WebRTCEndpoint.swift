@@ -217,8 +217,7 @@ public final class WebRTCEndpoint: Sendable {
         get async { directory.count }
     }
 
-    /// Per-peer statistics snapshot, for /api and metrics.
-    /// One row per peer and camera it watches (a grid peer has one per camera).
+    /// Statistics for /api and metrics: one row per peer and camera it watches (a grid peer has several).
     public func peerStats() async -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
         var all = directory.pendingStats()
         for shard in shards {
@@ -253,13 +252,14 @@ public final class WebRTCEndpoint: Sendable {
         } catch {
             throw .badRequest("cannot answer the offer: \(error)")
         }
+        // No video section at all is PeerConnection's to explain.
         guard negotiated.videos.count == cameras.count || negotiated.videos.isEmpty else {
             throw .badRequest("\(cameras.count) cameras asked for, but the offer has \(negotiated.videos.count) video sections that receive")
         }
         let peer: PeerConnection
         do {
             peer = try PeerConnection(sessionID: sessionID, negotiated: negotiated, localUfrag: ufrag, localPassword: pwd,
-                                      certificate: certificate, ssrcs: Array(ssrcs.prefix(negotiated.videos.count)), cname: config.cname,
+                                      certificate: certificate, ssrcs: ssrcs, cname: config.cname,
                                       consentTimeout: Int64(settings.consentTimeout * 1_000_000),
                                       dataChannelSendBuffer: Self.recordSendBuffer, logger: logger)
         } catch {

@@ -4,12 +4,15 @@ with its own records drawn on the frame they belong to, the server counts one vi
 a tile opens the single view (the grid's session ends with a bye); the grid comes back after a
 server restart; when its connection cannot work, each tile shows its WebSocket while the grid tries
 its one connection again, and moves back to it when UDP comes back."""
+import contextlib
 import json
+import shutil
 import signal
 import time
 import urllib.request
 
-from conftest import free_port, stop
+import pytest
+from conftest import firewall, free_port, serve_in, stop, veth_namespace
 from test_serve import chromium, overlaps, pattern_boxes, wait_stats
 from test_viewer import CHECK_SYNC, start
 
@@ -227,11 +230,6 @@ def test_grid_moves_back_to_one_connection_when_udp_comes_back(rtd):
     """Behind a firewall that lets only HTTP through, the grid's connection cannot work and every
     tile shows its WebSocket; the grid keeps trying its ONE connection in the background (not one
     per tile) and, once UDP passes again, it takes every tile over with no gap in the pictures."""
-    import contextlib
-    import shutil
-
-    import pytest
-    from conftest import firewall, serve_in, veth_namespace
     if not shutil.which("iptables"):
         pytest.skip("a firewall inside the namespace needs iptables")
     port = free_port()

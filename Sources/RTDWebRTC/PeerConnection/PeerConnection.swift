@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import RTDCore
 
-/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream
-/// per negotiated video section (`VideoSender`; a grid of cameras is several), RTCP reader. Socket-free: every input is a datagram or a clock tick and every output is a
-/// list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
+/// One viewer, server side: ICE-lite responder, DTLS server, SRTP sender of one video stream per
+/// negotiated video section (`VideoSender`; a grid of cameras is several), RTCP reader. Socket-free:
+/// every input is a datagram or a clock tick and every output is a list of datagrams for the caller to send to `remoteAddress`. Confined to one event loop.
 /// Why a PeerConnection cannot be made from a negotiated session.
 public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The offer lacks something this peer needs, or names something it cannot use.
@@ -69,7 +69,7 @@ public final class PeerConnection {
     /// usrsctp's send buffer for this peer's association.
     private let dataChannelSendBuffer: Int
     private var senders: [VideoSender]
-    /// Transport-wide (RFC 8888 draft, one sequence over every stream of the transport).
+    /// transport-cc's sequence (draft-holmer-rmcat-transport-wide-cc-extensions): one over every stream.
     private var transportSequence: UInt16 = 0
     private var lastConsent: Int64
     private let logger: Logger

@@ -52,7 +52,7 @@ public enum SCTPCloseReason: Sendable, Equatable {
 /// in AF_CONN mode so that our DTLS transport carries its packets.
 ///
 /// Threading: every usrsctp call made on behalf of this association runs on the owner's serial
-/// executor (its event loop), and every `sink` call happens there too, one at a time and in order.
+/// executor (its event loop), and every `sink` call happens there too, in order.
 /// usrsctp's own callbacks (its timer thread, or the loop while inside `usrsctp_conninput`) only
 /// copy their data and hop onto the executor, so no lock is ever held across a usrsctp call or a
 /// sink call. The public methods may be called from any thread; they never block. The hot paths

@@ -1027,8 +1027,7 @@ class Grid {
         if (i < 0) return console.warn("rtd: a track for no tile of the grid", mid, e.streams.map((s) => s.id));
         const t = tiles[i];
         const stream = streams[i] = e.streams[0] || new MediaStream([e.track]);
-        Object.assign(figures[i], { mid, streamId: stream.id }); // what the grid's tile was given, for tests
-        if (probe) Object.assign(t.st, { mid, streamId: stream.id });
+        Object.assign(t.st, { mid, streamId: stream.id }); // what the grid's tile was given, for tests
         // While the tiles are on their WebSockets the video is hidden (the canvas shows their pictures).
         t.video.srcObject = stream;
         t.video.play().catch(() => {});
