@@ -133,7 +133,7 @@ test("the panel reads the figures", async () => {
                                                codec: "video/VP8", exactMatches: 2, nearMatches: 1, unmatchedFrames: 0,
                                                detector: "yolo" });
   const { text, latencyTitle } = statsPanel(st);
-  assert.deepEqual(text, { "s-camera": "cam0", "s-res": "1280×720", "s-fps": "7.3 fps", "s-bitrate": "2.35 Mbit/s",
+  assert.deepEqual(text, { "s-camera": "cam0", "s-res": "1280×720", "s-layer": "—", "s-fps": "7.3 fps", "s-bitrate": "2.35 Mbit/s",
                            "s-latency": "83 ms", "s-rtt": "3 ms (ICE 2)", "s-codec": "VP8", "s-sync": "67% exact",
                            "s-detector": "yolo" });
   assert.equal(latencyTitle, "Capture to screen (server and browser clocks); jitter buffer 22 ms");
@@ -142,7 +142,7 @@ test("the panel reads the figures", async () => {
 test("the panel says what is unknown, and when the clocks differ", async () => {
   const { newStats, statsPanel } = await stats;
   const empty = statsPanel(newStats(null)).text;
-  assert.deepEqual(Object.values(empty), ["—", "—", "0.0 fps", "0 kbit/s", "—", "—", "—", "—", "—"]);
+  assert.deepEqual(Object.values(empty), ["—", "—", "—", "0.0 fps", "0 kbit/s", "—", "—", "—", "—", "—"]);
   const st = Object.assign(newStats("c"), { transport: "ws", latencyMs: -51, iceRttMs: 4, fps: 12, bitrateKbps: 999.6 });
   const { text, latencyTitle } = statsPanel(st);
   assert.equal(text["s-latency"], "n/a (clocks differ)");

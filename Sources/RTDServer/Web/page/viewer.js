@@ -4,8 +4,10 @@
 // plays), and a labelled offline demo while the server cannot be reached. Detection boxes
 // are drawn on the frame they belong to: by RTP timestamp (requestVideoFrameCallback) or by frame
 // number (WebSocket). The grid receives every camera over one peer connection (each tile on its
-// own, as above, when that does not work). Page state for tests and curious people:
-// window.rtdStats; the grid's: window.rtdGrid (one such per tile) and window.rtdGridConnection.
+// own, as above, when that does not work). The server may send a viewer a smaller encode of the
+// camera (a layer) when its link is slow: its {"type":"layer"} messages are shown (size and why).
+// Page state for tests and curious people: window.rtdStats (its `layer`: the last such message);
+// the grid's: window.rtdGrid (one such per tile) and window.rtdGridConnection.
 // The decisions without DOM are in viewer/*.js (unit-tested by Tests/web).
 import { pageSettings, webSocketURL, withCamera, configRefusal, isConfig } from "./viewer/settings.js";
 import { recordKey, keepRecord, matchByRTP, matchByFrame, awaitedBy } from "./viewer/sync.js";
@@ -16,7 +18,7 @@ import { trackColor, detectionLabel, canvasPixels, labelFontPx, lineWidthPx, fit
          labelOrigin } from "./viewer/overlay.js";
 import { DEMO_WIDTH, DEMO_HEIGHT, DEMO_SHAPES, demoDetections } from "./viewer/demo.js";
 import { newStats, perConnection, noteError, countMatch, readStatsReport, windowRates, latencyMs, transportBadge,
-         statsPanel, notePicture, demoFigures } from "./viewer/stats.js";
+         statsPanel, notePicture, demoFigures, isLayer, layerText } from "./viewer/stats.js";
 
 const settings = pageSettings(location.search);
 const token = settings.token;
@@ -303,6 +305,7 @@ class Tile {
   setTransport(t) {
     // Figures of the previous connection mean nothing for the next one.
     Object.assign(this.st, perConnection(t));
+    this.showLayer();
     this.shown = null;
     this.el.dataset.transport = t || "none";
     this.paint(); // no boxes from the previous connection
@@ -311,6 +314,12 @@ class Tile {
   caption(text) {
     const el = this.el.querySelector(".tile-state");
     if (el) el.textContent = text;
+  }
+
+  // A grid tile's caption tells its layer (the single view's panel reads st.layer).
+  showLayer() {
+    const el = this.el.querySelector(".caption .layer");
+    if (el) el.textContent = layerText(this.st.layer);
   }
 
   state(text, kind) {
@@ -373,12 +382,19 @@ class Tile {
       }
       return;
     }
+    if (m.type === "layer") {
+      if (!isLayer(m) || (m.camera && m.camera !== this.camera)) return;
+      st.layer = m;
+      this.showLayer();
+      return;
+    }
     st.replies.push(m);
     if (st.replies.length > 200) st.replies.shift();
     if (m.type === "subscribed") {
       this.camera = m.camera;
       st.camera = m.camera;
       this.records.clear();
+      if (st.layer && st.layer.camera !== m.camera) { st.layer = null; this.showLayer(); }
       if (this.main) { $("camera").value = m.camera; rememberCamera(m.camera); }
     } else if (m.type === "hello") {
       this.el.style.setProperty("--ar", `${m.width} / ${m.height}`);
@@ -565,6 +581,7 @@ class Viewer extends Tile {
     const st = this.st;
     return new Promise((resolve) => {
       let done = false, working = false, connected = false, shown = !probe, sessionID = null, statsBefore = null;
+      let layer = null; // the attempt's last layer message, until shown
       const timers = [];
       // Until shown: records and browser figures of the attempt, kept aside.
       const records = probe ? new Map() : this.records;
@@ -611,6 +628,7 @@ class Viewer extends Tile {
       dc.onmessage = (e) => {
         if (shown) st.dcMessages++;
         const m = shown ? this.message(e.data, "webrtc") : keepAside(e.data, records, this.camera);
+        if (!shown && m && m.type === "layer") layer = m;
         if (m && m.type === "pong") {
           const rtt = pings.pong(m);
           if (rtt !== null && shown) st.rttMs = rtt;
@@ -637,6 +655,7 @@ class Viewer extends Tile {
         if (this.probe === attempt) this.probe = null;
         if (this.main) window.rtdChannel = dc;
         this.setTransport("webrtc");
+        if (layer) this.take(layer, "webrtc");
         if (previous) previous.close("replaced");
         this.records = records;
         Object.assign(st, { connected: true, connectedAt: performance.now(), fallback: null, fallbackReason: null, retrying: false,
@@ -935,6 +954,7 @@ class Grid {
       // Until shown: each tile's records and figures of the attempt.
       const records = tiles.map((t) => (probe ? new Map() : t.records));
       const figures = tiles.map((t) => (probe ? newStats(t.camera) : t.st));
+      const layers = tiles.map(() => null); // each tile's last layer message, until shown
       const pc = openPeer(cfg, info);
       const finish = (how, why, failure) => {
         if (done) return;
@@ -979,6 +999,7 @@ class Grid {
         tiles.forEach((t, i) => {
           t.records = records[i];
           t.setTransport("webrtc");
+          if (layers[i]) t.take(layers[i], "webrtc");
           Object.assign(t.st, { connected: true, connectedAt: now, fallback: null, fallbackReason: null, retrying: false,
                                 upgradeError: null, upgradedAt: now, framesDecoded: figures[i].framesDecoded });
           t.st.upgrades++;
@@ -992,10 +1013,17 @@ class Grid {
       const transceivers = tiles.map(() => pc.addTransceiver("video", { direction: "recvonly" }));
       const pings = dataChannelPings(dc, (why) => working && finish("lost", why));
       timers.push(pings.timer);
-      // Records go to their camera's tile; anything else (replies, errors) concerns every tile.
+      // Records and layer messages go to their camera's tile; anything else (replies, errors)
+      // concerns every tile.
       dc.onmessage = (e) => {
         let m;
         try { m = JSON.parse(e.data); } catch (err) { return report("the server sent something that is not JSON over the data channel"); }
+        if (m.type === "layer") {
+          const i = tiles.findIndex((t) => t.camera === m.camera);
+          if (i >= 0 && shown) tiles[i].take(m, "webrtc");
+          if (i >= 0 && !shown) layers[i] = m;
+          return;
+        }
         if (m.type === "detections") {
           const i = tiles.findIndex((t) => t.camera === m.camera);
           if (i >= 0 && shown) { tiles[i].st.dcMessages++; tiles[i].take(m, "webrtc"); }

@@ -8,7 +8,7 @@ export function newStats(camera) {
            nearMatches: 0, unmatchedFrames: 0, wsFrames: 0, wsRecords: 0, wsDropped: 0, reconnects: 0, errors: [],
            fps: 0, bitrateKbps: 0, width: 0, height: 0, latencyMs: null, jitterBufferMs: null, rttMs: null, iceRttMs: null, demoFrames: 0,
            detector: null, fallback: null, fallbackReason: null, retrying: false, upgradeAttempts: 0, upgrades: 0,
-           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], icePath: null };
+           upgradeError: null, upgradedAt: null, pictures: 0, pictureTimes: [], icePath: null, layer: null };
 }
 
 // One more picture on screen, whatever brought it (`pictureTimes` keeps the last 120 times in
@@ -27,7 +27,7 @@ export const demoFigures = (width, height) => ({ ...perConnection("demo"), camer
 // Figures of one connection that mean nothing for the next.
 export const perConnection = (transport) => ({ transport, fps: 0, bitrateKbps: 0, latencyMs: null, jitterBufferMs: null, rttMs: null,
                                                iceRttMs: null, codec: null, width: 0, height: 0, overlayBoxes: [], overlayRecord: null,
-                                               icePath: null });
+                                               icePath: null, layer: null });
 
 // Keeps at most 50 messages.
 export function noteError(st, message) {
@@ -111,11 +111,30 @@ export function transportBadge(st) {
            title: [st.fallback, retry].filter(Boolean).join("; ") };
 }
 
+// Whether `m` is a usable {"type":"layer"} message: which of the camera's encodes (0: full size)
+// the server sends this viewer, and its size.
+export const isLayer = (m) => Boolean(m) && m.type === "layer" && Number.isInteger(m.index) && m.index >= 0 &&
+  Number.isInteger(m.width) && m.width > 0 && Number.isInteger(m.height) && m.height > 0;
+
+// A layer message as the page says it: the size, and for a smaller layer why (the server's reason,
+// else the link's rate it measured), e.g. "640×360 — your link carries ~410 kbit/s". "" for none.
+export function layerText(m) {
+  if (!isLayer(m)) return "";
+  const size = `${m.width}×${m.height}`;
+  if (m.index === 0) return size;
+  const reason = typeof m.reason === "string" && m.reason.trim() ? m.reason.trim().slice(0, 120)
+    : Number.isFinite(m.link_kbps) ? `your link carries ~${Math.round(m.link_kbps)} kbit/s`
+      : `smaller picture ${m.index + 1}${Number.isInteger(m.count) ? ` of ${m.count}` : ""}`;
+  return `${size} — ${reason}`;
+}
+
 // The statistics panel: text by element id, and the latency's title.
 export function statsPanel(st) {
   const text = {};
   text["s-camera"] = st.camera || "—";
   text["s-res"] = st.width ? `${st.width}×${st.height}` : "—";
+  // Only WebRTC has layers (the WebSocket's JPEGs are the full size).
+  text["s-layer"] = (st.transport === "webrtc" && layerText(st.layer)) || "—";
   text["s-fps"] = fmt(st.fps, "fps", st.fps < 10 ? 1 : 0);
   text["s-bitrate"] = st.bitrateKbps >= 1000 ? fmt(st.bitrateKbps / 1000, "Mbit/s", 2) : fmt(st.bitrateKbps, "kbit/s");
   // Capture time is the server's clock: far off means the clocks differ, not that video is late.
