@@ -16,11 +16,12 @@ and is given up to 15 s to settle, then the N viewers hold for --hold seconds an
   off+slow   --layers off with the slow viewer: everyone's bitrate follows the slow link
 
 Printed: one row per configuration (CPU, the N viewers' fps and bitrate from their summary, the
-slow viewer's layer, size and fps, each layer's viewers and `active` flag), then the cost of the
-ladder idle (idle - off) and in use (slow - idle). Needs root (namespaces, tc). With an rtd that has
-no --layers (before the ladder was merged) only `off` and `off+slow` mean anything: they run as the
-single encode, and the script says so instead of inventing the rest. The machine is shared: run it
-twice and expect a few % of noise.
+slow viewer's layers, decoded sizes and fps over the window, and each layer's viewers and `active`
+flag from /api/cameras in the middle of it), then the cost of the ladder idle (idle - off) and in
+use (slow - idle; that includes the one more viewer's own packets, small beside an encoder). Needs
+root (namespaces, tc). With an rtd that has no --layers (before the ladder was merged) only `off`
+and `off+slow` run, as its one encode, and the script says so instead of inventing the rest. The
+machine is shared: run it twice and expect a few % of noise.
 Usage: sudo bench/layers.py [--viewers 20] [--size 1280x720] [--hold 20] [--slow-kbit 300]"""
 import argparse
 import json
@@ -74,7 +75,7 @@ def start_server(ns, host, extra):
         stop([p])
         raise RuntimeError("rtd serve did not start: " + line + p.stderr.read()[-2000:])
     # `ip netns exec` execs rtd in place: the pid is the server's.
-    assert open(f"/proc/{p.pid}/comm").read().strip() == "rtd"
+    assert open(f"/proc/{p.pid}/comm").read().strip() == os.path.basename(RTD)[:15]
     return p, f"http://{host}:{port}"
 
 
@@ -119,9 +120,11 @@ def run(config, net, layers_supported):
         row["layers"] = [(x["index"], f"{x['width']}x{x['height']}", x["viewers"], x["active"]) for x in cam.get("layers") or []]
         if slow:
             frames = [f for f in slow.frames if w0 <= f[0] <= w1]
+            # The layer it was on as the window began, and any it was moved to during it.
             told = slow.layer_messages()
-            row["slow"] = {"layer": told[-1][1]["index"] if told else None,
-                           "size": f"{frames[-1][1]}x{frames[-1][2]}" if frames else None,
+            before = [m["index"] for t, m in told if t < w0][-1:]
+            row["slow"] = {"layers": before + [m["index"] for t, m in told if w0 <= t <= w1],
+                           "sizes": sorted({f"{f[1]}x{f[2]}" for f in frames}),
                            "fps": round(len(frames) / ((w1 - w0) / 1000), 1)}
         return row
     finally:
@@ -148,11 +151,11 @@ def main():
     print()
     print(f"rtd serve, {args.size}@30 H.264, motion detection, {args.viewers} load-mode viewers"
           f" (+1 aiortc viewer behind {args.slow_kbit} kbit/s where it says slow)")
-    print("| config | server CPU | viewers' fps min / median | viewers' kbit/s | slow viewer: layer, size, fps | layers (index, size, viewers, active) |")
+    print("| config | server CPU | viewers' fps min / median | viewers' kbit/s | slow viewer: layers, sizes, fps | layers (index, size, viewers, active) |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         slow = r.get("slow")
-        slow_text = f"{slow['layer']}, {slow['size']}, {slow['fps']}" if slow else "—"
+        slow_text = f"{slow['layers']}, {' '.join(slow['sizes'])}, {slow['fps']}" if slow else "—"
         print(f"| {r['config']} | {r['cpu']:.1f}% | {r['fps_min']} / {r['fps_median']} | {r['kbps']} | {slow_text} | {r['layers'] or '—'} |")
     by = {r["config"]: r for r in rows}
     if not layers_supported:

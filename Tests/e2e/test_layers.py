@@ -19,6 +19,7 @@ swung between 1,030 and 1,440 kbit/s from one 5 s window to the next (with it re
 above: within ~5 %). Their reception reports still reach the server; the slow viewer is untouched
 (REMB and reports both)."""
 import asyncio
+import bisect
 import contextlib
 import json
 import os
@@ -26,6 +27,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -169,10 +171,11 @@ class SlowViewer:
     """The slow viewer's process (in namespace `ns`) and what it has told so far."""
 
     def __init__(self, ns, base):
-        self.frames, self.records, self.messages, self.lines = [], [], [], []
+        self.frames, self.records, self.messages = [], [], []
         self.started = None
+        self.log = tempfile.TemporaryFile(mode="w+")  # its stderr (a pipe nobody reads could fill up)
         self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--slow-viewer", base],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  stdout=subprocess.PIPE, stderr=self.log, text=True,
                                   cwd=os.path.dirname(os.path.abspath(__file__)))
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -182,7 +185,6 @@ class SlowViewer:
             try:
                 e = json.loads(line)
             except ValueError:
-                self.lines.append(line)
                 continue
             if "f" in e:
                 self.frames.append(tuple(e["f"]))
@@ -197,9 +199,11 @@ class SlowViewer:
         return [(t, m) for t, m in self.messages if m.get("type") == "layer"]
 
     def stop(self):
+        """Ends it; returns the end of its stderr."""
         from conftest import stop
         stop(self.p)
-        return self.p.stderr.read()[-3000:]
+        self.log.seek(0)
+        return self.log.read()[-3000:]
 
 
 # ---- measuring ----------------------------------------------------------------------------------
@@ -224,6 +228,12 @@ async def wait_until(cond, timeout):
     while not cond() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     return cond()
+
+
+def distance_to_nearest(ordered, x):
+    """How far x is from the nearest value of the sorted list `ordered` (inf when empty)."""
+    i = bisect.bisect_left(ordered, x)
+    return min((abs(ordered[j] - x) for j in (i - 1, i) if 0 <= j < len(ordered)), default=float("inf"))
 
 
 def largest_gap(times):
@@ -288,7 +298,6 @@ async def slow_viewer_scenario(base, net):
         lower = lambda: [x for x in slow.frames if (x[1], x[2]) != FULL]
         await wait_until(lambda: lower(), 5.0 - (time.time() * 1000 - answered) / 1000)
         f["settled_ms"] = lower()[0][0] - answered if lower() else None
-        f["layer_at_settle"] = slow.layer_messages()[-1][1] if slow.layer_messages() else None
 
         # The window: the clean viewers and the slow one, side by side.
         s2 = await sample(clean)
@@ -304,6 +313,15 @@ async def slow_viewer_scenario(base, net):
         f["slow_sizes"] = sorted({(x[1], x[2]) for x in window})
         pts = {x[3] for x in window}
         f["cameras_layers"] = layers_of(base)
+        f["layer_at_api"] = slow.layer_messages()[-1][1] if slow.layer_messages() else None
+        # The message that told the size it settled on (sent before the first such frame, or
+        # at most a second after).
+        if lower():
+            t, w, h, _ = lower()[0]
+            f["layer_at_settle"] = next((m for u, m in slow.layer_messages() if u <= t + 1000 and m["index"] >= 1
+                                         and (m["width"], m["height"]) == (w, h)), None)
+        else:
+            f["layer_at_settle"] = None
         f["clean_layer_messages"] = [[m["index"] for _, m in v.replies if m.get("type") == "layer"] for v in clean]
         f["slow_layer_messages"] = [(round(t - answered), m["index"], m["link_kbps"], m["reason"]) for t, m in slow.layer_messages()]
 
@@ -316,9 +334,13 @@ async def slow_viewer_scenario(base, net):
         f["climb_ms"] = full()[0][0] - freed if full() else None
         f["layer_after_climb"] = slow.layer_messages()[-1][1] if slow.layer_messages() else None
         f["switches"] = layer_switches(base)
-        # Records of the window's frames, whenever they came.
-        recs = {r for _, r in slow.records}
-        f["slow_frames_with_record"] = len(pts & recs)
+        # Records of the window's frames, whenever they came. A viewer whose data channel backs up
+        # loses records, so only frames with a record within 1.5 frame intervals (4,500 ticks at
+        # 90 kHz) count: those must mostly have one with exactly their RTP timestamp.
+        recs = sorted({r for _, r in slow.records})
+        near = [p for p in pts if distance_to_nearest(recs, p) <= 4500]
+        f["slow_frames_with_record"] = len(pts & set(recs))
+        f["slow_frames_near_record"] = len(near)
         f["slow_frames"] = len(pts)
         f["slow_records"] = len(recs)
     finally:
@@ -329,10 +351,10 @@ async def slow_viewer_scenario(base, net):
         "baseline fps, kbit/s": [(round(a), round(b)) for a, b in f["baseline"]],
         "with the slow viewer fps, kbit/s": [(round(a), round(b)) for a, b in f["with_slow"]],
         "slow viewer: settled on a lower size after ms": f["settled_ms"],
-        "slow viewer: layer message then": f["layer_at_settle"],
+        "slow viewer: the layer message of that size": f["layer_at_settle"],
         "slow viewer: fps, largest gap ms, sizes": (round(f["slow_fps"], 1), round(f["slow_gap_ms"]), f["slow_sizes"]),
-        "slow viewer: window's frames with their record, of, records in all": (f["slow_frames_with_record"], f["slow_frames"],
-                                                                                  f["slow_records"]),
+        "slow viewer: window's frames with their record, with one near, of; records in all": (
+            f["slow_frames_with_record"], f["slow_frames_near_record"], f["slow_frames"], f["slow_records"]),
         "/api/cameras layers": f["cameras_layers"],
         "clean viewers' layer indexes": f["clean_layer_messages"],
         "slow viewer's layer messages (ms after its answer, index, link_kbps, reason)": f["slow_layer_messages"],
@@ -358,20 +380,23 @@ def check_slow_viewer_scenario(f):
     # The slow one settles on a lower layer within 5 s, says so, and plays smoothly there.
     assert f["settled_ms"] is not None and f["settled_ms"] <= 5000, ("no smaller frame within 5 s", f["settled_ms"])
     m = f["layer_at_settle"]
-    assert m and m["type"] == "layer" and m["camera"] == "cam0" and m["index"] >= 1 and m["count"] >= 2, m
-    assert (m["width"], m["height"]) in f["slow_sizes"] and (m["width"], m["height"]) != FULL, (m, f["slow_sizes"])
+    assert m, ("no layer message told the size it settled on", f["slow_layer_messages"])
+    assert m["camera"] == "cam0" and m["index"] >= 1 and m["count"] >= 2, m
     assert isinstance(m["kbps"], (int, float)) and m["kbps"] > 0 and isinstance(m["reason"], str) and m["reason"], m
-    assert m["link_kbps"] is None or 0 < m["link_kbps"] < 1000, m
+    assert m["link_kbps"] is None or 0 < m["link_kbps"] < 1000, ("link_kbps on a 300 kbit/s link", m)
+    # Settled: below the full size for the whole window, smoothly.
+    assert f["slow_sizes"] and FULL not in f["slow_sizes"], f["slow_sizes"]
     assert f["slow_fps"] >= 15 and f["slow_gap_ms"] <= 500, (f["slow_fps"], f["slow_gap_ms"])
     # Records still belong to its frames: same RTP timestamps on the smaller layer.
-    assert f["slow_frames_with_record"] >= 0.5 * f["slow_frames"], (f["slow_frames_with_record"], f["slow_frames"])
+    exact, near = f["slow_frames_with_record"], f["slow_frames_near_record"]
+    assert exact >= 10 and exact >= 0.5 * near, (exact, near, f["slow_frames"])
     # The server's view: eight viewers on the full layer, one on the slow viewer's.
     layers = f["cameras_layers"]
     assert layers and layers[0]["index"] == 0 and (layers[0]["width"], layers[0]["height"]) == FULL, layers
     assert layers[0]["viewers"] == CLEAN_VIEWERS and layers[0]["active"], layers
-    on = [x for x in layers[1:] if x["viewers"]]
-    assert len(on) == 1 and on[0]["viewers"] == 1 and on[0]["active"] and on[0]["index"] == m["index"], layers
-    assert (on[0]["width"], on[0]["height"]) == (m["width"], m["height"]), (layers, m)
+    on, told = [x for x in layers[1:] if x["viewers"]], f["layer_at_api"]
+    assert len(on) == 1 and on[0]["viewers"] == 1 and on[0]["active"] and on[0]["index"] == told["index"], (layers, told)
+    assert (on[0]["width"], on[0]["height"]) == (told["width"], told["height"]), (layers, told)
     assert all(not x["active"] for x in layers[1:] if not x["viewers"]), ("a lower layer nobody watches is encoded", layers)
     # The link is fast again: back to the full size within 15 s, and told so.
     assert f["climb_ms"] is not None and f["climb_ms"] <= 15000, f["climb_ms"]
