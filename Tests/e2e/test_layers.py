@@ -340,6 +340,13 @@ async def slow_viewer_scenario(base, net):
         recs = sorted({r for _, r in slow.records})
         near = [p for p in pts if distance_to_nearest(recs, p) <= 4500]
         f["slow_frames_with_record"] = len(pts & set(recs))
+        # How long after its frame each of those records came (the overlay can only be in step
+        # when they come about together).
+        came = {}
+        for t, r in slow.records:
+            came.setdefault(r, t)
+        late = sorted(came[x[3]] - x[0] for x in window if x[3] in came)
+        f["record_lateness_ms"] = (round(late[len(late) // 2]), round(late[-1])) if late else None
         f["slow_frames_near_record"] = len(near)
         f["slow_frames"] = len(pts)
         f["slow_records"] = len(recs)
@@ -355,6 +362,7 @@ async def slow_viewer_scenario(base, net):
         "slow viewer: fps, largest gap ms, sizes": (round(f["slow_fps"], 1), round(f["slow_gap_ms"]), f["slow_sizes"]),
         "slow viewer: window's frames with their record, with one near, of; records in all": (
             f["slow_frames_with_record"], f["slow_frames_near_record"], f["slow_frames"], f["slow_records"]),
+        "slow viewer: its records came after their frames, ms (median, most)": f["record_lateness_ms"],
         "/api/cameras layers": f["cameras_layers"],
         "clean viewers' layer indexes": f["clean_layer_messages"],
         "slow viewer's layer messages (ms after its answer, index, link_kbps, reason)": f["slow_layer_messages"],
