@@ -1131,7 +1131,7 @@ function showGrid() {
   $("camera").disabled = true;
   S.view = "grid";
   Object.assign(S, { transport: null, connected: false, framesDecoded: 0, rvfcFrames: 0, wsFrames: 0, overlayBoxes: [],
-                     overlayRecord: null });
+                     overlayRecord: null, layer: null });
   setState(S, `grid of ${config.cameras.length} cameras`, "ok");
   $("grid").style.setProperty("--cols", gridColumns(config.cameras.length));
   $("grid").style.setProperty("--rows", Math.ceil(config.cameras.length / gridColumns(config.cameras.length)));
