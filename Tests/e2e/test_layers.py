@@ -5,13 +5,14 @@ Topology (made here, deleted after): `rtd serve --host A` runs in namespace S. S
 namespace over veth pair 1 (A is S's end; the 8 clean aiortc viewers run here) and namespace V
 over veth pair 2, whose S end carries `tbf rate 300kbit` (the server → viewer direction). The slow
 aiortc viewer runs in V (this file run as a script), with a route to A via S's end of pair 2. The
-server's only candidate is A (its --host), so ICE sends every viewer's media to the address its
-checks came from: here over the clean pair, V's over the shaped one (A is S's own address, so S
-takes V's packets for it in on pair 2 and answers out of pair 2, through the tbf). Nothing is
-routed between the veth pairs and no packet leaves the namespaces the test made; the tbf's own
-counters show the slow viewer's video went through it.
+server announces only A (its --host; no other address of S is a candidate), and sends each
+viewer's media to the address its ICE checks came from: the clean viewers' over the clean pair,
+V's over the shaped one (A is S's own address, so S takes V's packets for it in on pair 2 and
+answers out of pair 2, through the tbf). Nothing is routed between the pairs and no packet leaves
+the namespaces the test made; the tbf's own counters show the slow viewer's video went through
+it. Chromium's test has pair 1 only, shaped at S's end: the browser here is the slow viewer.
 
-Measuring on a shared 2-core machine: the server's bitrate is pinned to 1000 kbit/s at most
+Measuring on a shared 2-core machine: the server's bitrate is capped at 1000 kbit/s
 (--bitrate/--max-bitrate), keyframes come every 2.5 s and the windows are 7.5 s (as many keyframes
 in each), and the clean viewers send no REMB (their offers lack abs-send-time): aiortc's delay-based
 estimate reads this machine's scheduling stalls as queueing, and with it the clean viewers alone
