@@ -8,9 +8,9 @@ aiortc viewer runs in V (this file run as a script), with a route to A via S's e
 server announces only A (its --host; no other address of S is a candidate), and sends each
 viewer's media to the address its ICE checks came from: the clean viewers' over the clean pair,
 V's over the shaped one (A is S's own address, so S takes V's packets for it in on pair 2 and
-answers out of pair 2, through the tbf). Nothing is routed between the pairs and no packet leaves
-the namespaces the test made; the tbf's own counters show the slow viewer's video went through
-it. Chromium's test has pair 1 only, shaped at S's end: the browser here is the slow viewer.
+answers out of pair 2, through the tbf). Nothing is routed between the pairs and every packet is
+to or from an address in S or V, over the pairs; the tbf's own counters show the slow viewer's
+video went through it. Chromium's test has pair 1 only, shaped at S's end: the browser here is the slow viewer.
 
 Measuring on a shared 2-core machine: the server's bitrate is capped at 1000 kbit/s
 (--bitrate/--max-bitrate), keyframes come every 2.5 s and the windows are 7.5 s (as many keyframes
