@@ -151,12 +151,14 @@ def main():
     print()
     print(f"rtd serve, {args.size}@30 H.264, motion detection, {args.viewers} load-mode viewers"
           f" (+1 aiortc viewer behind {args.slow_kbit} kbit/s where it says slow)")
-    print("| config | server CPU | viewers' fps min / median | viewers' kbit/s | slow viewer: layers, sizes, fps | layers (index, size, viewers, active) |")
+    print("| config | server CPU | viewers' fps min / median | viewers' kbit/s | slow viewer: layers, sizes, fps"
+          " | layers (index, size, viewers, active) |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         slow = r.get("slow")
         slow_text = f"{slow['layers']}, {' '.join(slow['sizes'])}, {slow['fps']}" if slow else "—"
-        print(f"| {r['config']} | {r['cpu']:.1f}% | {r['fps_min']} / {r['fps_median']} | {r['kbps']} | {slow_text} | {r['layers'] or '—'} |")
+        print(f"| {r['config']} | {r['cpu']:.1f}% | {r['fps_min']} / {r['fps_median']} | {r['kbps']} | {slow_text}"
+              f" | {r['layers'] or '—'} |")
     by = {r["config"]: r for r in rows}
     if not layers_supported:
         return

@@ -324,7 +324,8 @@ async def slow_viewer_scenario(base, net):
         else:
             f["layer_at_settle"] = None
         f["clean_layer_messages"] = [[m["index"] for _, m in v.replies if m.get("type") == "layer"] for v in clean]
-        f["slow_layer_messages"] = [(round(t - answered), m["index"], m["link_kbps"], m["reason"]) for t, m in slow.layer_messages()]
+        f["slow_layer_messages"] = [(round(t - answered), m["index"], m["link_kbps"], m["reason"])
+                                    for t, m in slow.layer_messages()]
 
         f["shaped_bytes"] = shaped_bytes(net["s"], net["slow_if"])
         # The link is fast again: the slow viewer climbs back to the full size.
@@ -370,8 +371,8 @@ async def slow_viewer_scenario(base, net):
         "back to 1280x720 after ms": f["climb_ms"],
         "rtd_layer_switches_total": f["switches"],
         "bytes through the tbf": f["shaped_bytes"],
-        "slow viewer: answer, first frame after ms; frames until unshaped": (round(answered - joined), round(slow.frames[0][0] - joined),
-                                                                     len([x for x in slow.frames if x[0] <= freed])),
+        "slow viewer: answer, first frame after ms; frames until unshaped": (
+            round(answered - joined), round(slow.frames[0][0] - joined), len([x for x in slow.frames if x[0] <= freed])),
     }
     return f
 
@@ -384,7 +385,8 @@ def check_slow_viewer_scenario(f):
     # The clean viewers do not notice the slow one.
     for (_, before), (fps, after) in zip(f["baseline"], f["with_slow"]):
         assert fps >= 29, ("a clean viewer's frame rate fell", f["with_slow"])
-        assert abs(after - before) <= 0.1 * before, ("a clean viewer's bitrate moved more than 10 %", f["baseline"], f["with_slow"])
+        assert abs(after - before) <= 0.1 * before, \
+            ("a clean viewer's bitrate moved more than 10 %", f["baseline"], f["with_slow"])
     assert all(indexes and set(indexes) == {0} for indexes in f["clean_layer_messages"]), f["clean_layer_messages"]
     # The slow one settles on a lower layer within 5 s, says so, and plays smoothly there.
     assert f["settled_ms"] is not None and f["settled_ms"] <= 5000, ("no smaller frame within 5 s", f["settled_ms"])
@@ -504,7 +506,8 @@ const cb = (now, meta) => {
     const px = Array.from(x.getImageData(Math.floor((bx + bw / 2) * k), Math.floor((by + bh / 2) * k), 1, 1).data).slice(0, 3);
     const W = ov.width, H = ov.height, s = Math.min(W / r.width, H / r.height);
     const ox = (W - r.width * s) / 2, oy = (H - r.height * s) / 2, o = ov.getContext('2d');
-    const edges = r.detections.map((d) => o.getImageData(Math.round(ox + d.box[0] * s), Math.round(oy + (d.box[1] + d.box[3] / 2) * s), 1, 1).data[3]);
+    const edges = r.detections.map((d) =>
+      o.getImageData(Math.round(ox + d.box[0] * s), Math.round(oy + (d.box[1] + d.box[3] / 2) * s), 1, 1).data[3]);
     out.push({videoWidth: v.videoWidth, recordWidth: r.width, match: r.match, px, edges});
   }
   if (out.length >= 10) done(out); else v.requestVideoFrameCallback(cb);
