@@ -5,7 +5,7 @@ import RTDCore
 import RTDMedia
 import RTDRecording
 
-/// A named camera: one capture, its detector, and one encoder per codec that viewers asked for.
+/// A named camera: one capture, its detector, and one encoder per codec and layer that viewers asked for.
 public final class Camera: Sendable {
     public let config: CameraConfig
     public let capture: LiveCapture
@@ -16,10 +16,16 @@ public final class Camera: Sendable {
     private let burnIn: BurnIn?
     private let encoder: LiveEncoder.Settings
     private let bitrateRange: ClosedRange<Int>
+    /// Its lower layers, beside the full size.
+    public let ladder: LayerLadder
     private let logger: Logger
+    private struct TrackKey: Hashable {
+        let codec: VideoCodec
+        let layer: Int
+    }
     /// Encoders and the JPEG feed, made when first asked for.
     private struct Outputs {
-        var tracks: [VideoCodec: VideoTrack] = [:]
+        var tracks: [TrackKey: VideoTrack] = [:]
         var jpeg: JPEGFeed?
     }
     private let outputs = Mutex(Outputs())
@@ -28,8 +34,9 @@ public final class Camera: Sendable {
     public var spec: SourceSpec { config.source }
 
     init(config: CameraConfig, pacing: SourceOptions.Pacing, encoder: LiveEncoder.Settings, bitrateRange: ClosedRange<Int>,
-         logger: Logger) throws {
+         ladder: LayerLadder, logger: Logger) throws {
         self.config = config
+        self.ladder = config.layers ?? ladder
         var encoder = encoder
         if let kbps = config.bitrateKbps { encoder.bitrateKbps = kbps }
         self.encoder = encoder
@@ -68,17 +75,36 @@ public final class Camera: Sendable {
         for c in codecs { _ = track(for: c) }
     }
 
-    public func track(for codec: VideoCodec) -> VideoTrack {
-        outputs.withLock { o in
-            if let t = o.tracks[codec] { return t }
-            let t = VideoTrack(camera: config.name, codec: codec, broadcast: video, frameRate: capture.frameRate, settings: encoder,
-                               bitrateRange: bitrateRange, logger: logger)
-            o.tracks[codec] = t
+    /// The encodes it offers at its current size: index 0 the full layer, then smaller ones.
+    public var layers: [Layer] { ladder.layers(full: capture.size, fullKbps: encoder.bitrateKbps) }
+
+    /// The encoder of `codec` at layer `index` (clamped to the ladder), made when first asked for.
+    public func track(for codec: VideoCodec, layer index: Int = 0) -> VideoTrack {
+        let layers = self.layers
+        let index = min(max(0, index), layers.count - 1)
+        return outputs.withLock { o in
+            let key = TrackKey(codec: codec, layer: index)
+            if let t = o.tracks[key] { return t }
+            let layer = layers[index]
+            var settings = encoder
+            settings.bitrateKbps = layer.kbps
+            // A lower layer keeps the full layer's headroom; its floor is the next layer down.
+            let ceiling = max(layer.kbps, bitrateRange.upperBound * layer.kbps / max(1, encoder.bitrateKbps))
+            let floor = index + 1 < layers.count ? layers[index + 1].kbps : nil
+            let range = index == 0 ? bitrateRange : min(bitrateRange.lowerBound, layer.kbps)...ceiling
+            let t = VideoTrack(camera: config.name, codec: codec, layer: layer, broadcast: video, frameRate: capture.frameRate,
+                               settings: settings, bitrateRange: range, estimateFloor: floor, logger: logger)
+            o.tracks[key] = t
             return t
         }
     }
 
     public var activeTracks: [VideoTrack] { outputs.withLock { Array($0.tracks.values) } }
+
+    /// The layers (by index) some encoder of which runs now: a lower layer only while a viewer is on it.
+    public var encodingLayers: Set<Int> {
+        outputs.withLock { Set($0.tracks.filter { $0.value.isEncoding }.map(\.key.layer)) }
+    }
 
     /// Viewers on the WebSocket fallback (WebRTC peers are counted by the endpoint).
     public var webSocketViewers: Int { outputs.withLock { $0.jpeg }?.viewerCount ?? 0 }
@@ -107,11 +133,12 @@ public final class CameraHub: Sendable {
     public let cameras: [Camera]
 
     /// `encoder` is the default for cameras that set no bitrate of their own.
+    /// `ladder`: the lower layers of cameras that name none of their own.
     public init(cameras: [CameraConfig], pacing: SourceOptions.Pacing = .auto, encoder: LiveEncoder.Settings,
-                bitrateRange: ClosedRange<Int>, logger: Logger) throws {
+                bitrateRange: ClosedRange<Int>, ladder: LayerLadder = .standard, logger: Logger) throws {
         var list: [Camera] = []
         for c in cameras {
-            list.append(try Camera(config: c, pacing: pacing, encoder: encoder, bitrateRange: bitrateRange, logger: logger))
+            list.append(try Camera(config: c, pacing: pacing, encoder: encoder, bitrateRange: bitrateRange, ladder: ladder, logger: logger))
         }
         self.cameras = list
     }

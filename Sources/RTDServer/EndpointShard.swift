@@ -7,13 +7,20 @@ import RTDCore
 import RTDDetection
 import RTDWebRTC
 
-/// A peer's figures for one camera it watches: what /api and the metrics report.
-typealias PeerStreamStats = (session: String, camera: String, codec: String, stats: PeerConnection.Stats)
+/// A peer's figures for one camera it watches: what /api and the metrics report (`layer`: the
+/// index in the camera's ladder it is sent).
+public typealias PeerStreamStats = (session: String, camera: String, codec: String, layer: Int, stats: PeerConnection.Stats)
 
 /// What one of a peer's video sections shows, and its counters as last added to the metrics.
 struct WatchedCamera {
     var camera: Camera
+    /// The encode it is sent: one of the camera's layers.
     var track: VideoTrack
+    /// The layer it moves to at that layer's next keyframe (until then it keeps `track`, so the
+    /// picture never stops), and why.
+    var pending: (track: VideoTrack, decision: LayerSelector.Decision)?
+    /// The viewer's last bandwidth estimate, carried to the layer it moves to.
+    var estimateKbps: Int?
     var recordsSent = 0
     var recordsDropped = 0
     var reported = PeerConnection.Stats()
@@ -60,7 +67,9 @@ final class PeerEntry {
     var cameraNames: [String] { streams.map(\.camera.name) }
 
     var statsRows: [PeerStreamStats] {
-        streams.indices.map { (peer.sessionID, streams[$0].camera.name, peer.videos[$0].codec.rawValue, peer.stats(stream: $0)) }
+        streams.indices.map {
+            (peer.sessionID, streams[$0].camera.name, peer.videos[$0].codec.rawValue, streams[$0].track.layer.index, peer.stats(stream: $0))
+        }
     }
 
     /// The video section showing `camera`, if any.
@@ -157,8 +166,11 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         let peer = entry.peer
         peer.events.keyframeNeeded = { [unowned self] stream in self.bySession[sessionID]?.streams[stream].track.requestKeyframe() }
         peer.events.bitrateEstimate = { [unowned self] stream, kbps in
-            self.bySession[sessionID]?.streams[stream].track.updateEstimate(peer: sessionID, kbps: kbps)
+            guard let entry = self.bySession[sessionID] else { return }
+            entry.streams[stream].estimateKbps = kbps
+            entry.streams[stream].track.updateEstimate(peer: sessionID, kbps: kbps)
         }
+        peer.events.layerWanted = { [unowned self] stream, decision in self.moveLayer(sessionID, stream: stream, decision) }
         peer.events.connected = { [unowned self] in
             // Deferred: the DTLS flight that completes the handshake must leave before any SRTP.
             self.loop.execute { self.startVideo(sessionID) }
@@ -170,6 +182,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             guard let entry = self.bySession[sessionID], entry.recordChannel == nil else { return }
             entry.recordChannel = channel
             self.addRecordViewer(entry)
+            for i in entry.streams.indices { self.tellLayer(entry, stream: i, decision: nil) }
         }
         peer.events.channelClosed = { [unowned self] channel in
             guard let entry = self.bySession[sessionID], entry.recordChannel === channel else { return }
@@ -192,7 +205,10 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             guard let entry = self.bySession[sessionID] else { return }
             self.sendSoon(entry.peer.handle(event), to: entry.route)
         }
-        for watched in entry.streams { subscribeVideo(watched.track, session: sessionID) }
+        for (i, watched) in entry.streams.enumerated() {
+            subscribeVideo(watched.track, session: sessionID)
+            peer.setLayers(stream: i, rates: watched.camera.layers.map(\.kbps), current: watched.track.layer.index)
+        }
         byUfrag[peer.localUfrag] = entry
         bySession[sessionID] = entry
     }
@@ -233,6 +249,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         for watched in entry.streams {
             unsubscribeVideo(watched.track, session: entry.peer.sessionID)
             watched.track.removeEstimate(peer: entry.peer.sessionID)
+            if let pending = watched.pending { unsubscribeVideo(pending.track, session: entry.peer.sessionID) }
         }
         removeRecordViewer(entry)
         scheduleTrim()
@@ -300,6 +317,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         for batch in batches {
             for id in feed.sessions {
                 guard let entry = bySession[id], let route = entry.route else { continue }
+                if batch.isKeyframe, let stream = entry.streams.firstIndex(where: { $0.pending?.track.id == track }) {
+                    completeMove(entry, stream: stream)
+                }
                 switch route {
                 case .udp(let address):
                     var writer = BatchDatagramWriter(batch: outbox, address: address)
@@ -313,6 +333,68 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             }
         }
         outbox.flush()
+    }
+
+    // MARK: Layers
+
+    /// The viewer's path carries another layer of the camera: it is subscribed to that layer at
+    /// once and keeps its current one until the new layer's keyframe (`completeMove`).
+    private func moveLayer(_ id: String, stream: Int, _ decision: LayerSelector.Decision) {
+        guard let entry = bySession[id], entry.streams.indices.contains(stream) else { return }
+        let watched = entry.streams[stream]
+        let target = watched.camera.track(for: entry.peer.videos[stream].codec, layer: decision.layer)
+        if let pending = watched.pending {
+            guard pending.track !== target else { return }
+            unsubscribeVideo(pending.track, session: id)
+            entry.streams[stream].pending = nil
+        }
+        guard target !== watched.track else { return }
+        logger.debug("\(id): layer \(decision.layer) wanted (link \(decision.linkKbps) kbit/s)")
+        entry.streams[stream].pending = (target, decision)
+        subscribeVideo(target, session: id)
+        target.requestKeyframe()
+    }
+
+    /// The new layer's keyframe is here: the viewer is sent that layer from it on, its clock
+    /// going on where the old one left off (`restartVideo`), and is told.
+    private func completeMove(_ entry: PeerEntry, stream: Int) {
+        guard let pending = entry.streams[stream].pending else { return }
+        let id = entry.peer.sessionID
+        let old = entry.streams[stream].track
+        unsubscribeVideo(old, session: id)
+        old.removeEstimate(peer: id)
+        entry.streams[stream].track = pending.track
+        entry.streams[stream].pending = nil
+        if let kbps = entry.streams[stream].estimateKbps { pending.track.updateEstimate(peer: id, kbps: kbps) }
+        entry.peer.restartVideo(track: pending.track.id, stream: stream)
+        let camera = entry.streams[stream].camera.name
+        Counter(label: "rtd_layer_switches_total", dimensions: [("camera", camera), ("direction", pending.decision.up ? "up" : "down")])
+            .increment()
+        logger.info("viewer moved \(pending.decision.up ? "up" : "down") to layer \(pending.track.layer.index)", metadata: [
+            "session": "\(id)", "camera": "\(camera)", "size": "\(pending.track.layer.size)", "link_kbps": "\(pending.decision.linkKbps)",
+        ])
+        tellLayer(entry, stream: stream, decision: pending.decision)
+    }
+
+    /// Tells the viewer (on its record channel) which layer of a camera it is sent, and why.
+    private func tellLayer(_ entry: PeerEntry, stream: Int, decision: LayerSelector.Decision?) {
+        guard let channel = entry.recordChannel else { return }
+        let watched = entry.streams[stream]
+        let layer = watched.track.layer
+        let reason: String = switch (layer.index, decision) {
+        case (0, _): "full size"
+        case (_, let d?) where d.up: "your link carries at least \(d.linkKbps) kbit/s"
+        case (_, let d?): "your link carries ~\(d.linkKbps) kbit/s"
+        case (_, nil): "a lower layer"
+        }
+        var message: [String: Any] = [
+            "type": "layer", "camera": watched.camera.name, "index": layer.index, "count": watched.camera.layers.count,
+            "width": layer.size.width, "height": layer.size.height, "kbps": layer.kbps, "reason": reason,
+        ]
+        message["link_kbps"] = decision.map { $0.linkKbps as Any } ?? NSNull()
+        guard let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else { return }
+        entry.peer.send(text: text, on: channel)
     }
 
     /// Each stream's recent pictures from its last keyframe, or a keyframe request.
@@ -370,6 +452,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     /// A viewer whose record channel holds this much unsent loses records instead of growing memory.
     static let maxBufferedRecordBytes = 64 * 1024
+    /// On a lower layer the path is narrow, and a backlog of records is a backlog of seconds:
+    /// records a viewer can no longer draw on their frames, taking the path from its video.
+    static let maxBufferedRecordBytesOnLowerLayer = 4 * 1024
 
     private func deliver(_ record: DetectionRecord, line: (head: String, tail: String), camera: String) {
         var trackTimestamps: [UInt64: UInt32?] = [:]
@@ -388,7 +473,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             if record.capturedAtUs != nil, trackTimestamp == nil { continue }
             let text = trackTimestamp.map { line.head + ",\"rtp_timestamp\":\(entry.peer.viewerTimestamp($0, stream: stream))" + line.tail }
                 ?? line.head + line.tail
-            if entry.peer.sendUnlessBacklogged(text: text, on: channel, maxBuffered: Self.maxBufferedRecordBytes) {
+            let limit = track.layer.index == 0 ? Self.maxBufferedRecordBytes : Self.maxBufferedRecordBytesOnLowerLayer
+            if entry.peer.sendUnlessBacklogged(text: text, on: channel, maxBuffered: limit) {
                 entry.streams[stream].recordsSent += 1
             } else if channel.state == .open {
                 entry.streams[stream].recordsDropped += 1
@@ -406,12 +492,16 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             guard camera !== old.camera else { return }
             unsubscribeVideo(old.track, session: id)
             old.track.removeEstimate(peer: id)
+            if let pending = old.pending { unsubscribeVideo(pending.track, session: id) }
             report([entry])
             if entry.recordChannel != nil { removeRecordViewer(id, camera: old.camera.name) }
             directory.switched(from: old.camera.name, to: camera.name)
-            let watched = WatchedCamera(camera: camera, track: camera.track(for: entry.peer.videos[0].codec))
+            // The viewer stays on the layer its path carries, of the new camera's ladder.
+            let watched = WatchedCamera(camera: camera, track: camera.track(for: entry.peer.videos[0].codec, layer: old.track.layer.index))
             entry.streams[0] = watched
             entry.peer.restartVideo(track: watched.track.id, stream: 0)
+            entry.peer.setLayers(stream: 0, rates: camera.layers.map(\.kbps), current: watched.track.layer.index)
+            tellLayer(entry, stream: 0, decision: nil)
             subscribeVideo(watched.track, session: id)
             if entry.recordChannel != nil { addRecordViewer(id, camera: camera.name) }
             startVideo(id)

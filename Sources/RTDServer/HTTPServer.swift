@@ -76,7 +76,13 @@ public struct HTTPServer {
         router.get("/api/cameras") { _, _ -> Response in
             let peers = await endpoint.peerStats()
             let list: [[String: Any]] = hub.cameras.map { cam in
-                [
+                let encoding = cam.encodingLayers
+                let layers: [[String: Any]] = cam.layers.map { layer in
+                    ["index": layer.index, "width": layer.size.width, "height": layer.size.height, "kbps": layer.kbps,
+                     "viewers": peers.filter { $0.camera == cam.name && $0.layer == layer.index }.count,
+                     "active": encoding.contains(layer.index)]
+                }
+                return [
                     "name": cam.name, "source": cam.spec.description,
                     "width": cam.capture.size.width, "height": cam.capture.size.height, "fps": cam.capture.frameRate.value,
                     "state": cam.capture.isStreaming ? "streaming" : "reconnecting",
@@ -86,6 +92,7 @@ public struct HTTPServer {
                     "annotate": cam.config.annotate,
                     "codec": cam.config.codec?.rawValue ?? NSNull(),
                     "last_error": cam.capture.lastError ?? NSNull(),
+                    "layers": layers,
                 ]
             }
             return jsonResponse(["cameras": list], status: 200)

@@ -9,9 +9,10 @@ import RTDMedia
 /// Distinct for every track the process makes (never reused, unlike an object address).
 private let nextTrackID = Atomic<UInt64>(0)
 
-/// The encoder of one camera for one codec: a `FrameWorker` takes the newest frame, encodes and
-/// packetizes it once, and hands the same packets to every subscriber. Encodes only while someone
-/// watches (a viewer, or a recorder taking the encoded frames themselves).
+/// The encoder of one camera for one codec and layer: a `FrameWorker` takes the newest frame,
+/// makes it the layer's size, encodes and packetizes it once, and hands the same packets to every
+/// subscriber. Encodes only while someone watches (a viewer, or a recorder taking the encoded
+/// frames themselves).
 public final class VideoTrack: @unchecked Sendable { // mutable state below is guarded by `lock`
     public typealias Subscriber = @Sendable (RTPPacketBatch) -> Void
     /// Receives each encoded picture before packetization, with its size (a recorder muxes it).
@@ -19,6 +20,8 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
 
     public let camera: String
     public let codec: VideoCodec
+    /// Its place in the camera's ladder (index 0: the full size).
+    public let layer: Layer
     /// Tags this track's batches (`RTPPacketBatch.track`).
     public let id = nextTrackID.add(1, ordering: .relaxed).newValue
     private let worker: FrameWorker<Frame, RTPPacketBatch>
@@ -45,16 +48,22 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
     static let keyframeMinInterval: Int64 = 100_000
 
     private let bitrateRange: ClosedRange<Int>
+    /// A viewer whose estimate is below this is moving to a lower layer: it must not pull this
+    /// layer's bitrate down for the others (nil: the lowest layer, which follows everyone on it).
+    private let estimateFloor: Int?
     private var estimates: [String: Int] = [:]
 
     private let encodeTime: Metrics.Timer
     private let keyframes: Counter
     private let framesEncoded: Counter
 
-    init(camera: String, codec: VideoCodec, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings,
-         bitrateRange: ClosedRange<Int>, logger: Logger) {
+    init(camera: String, codec: VideoCodec, layer: Layer, broadcast: FrameBroadcast, frameRate: FrameRate, settings: LiveEncoder.Settings,
+         bitrateRange: ClosedRange<Int>, estimateFloor: Int?, logger: Logger) {
         self.camera = camera
-        let dims = [("camera", camera), ("codec", codec.rawValue)]
+        self.layer = layer
+        self.estimateFloor = estimateFloor
+        var dims = [("camera", camera), ("codec", codec.rawValue)]
+        if layer.index > 0 { dims.append(("layer", "\(layer.index)")) }
         encodeTime = Metrics.Timer(label: "rtd_encode_seconds", dimensions: dims, preferredDisplayUnit: .seconds)
         keyframes = Counter(label: "rtd_keyframes_total", dimensions: dims)
         framesEncoded = Counter(label: "rtd_frames_encoded_total", dimensions: dims)
@@ -62,7 +71,7 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
         self.codec = codec
         self.frameRate = frameRate
         self.broadcast = broadcast
-        self.worker = FrameWorker(name: "encode \(codec.rawValue)", broadcast: broadcast)
+        self.worker = FrameWorker(name: "encode \(codec.rawValue)\(layer.index > 0 ? " \(layer.index)" : "")", broadcast: broadcast)
         self.settings = settings
         self.targetKbps = settings.bitrateKbps
         self.logger = logger
@@ -80,6 +89,9 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
     public func subscribeEncoded(_ subscriber: @escaping EncodedSubscriber) -> UInt64 { encodedSubscribers.add(subscriber) }
 
     public func unsubscribeEncoded(_ id: UInt64) { encodedSubscribers.remove(id) }
+
+    /// Someone takes its pictures, so it encodes.
+    public var isEncoding: Bool { worker.subscriberCount > 0 || encodedSubscribers.count > 0 }
 
     /// A viewer lost a picture (PLI/FIR) or joined with no recent keyframe to start from: the
     /// newest frame is encoded again as a keyframe right away (rate-limited), not at the next capture.
@@ -100,10 +112,15 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
     }
 
     /// A viewer's bandwidth estimate (REMB, or loss-based from RTCP). One encoder serves every
-    /// viewer, so it follows the lowest estimate, within the configured range.
+    /// viewer of the layer, so it follows the lowest estimate, within the configured range; an
+    /// estimate below the layer's floor is a viewer on its way down, and is not counted.
     public func updateEstimate(peer: String, kbps: Int) {
         lock.withLock {
-            estimates[peer] = kbps
+            if let estimateFloor, kbps < estimateFloor {
+                estimates.removeValue(forKey: peer)
+            } else {
+                estimates[peer] = kbps
+            }
             retarget()
         }
     }
@@ -116,7 +133,7 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
     }
 
     private func retarget() {
-        let lowest = estimates.values.min() ?? settings.bitrateKbps
+        let lowest = estimates.values.min() ?? layer.kbps
         targetKbps = min(bitrateRange.upperBound, max(bitrateRange.lowerBound, lowest))
     }
 
@@ -143,6 +160,8 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
         var lastPts: Int64 = .min
         var lastCaptured: Int64 = .min
         var picture = 0
+        /// Makes frames the layer's size (nil: the full layer).
+        var converter: (input: VideoSize, converter: FrameConverter)?
     }
 
     private func encode(_ input: Frame, state: inout EncodeState, targets: [Subscriber]) {
@@ -162,8 +181,9 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
             }
             return (force, targetKbps)
         }
-        // Made before anyone watches, so the first viewer does not wait for encoder set-up.
-        if state.encoder == nil { state.encoder = try? encoderFor(frame, nil) }
+        // Made before anyone watches, so the first viewer does not wait for encoder set-up (the
+        // full layer's: a lower one is made when a viewer first moves to it).
+        if state.encoder == nil, layer.scale == nil { state.encoder = try? encoderFor(frame, nil) }
         let encodedTargets = encodedSubscribers.snapshot
         guard !targets.isEmpty || !encodedTargets.isEmpty else { return }
         if frame.pts <= state.lastPts {
@@ -175,6 +195,11 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
         state.lastPts = frame.pts
         state.lastCaptured = frame.capturedAt
         do {
+            if let scale = layer.scale {
+                let full = VideoSize(width: frame.width, height: frame.height)
+                if state.converter?.input != full { state.converter = (full, FrameConverter(target: scale.size(of: full))) }
+                frame = try state.converter!.converter.convert(frame, index: frame.index)
+            }
             let current = try encoderFor(frame, state.encoder)
             state.encoder = current
             current.setBitrate(kbps: kbps)

@@ -218,7 +218,7 @@ public final class WebRTCEndpoint: Sendable {
     }
 
     /// Statistics for /api and metrics: one row per peer and camera it watches (a grid peer has several).
-    public func peerStats() async -> [(session: String, camera: String, codec: String, stats: PeerConnection.Stats)] {
+    public func peerStats() async -> [PeerStreamStats] {
         var all = directory.pendingStats()
         for shard in shards {
             all += (try? await shard.loop.submit { shard.stats() }.get()) ?? []

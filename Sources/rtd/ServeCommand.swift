@@ -94,6 +94,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Highest bitrate congestion control may choose, kbit/s. Default 6000.", valueName: "kbps"))
     var maxBitrate: Int?
 
+    @Option(help: ArgumentHelp("""
+        Smaller encodes beside the full size, for viewers whose link cannot carry it: 'off', or a \
+        comma list of 1/N or WIDTHxHEIGHT, each optionally @KBPS (largest first). Each is encoded \
+        once for all its viewers, only while one is on it; a viewer moves down on loss and back up \
+        by probing. Default 1/2,1/4 (bitrates from the full layer's by pixel count).
+        """, valueName: "layers"))
+    var layers: String?
+
     @Option(help: ArgumentHelp("Seconds between periodic keyframes (viewers that join get one at once). Default 4.", valueName: "seconds"))
     var keyint: Double?
 
@@ -148,6 +156,9 @@ struct ServeCommand: AsyncParsableCommand {
         try requireRange(minBitrate, 50...100_000, "--min-bitrate", " kbit/s")
         try requireRange(maxBitrate, 50...100_000, "--max-bitrate", " kbit/s")
         if let codec, VideoCodec(rawValue: codec) == nil { throw ValidationError("--codec must be h264 or vp8") }
+        if let layers {
+            do { _ = try LayerLadder.parse(layers) } catch { throw ValidationError("--layers: \(error.message)") }
+        }
         if let minBitrate, let maxBitrate, minBitrate > maxBitrate { throw ValidationError("--min-bitrate must not exceed --max-bitrate") }
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let udpPort, !(0...65535).contains(udpPort) { throw ValidationError("--udp-port must be 0...65535") }
@@ -178,6 +189,7 @@ struct ServeCommand: AsyncParsableCommand {
             if annotate { file.cameras[i].annotate = true }
             if let codec { file.cameras[i].codec = VideoCodec(rawValue: codec) }
             if let bitrate { file.cameras[i].bitrateKbps = bitrate }
+            if let layers { file.cameras[i].layers = try? LayerLadder.parse(layers) }
         }
         var s = file.server
         s.host = host ?? s.host
@@ -233,7 +245,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             OpenCVThreads.set(detectorArguments.threads)
             hub = try CameraHub(cameras: config.cameras, pacing: sourceArguments.pace, encoder: encoder,
-                                bitrateRange: bitrates, logger: logger)
+                                bitrateRange: bitrates, ladder: server.layers ?? .standard, logger: logger)
         } catch let error as MediaError {
             throw fail("serve", error.message)
         } catch let error as DetectionError {

@@ -133,7 +133,7 @@ public enum ConfigFile {
             var s = ServerConfig()
             let keys = ["host", "port", "udp_port", "tcp_port", "public_ip", "ice_servers", "allow_origin", "tls_cert", "tls_key",
                         "max_peers", "max_peers_per_camera", "signal_rate", "record", "segment", "retain", "max_size",
-                        "webrtc", "ws_max_fps", "min_bitrate", "max_bitrate", "keyint", "consent_timeout",
+                        "webrtc", "ws_max_fps", "min_bitrate", "max_bitrate", "layers", "keyint", "consent_timeout",
                         "dtls_cert", "dtls_key", "saturation_busy"]
             for (key, v) in try mapping(node, "server", allowed: keys) {
                 let f = "server.\(key)"
@@ -165,6 +165,7 @@ public enum ConfigFile {
                 case "ws_max_fps": s.wsMaxFPS = try double(v, f, 0.1...60)
                 case "min_bitrate": s.minBitrateKbps = try int(v, f, 50...100_000)
                 case "max_bitrate": s.maxBitrateKbps = try int(v, f, 50...100_000)
+                case "layers": s.layers = try layers(v, f)
                 case "keyint": s.keyframeInterval = try double(v, f, 0.1...3600)
                 case "consent_timeout": s.consentTimeout = try double(v, f, 1...3600)
                 case "dtls_cert": s.dtlsCert = try string(v, f, nonEmpty: true)
@@ -178,6 +179,13 @@ public enum ConfigFile {
                 throw fail(node, "server", "min_bitrate \(lo) is above max_bitrate \(hi)")
             }
             return s
+        }
+
+        /// `off` (or false), or a ladder string like "1/2,1/4".
+        func layers(_ node: Node, _ field: String) throws(ConfigError) -> LayerLadder {
+            if case .scalar = node, node.bool == false { return .off }
+            let text = try string(node, field, nonEmpty: true)
+            do { return try LayerLadder.parse(text) } catch { throw fail(node, field, error.message) }
         }
 
         func iceServers(_ node: Node, _ field: String) throws(ConfigError) -> [ICEServerConfig] {
@@ -218,7 +226,7 @@ public enum ConfigFile {
                     out.append(CameraConfig(name: name, source: try source(v, f)))
                     continue
                 }
-                let keys = ["source", "size", "fps", "detector", "detector_options", "codec", "bitrate", "annotate", "record"]
+                let keys = ["source", "size", "fps", "detector", "detector_options", "codec", "bitrate", "layers", "annotate", "record"]
                 let fields = try mapping(v, f, allowed: keys)
                 guard let src = fields.first(where: { $0.0 == "source" })?.1 else { throw fail(v, f, "needs 'source'") }
                 var cam = CameraConfig(name: name, source: try source(src, "\(f).source"))
@@ -246,6 +254,7 @@ public enum ConfigFile {
                         guard let codec = VideoCodec(rawValue: c) else { throw fail(value, ff, "expected h264 or vp8, got '\(c)'") }
                         cam.codec = codec
                     case "bitrate": cam.bitrateKbps = try int(value, ff, 50...100_000)
+                    case "layers": cam.layers = try layers(value, ff)
                     case "annotate": cam.annotate = try bool(value, ff)
                     default: cam.record = try bool(value, ff)
                     }

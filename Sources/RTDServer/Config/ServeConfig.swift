@@ -14,6 +14,8 @@ public struct CameraConfig: Sendable, Equatable {
     /// Only this codec is offered for this camera (nil: whichever the viewer prefers).
     public var codec: VideoCodec?
     public var bitrateKbps: Int?
+    /// Lower layers beside the full size (nil: as the server says).
+    public var layers: LayerLadder?
     /// Boxes drawn into the video before encoding, for players that do not read the data channel.
     public var annotate = false
     /// Record this camera (nil: as the server-wide --record says).
@@ -76,6 +78,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var wsMaxFPS: Double?
     public var minBitrateKbps: Int?
     public var maxBitrateKbps: Int?
+    /// Every camera's lower layers unless it says otherwise (nil: `LayerLadder.standard`).
+    public var layers: LayerLadder?
     public var keyframeInterval: Double?
     public var consentTimeout: Double?
     /// Busy share of a network loop beyond which new offers are refused (503).

@@ -33,6 +33,8 @@ public final class PeerConnection {
         /// DTLS is up: the peer can be sent media (start it from a keyframe).
         public var connected: () -> Void = {}
         public var bitrateEstimate: (_ stream: Int, _ kbps: Int) -> Void = { _, _ in }
+        /// The path carries a different layer of `stream`'s source than it is sent now (see `setLayers`).
+        public var layerWanted: (_ stream: Int, _ decision: LayerSelector.Decision) -> Void = { _, _ in }
         public var stateChanged: (State) -> Void = { _ in }
         /// A data channel the remote side opened (or one we opened) is open.
         public var channelOpened: (DataChannel) -> Void = { _ in }
@@ -240,6 +242,14 @@ public final class PeerConnection {
         senders[stream].restart(track: track)
     }
 
+    /// The nominal bitrates of the layers `stream`'s source is encoded at (largest first), and the
+    /// one it is sent now: from now on the peer judges which its path carries (`events.layerWanted`)
+    /// and probes for the next one up. Fewer than two: no judging.
+    public func setLayers(stream: Int, rates: [Int], current: Int) {
+        guard senders.indices.contains(stream) else { return }
+        senders[stream].layers = rates.count > 1 ? LayerSelector(rates: rates, layer: current, now: SystemClock.monotonicMicros()) : nil
+    }
+
     /// One stream's counters (packets, frames, NACKs, keyframe requests, what its receiver
     /// reports) with the connection's figures (set-up times, round trip, REMB).
     public func stats(stream: Int) -> Stats {
@@ -346,6 +356,7 @@ public final class PeerConnection {
         }
         senders[i].stats.packetsSent += packets
         senders[i].stats.bytesSent += octets
+        senders[i].layers?.sent(packets: packets, bytes: octets)
         senders[i].stats.framesSent += 1
         senders[i].lastBatch = batch.picture
         senders[i].senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now)
@@ -421,8 +432,12 @@ public final class PeerConnection {
                 readReports(sr.reports, now: now, wallClock: wallClock)
             case .nack(let nack):
                 guard let i = senders.firstIndex(where: { $0.ssrc == nack.mediaSSRC }),
-                      let response = senders[i].nacks.respond(to: nack) else { break }
+                      let response = senders[i].nacks.respond(to: nack, now: now) else { break }
                 senders[i].stats.nacks += 1
+                if senders[i].layers != nil {
+                    let lost = nack.lostSequenceNumbers.filter { senders[i].nacks.isCurrent($0) }
+                    senders[i].layers?.lost(lost)
+                }
                 var resent = DatagramList()
                 for entry in response.resend where protect(entry, stream: i, with: srtp.outbound, to: &resent) != nil {
                     senders[i].stats.retransmissions += 1
@@ -461,8 +476,13 @@ public final class PeerConnection {
             let estimates = senders[i].estimator.receive(reports: blocks, now: now, arrival: wallClock)
             if blocks.contains(where: { $0.ssrc == senders[i].ssrc }) {
                 senders[i].stats.fractionLost = senders[i].estimator.fractionLost
+                let fraction = senders[i].estimator.fractionLost
+                senders[i].layers?.reported(lossFraction: fraction, now: now)
                 senders[i].stats.jitter = senders[i].estimator.jitter
-                if let rtt = senders[i].estimator.roundTripTime { connectionStats.rttMillis = rtt * 1000 }
+                if let rtt = senders[i].estimator.roundTripTime {
+                    connectionStats.rttMillis = rtt * 1000
+                    senders[i].nacks.minResendInterval = min(300_000, max(20_000, Int64(rtt * 1_000_000)))
+                }
             }
             for kbps in estimates { events.bitrateEstimate(i, kbps) }
         }
@@ -494,9 +514,41 @@ public final class PeerConnection {
                 if let report = senders[i].senderReports.report(now: now, wallClock: wallClock), let bytes = srtp.protect(rtcp: report) {
                     out.append(bytes)
                 }
+                if senders[i].layers != nil { judgeLayers(stream: i, now: now, srtp: srtp.outbound, into: &out) }
             }
         }
         return out
+    }
+
+    /// Lets the stream's layer selector judge its path, and sends the probe padding it asks for:
+    /// recent packets again, under their first index, which the receiver's SRTP replay check
+    /// drops (or, for one it lost, takes as a repair) — load on the path, nothing for its decoder.
+    private func judgeLayers(stream i: Int, now: Int64, srtp: SRTPContext, into out: inout [[UInt8]]) {
+        if let decision = senders[i].layers?.tick(now: now) {
+            logger.debug("\(sessionID): stream \(i) wants layer \(decision.layer) \((now - created) / 1000) ms after the offer (path carries ~\(decision.linkKbps) kbit/s)")
+            events.layerWanted(i, decision)
+        }
+        let kbps = senders[i].layers?.probeKbps ?? 0
+        defer { senders[i].probeReckoned = now }
+        guard kbps > 0, senders[i].probeReckoned > 0 else {
+            senders[i].probeCredit = 0
+            return
+        }
+        // bytes = kbit/s × µs / 8000, at most a few packets a tick so padding never comes in bursts.
+        senders[i].probeCredit = min(6_000, senders[i].probeCredit + Double(kbps) * Double(now - senders[i].probeReckoned) / 8_000)
+        var padding = DatagramList()
+        var misses = 0
+        while senders[i].probeCredit > 0, misses < 4 {
+            senders[i].probeCursor &+= 1
+            if senders[i].probeCursor > 64 { senders[i].probeCursor = 1 }
+            guard let entry = senders[i].nacks.history.entry(sequence: senders[i].sequence &- senders[i].probeCursor),
+                  let length = protect(entry, stream: i, with: srtp, to: &padding) else {
+                misses += 1
+                continue
+            }
+            senders[i].probeCredit -= Double(length)
+        }
+        out += padding.datagrams
     }
 
     /// Ends the peer: a close_notify if DTLS is up; the caller stops routing to it.

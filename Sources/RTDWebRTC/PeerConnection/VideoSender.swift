@@ -20,6 +20,13 @@ struct VideoSender {
     var senderReports: SenderReportGenerator
     var estimator: ReceiverEstimator
     var stats = PeerConnection.Stats()
+    /// Which of its source's layers the path carries (nil: the source has one).
+    var layers: LayerSelector?
+    /// Probe padding owed, in bytes, and when it was last reckoned.
+    var probeCredit = 0.0
+    var probeReckoned: Int64 = 0
+    /// How far back in the history the next probe resend is taken from.
+    var probeCursor: UInt16 = 0
 
     init(video: NegotiatedVideo, ssrc: UInt32, cname: String) {
         self.video = video
@@ -37,6 +44,8 @@ struct VideoSender {
         lastBatch = Int.min
         // The new stream's first delta asks for its keyframe at once, not after the old one's limit.
         keyframes.restart()
+        // What the receiver loses of the old stream tells nothing of the new one's path.
+        nacks.restart(at: sequence)
     }
 
     /// Whether a keyframe request addressed to `mediaSSRC` is this stream's. A peer with one
