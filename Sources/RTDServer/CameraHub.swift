@@ -4,6 +4,7 @@ import Synchronization
 import RTDCore
 import RTDMedia
 import RTDRecording
+import RTDWebRTC
 
 /// A named camera: one capture, its detector, and one encoder per codec and layer that viewers asked for.
 public final class Camera: Sendable {
@@ -77,6 +78,9 @@ public final class Camera: Sendable {
 
     /// The encodes it offers at its current size: index 0 the full layer, then smaller ones.
     public var layers: [Layer] { ladder.layers(full: capture.size, fullKbps: encoder.bitrateKbps) }
+
+    /// The layer a new viewer starts on, before its path is known (`LayerSelector.startLayer`).
+    public var startLayer: Int { LayerSelector.startLayer(rates: layers.map(\.kbps)) }
 
     /// The encoder of `codec` at layer `index` (clamped to the ladder), made when first asked for.
     public func track(for codec: VideoCodec, layer index: Int = 0) -> VideoTrack {

@@ -207,7 +207,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         }
         for (i, watched) in entry.streams.enumerated() {
             subscribeVideo(watched.track, session: sessionID)
-            peer.setLayers(stream: i, rates: watched.camera.layers.map(\.kbps), current: watched.track.layer.index)
+            peer.setLayers(stream: i, rates: watched.camera.layers.map(\.kbps), current: watched.track.layer.index,
+                           probeIn: LayerSelector.joinProbe)
         }
         byUfrag[peer.localUfrag] = entry
         bySession[sessionID] = entry
@@ -384,8 +385,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         let reason: String = switch (layer.index, decision) {
         case (0, _): "full size"
         case (_, let d?) where d.up: "your link carries at least \(d.linkKbps) kbit/s"
-        case (_, let d?): "your link carries ~\(d.linkKbps) kbit/s"
-        case (_, nil): "a lower layer"
+        case (_, let d?) where d.linkKbps >= 50: "your link carries ~\(d.linkKbps) kbit/s"
+        case (let i, _?): "your link cannot carry \(watched.camera.layers[i - 1].kbps) kbit/s"
+        case (_, nil): "starting small until your link is measured"
         }
         var message: [String: Any] = [
             "type": "layer", "camera": watched.camera.name, "index": layer.index, "count": watched.camera.layers.count,
@@ -451,7 +453,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     }
 
     /// A viewer whose record channel holds this much unsent loses records instead of growing memory.
-    static let maxBufferedRecordBytes = 64 * 1024
+    /// About 1.5 s of a camera's records: more is a backlog of records too late for their frames.
+    static let maxBufferedRecordBytes = 16 * 1024
     /// On a lower layer the path is narrow, and a backlog of records is a backlog of seconds:
     /// records a viewer can no longer draw on their frames, taking the path from its video.
     static let maxBufferedRecordBytesOnLowerLayer = 4 * 1024
@@ -473,7 +476,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             if record.capturedAtUs != nil, trackTimestamp == nil { continue }
             let text = trackTimestamp.map { line.head + ",\"rtp_timestamp\":\(entry.peer.viewerTimestamp($0, stream: stream))" + line.tail }
                 ?? line.head + line.tail
-            let limit = track.layer.index == 0 ? Self.maxBufferedRecordBytes : Self.maxBufferedRecordBytesOnLowerLayer
+            // A viewer on its way down is on a narrow path already.
+            let lower = track.layer.index > 0 || (entry.streams[stream].pending.map { !$0.decision.up } ?? false)
+            let limit = lower ? Self.maxBufferedRecordBytesOnLowerLayer : Self.maxBufferedRecordBytes
             if entry.peer.sendUnlessBacklogged(text: text, on: channel, maxBuffered: limit) {
                 entry.streams[stream].recordsSent += 1
             } else if channel.state == .open {

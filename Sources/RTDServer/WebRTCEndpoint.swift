@@ -266,7 +266,7 @@ public final class WebRTCEndpoint: Sendable {
             throw .badRequest(error.description)
         }
         let streams = zip(cameras, peer.videos).enumerated().map { i, pair in
-            let watched = WatchedCamera(camera: pair.0, track: pair.0.track(for: pair.1.codec))
+            let watched = WatchedCamera(camera: pair.0, track: pair.0.track(for: pair.1.codec, layer: pair.0.startLayer))
             peer.restartVideo(track: watched.track.id, stream: i)
             return watched
         }

@@ -31,13 +31,18 @@ public struct LayerSelector: Sendable {
     static let severeLoss = 0.30
     /// A probe step losing more than this fails.
     static let probeLoss = 0.04
-    /// A layer must fit in this share of what got through.
-    static let headroom = 0.85
+    /// Moving down, a layer must fit in this share of what got through: losses are known late
+    /// (a receiver reports a loss only when a later packet arrives, which on a path with a deep
+    /// queue is a good part of a second later), so what got through is over-counted.
+    static let headroom = 0.6
     /// After a move, before the next judgement (the new layer's keyframe, the old one's stragglers).
     static let settle: Int64 = 1_200_000
-    static let firstProbe: Int64 = 2_000_000
-    static let maxBackoff: Int64 = 6_000_000
-    static let probeGrowth = 1.5
+    public static let firstProbe: Int64 = 2_000_000
+    /// The first probe of a receiver that started below the top layer: as soon as a window or
+    /// two of its packets came through clean.
+    public static let joinProbe: Int64 = 600_000
+    static let maxBackoff: Int64 = 5_000_000
+    static let probeGrowth = 1.3
     /// A probe aims this far above the next layer's nominal rate.
     static let probeMargin = 1.1
 
@@ -65,14 +70,25 @@ public struct LayerSelector: Sendable {
     private var backoff = LayerSelector.firstProbe
     private var probe: Probe?
 
-    public init(rates: [Int], layer: Int = 0, now: Int64) {
+    /// `probeIn`: how soon the first probe may start (µs), for a receiver started below the top
+    /// layer until its path is known.
+    public init(rates: [Int], layer: Int = 0, now: Int64, probeIn: Int64 = LayerSelector.firstProbe) {
         self.rates = rates
         self.layer = min(max(0, layer), max(0, rates.count - 1))
         current = Window(start: now)
         // A path too narrow for the start layer is judged from its first packets on.
         lastMove = now - Self.settle
-        nextProbe = now + Self.firstProbe
+        nextProbe = now + probeIn
     }
+
+    /// Where a receiver whose path is not known yet starts (the way an SFU starts a subscriber
+    /// from an initial estimate): the largest layer of at most `startKbps`. Starting higher
+    /// sent a narrow path a second of video it could not carry, which the receiver then waited for.
+    public static func startLayer(rates: [Int]) -> Int {
+        rates.firstIndex { $0 <= startKbps } ?? max(0, rates.count - 1)
+    }
+
+    public static let startKbps = 600
 
     /// Padding (kbit/s) the sender should add now: non-zero only while probing.
     public var probeKbps: Int {
@@ -93,9 +109,15 @@ public struct LayerSelector: Sendable {
     }
 
     /// The receiver's own report of the share of packets lost (an RTCP reception report): a
-    /// probe in progress fails on more than a little.
-    public mutating func reported(lossFraction: Double, now: Int64) {
-        if probe != nil, lossFraction > Self.probeLoss { failProbe(now: now) }
+    /// probe in progress fails on more than a little, and heavy loss moves the receiver down
+    /// (a report can come before its NACKs show as much).
+    public mutating func reported(lossFraction: Double, now: Int64) -> Decision? {
+        if probe != nil {
+            if lossFraction > Self.probeLoss { failProbe(now: now) }
+            return nil
+        }
+        guard lossFraction >= Self.downLoss, now - lastMove >= Self.settle else { return nil }
+        return moveDown(now: now, lossFraction: lossFraction)
     }
 
     /// Called every few tens of milliseconds: a move to make, if any.
@@ -139,11 +161,11 @@ public struct LayerSelector: Sendable {
     }
 
     /// To the largest layer that fits in what got through of `window` (the current one by default).
-    private mutating func moveDown(window: Window? = nil, elapsed: Int64? = nil, now: Int64) -> Decision? {
+    private mutating func moveDown(window: Window? = nil, elapsed: Int64? = nil, now: Int64, lossFraction: Double? = nil) -> Decision? {
         guard layer < rates.count - 1 else { return nil }
         let w = window ?? current
         let span = max(Self.window / 10, elapsed ?? (now - w.start))
-        let loss = min(1, Double(w.lost.count) / Double(max(1, w.packets)))
+        let loss = lossFraction ?? min(1, Double(w.lost.count) / Double(max(1, w.packets)))
         let carried = Double(w.bytes) * 8_000 / Double(span) * (1 - loss)
         let fits = rates.indices.first { $0 > layer && Double(rates[$0]) <= carried * Self.headroom } ?? rates.count - 1
         backoff = Self.firstProbe

@@ -245,9 +245,10 @@ public final class PeerConnection {
     /// The nominal bitrates of the layers `stream`'s source is encoded at (largest first), and the
     /// one it is sent now: from now on the peer judges which its path carries (`events.layerWanted`)
     /// and probes for the next one up. Fewer than two: no judging.
-    public func setLayers(stream: Int, rates: [Int], current: Int) {
+    public func setLayers(stream: Int, rates: [Int], current: Int, probeIn: Int64 = LayerSelector.firstProbe) {
         guard senders.indices.contains(stream) else { return }
-        senders[stream].layers = rates.count > 1 ? LayerSelector(rates: rates, layer: current, now: SystemClock.monotonicMicros()) : nil
+        senders[stream].layers = rates.count > 1
+            ? LayerSelector(rates: rates, layer: current, now: SystemClock.monotonicMicros(), probeIn: probeIn) : nil
     }
 
     /// One stream's counters (packets, frames, NACKs, keyframe requests, what its receiver
@@ -477,7 +478,7 @@ public final class PeerConnection {
             if blocks.contains(where: { $0.ssrc == senders[i].ssrc }) {
                 senders[i].stats.fractionLost = senders[i].estimator.fractionLost
                 let fraction = senders[i].estimator.fractionLost
-                senders[i].layers?.reported(lossFraction: fraction, now: now)
+                if let decision = senders[i].layers?.reported(lossFraction: fraction, now: now) { wantLayer(decision, stream: i, now: now) }
                 senders[i].stats.jitter = senders[i].estimator.jitter
                 if let rtt = senders[i].estimator.roundTripTime {
                     connectionStats.rttMillis = rtt * 1000
@@ -520,14 +521,16 @@ public final class PeerConnection {
         return out
     }
 
+    private func wantLayer(_ decision: LayerSelector.Decision, stream: Int, now: Int64) {
+        logger.debug("\(sessionID): stream \(stream) wants layer \(decision.layer) \((now - created) / 1000) ms after the offer (path carries ~\(decision.linkKbps) kbit/s)")
+        events.layerWanted(stream, decision)
+    }
+
     /// Lets the stream's layer selector judge its path, and sends the probe padding it asks for:
     /// recent packets again, under their first index, which the receiver's SRTP replay check
     /// drops (or, for one it lost, takes as a repair) — load on the path, nothing for its decoder.
     private func judgeLayers(stream i: Int, now: Int64, srtp: SRTPContext, into out: inout [[UInt8]]) {
-        if let decision = senders[i].layers?.tick(now: now) {
-            logger.debug("\(sessionID): stream \(i) wants layer \(decision.layer) \((now - created) / 1000) ms after the offer (path carries ~\(decision.linkKbps) kbit/s)")
-            events.layerWanted(i, decision)
-        }
+        if let decision = senders[i].layers?.tick(now: now) { wantLayer(decision, stream: i, now: now) }
         let kbps = senders[i].layers?.probeKbps ?? 0
         defer { senders[i].probeReckoned = now }
         guard kbps > 0, senders[i].probeReckoned > 0 else {
