@@ -335,7 +335,7 @@ _rtd_serve() {
     repeating_flags=()
     non_repeating_flags=(--annotate --no-webrtc --version -h --help)
     repeating_options=(--camera --ice-server --allow-origin)
-    non_repeating_options=(--config --size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --tcp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --keyint --max-peers --max-peers-per-camera --signal-rate --consent-timeout --token --tls-cert --tls-key --ws-max-fps --cert --key --record --segment --retain --max-size --log-level --log-format)
+    non_repeating_options=(--config --size --fps --pace --detector --min-area --sensitivity --hog-stride --scale --hit-threshold --label --min-neighbors --min-size --labels --input-size --confidence --nms --threads --host --port --udp-port --tcp-port --public-ip --codec --bitrate --min-bitrate --max-bitrate --layers --keyint --max-peers --max-peers-per-camera --signal-rate --consent-timeout --token --tls-cert --tls-key --ws-max-fps --cert --key --record --segment --retain --max-size --log-level --log-format)
     __rtd_offer_flags_options 0
 
     # Offer option value completions
@@ -426,6 +426,9 @@ _rtd_serve() {
         return
         ;;
     '--max-bitrate')
+        return
+        ;;
+    '--layers')
         return
         ;;
     '--keyint')

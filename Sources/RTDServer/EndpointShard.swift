@@ -353,7 +353,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         logger.debug("\(id): layer \(decision.layer) wanted (link \(decision.linkKbps) kbit/s)")
         entry.streams[stream].pending = (target, decision)
         subscribeVideo(target, session: id)
-        target.requestKeyframe()
+        target.requestKeyframe(minInterval: decision.up ? VideoTrack.relaxedKeyframeInterval : VideoTrack.keyframeMinInterval)
     }
 
     /// The new layer's keyframe is here: the viewer is sent that layer from it on, its clock

@@ -32,7 +32,8 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
     private let encodedSubscribers = SubscriberList<EncodedSubscriber>()
     // Guarded by `lock`: touched by the encoder thread and by peers (keyframe requests, estimates).
     private let lock = NSLock()
-    private var keyframeWanted = false
+    /// A keyframe is wanted, at most this long (µs) after the last forced one; nil: none wanted.
+    private var keyframeWanted: Int64?
     private var lastForcedKeyframe: Int64 = 0
     private var targetKbps: Int
     /// The keyframe just sent and every frame since: a viewer that connects soon after a
@@ -45,7 +46,11 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
     static let gopMaxFrames = 16
 
     /// Forced keyframes are at most this often, so many joiners do not flood the encoder.
-    static let keyframeMinInterval: Int64 = 100_000
+    public static let keyframeMinInterval: Int64 = 100_000
+    /// A viewer moving up to this layer is not waiting for a picture (it keeps its old layer
+    /// meanwhile): its keyframe may wait this long, so that many viewers climbing (a crowd that
+    /// joined on a smaller layer) cost the layer's other viewers a few keyframes, not ten a second.
+    public static let relaxedKeyframeInterval: Int64 = 700_000
 
     private let bitrateRange: ClosedRange<Int>
     /// A viewer whose estimate is below this is moving to a lower layer: it must not pull this
@@ -95,9 +100,12 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
 
     /// A viewer lost a picture (PLI/FIR) or joined with no recent keyframe to start from: the
     /// newest frame is encoded again as a keyframe right away (rate-limited), not at the next capture.
-    public func requestKeyframe() {
-        lock.withLock { keyframeWanted = true }
-        if let latest = broadcast.latest { worker.put(latest) }
+    public func requestKeyframe(minInterval: Int64 = VideoTrack.keyframeMinInterval) {
+        let now = lock.withLock {
+            keyframeWanted = min(keyframeWanted ?? .max, minInterval)
+            return SystemClock.monotonicMicros() - lastForcedKeyframe >= minInterval
+        }
+        if now, let latest = broadcast.latest { worker.put(latest) }
     }
 
     /// What a viewer that just connected should be sent first: the frames since a recent
@@ -174,9 +182,9 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
         let (forceKey, kbps): (Bool, Int) = lock.withLock {
             let now = SystemClock.monotonicMicros()
             var force = false
-            if keyframeWanted && now - lastForcedKeyframe >= Self.keyframeMinInterval {
+            if let wanted = keyframeWanted, now - lastForcedKeyframe >= max(Self.keyframeMinInterval, wanted) {
                 force = true
-                keyframeWanted = false
+                keyframeWanted = nil
                 lastForcedKeyframe = now
             }
             return (force, targetKbps)
@@ -225,6 +233,8 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
             state.picture += 1
             lock.withLock {
                 if encoded.isKeyframe {
+                    // A periodic keyframe answers any ask made before it.
+                    if !forceKey { keyframeWanted = nil }
                     gop = [batch]
                     gopStarted = SystemClock.monotonicMicros()
                 } else if !gop.isEmpty {
