@@ -52,7 +52,7 @@ import Testing
         #expect(link.moves.count == 1)
         #expect(link.moves.first?.layer == 2)
         #expect(link.moves.first?.up == false)
-        #expect((250...320).contains(link.moves.first?.linkKbps ?? 0), "\(link.moves)")
+        #expect((250...360).contains(link.moves.first?.linkKbps ?? 0), "\(link.moves)")
     }
 
     /// On the same path it probes now and then, each probe cut short at the first loss, and
@@ -79,7 +79,7 @@ import Testing
             if link.selector.layer == 0 { climbed = link.now - freed }
         }
         #expect(link.moves.map(\.layer) == [1, 0])
-        #expect(link.moves.allSatisfy(\.up))
+        #expect(link.moves.allSatisfy { $0.up })
         #expect((climbed ?? .max) <= 15_000_000, "\(String(describing: climbed))")
     }
 
@@ -95,7 +95,8 @@ import Testing
             now += 20_000
             lossy.sent(packets: 3, bytes: 3600)
             if i % 20 == 0 { lossy.lost([UInt16(i)]) }
-            #expect(lossy.tick(now: now) == nil)
+            let move = lossy.tick(now: now)
+            #expect(move == nil)
         }
     }
 
@@ -107,7 +108,8 @@ import Testing
             now += 20_000
             s.sent(packets: 3, bytes: 3600)
             s.lost([7, 8])
-            #expect(s.tick(now: now) == nil)
+            let move = s.tick(now: now)
+            #expect(move == nil)
         }
     }
 
