@@ -14,15 +14,17 @@ import Testing
         let address: SocketAddress
 
         init() throws {
-            fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var size: CInt = 1 << 20
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
             let any = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
-            #expect(any.withSockAddr { bind(fd, $0, socklen_t($1)) } == 0)
+            let bound = any.withSockAddr { bind(fd, $0, socklen_t($1)) }
             var storage = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            self.fd = fd
             address = try SocketAddress(ipAddress: "127.0.0.1", port: Int(UInt16(bigEndian: storage.sin_port)))
+            #expect(bound == 0)
         }
 
         deinit { close(fd) }
