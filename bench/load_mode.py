@@ -8,13 +8,17 @@ reads the server's CPU (/proc/PID/stat) over the hold window, from 2 s after eve
 2 s before the end. Server CPU per viewer = (server CPU while holding - with one viewer) / (N - 1);
 the client's per viewer is its own getrusage over its hold window / N (from its summary). CPU in %
 of one core.
-Usage: bench/load_mode.py [--viewers 100,200] [--size 1280x720] [--hold 20] [--ramp 50] [--threads T]"""
+--no-gso runs the server with `server.udp_gso: false` (each datagram its own write); the GSO writes
+the server made (rtd_udp_send_gso_total) are printed at the end either way.
+Usage: bench/load_mode.py [--viewers 100,200] [--size 1280x720] [--hold 20] [--ramp 50] [--threads T] [--no-gso]"""
 import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -28,6 +32,7 @@ ap.add_argument("--ramp", type=float, default=50)
 ap.add_argument("--idle", type=float, default=10)
 ap.add_argument("--threads", type=int)
 ap.add_argument("--codec")
+ap.add_argument("--no-gso", action="store_true")
 args = ap.parse_args()
 counts = [int(n) for n in args.viewers.split(",")]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -45,11 +50,15 @@ def cpu_percent(pid, seconds):
 
 
 port = free_port()
-server = subprocess.Popen([RTD, "serve", "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc",
+config = tempfile.NamedTemporaryFile("w", suffix=".yaml")
+config.write(f"server:\n  udp_gso: {'false' if args.no_gso else 'true'}\n")
+config.flush()
+server = subprocess.Popen([RTD, "serve", "--config", config.name, "--host", "127.0.0.1", "--port", str(port), "--camera", "cam0=testsrc",
                            "--size", args.size, "--max-peers", str(max(counts) + 50), "--signal-rate", str(args.ramp * 2)],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 try:
     assert "rtd serve: http://" in server.stdout.readline()
+    print(f"server pid {server.pid}, udp_gso {not args.no_gso}", flush=True)
     base = f"http://127.0.0.1:{port}"
     one = subprocess.Popen([RTD, "signal", base, "--viewers", "1", "--threads", "1", "--duration", str(args.idle + 4)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -90,5 +99,8 @@ try:
         print(f"| {r['viewers']} | {r['connected']} | {r['fps_min']} / {r['fps_median']} | {r['first_frame_p50']} / {r['first_frame_p95']} ms"
               f" | {r['loss']}% | {r['server_cpu']:.0f}% ({r['server_per_viewer']:.2f}%) | {r['client_cpu']:.1f}%"
               f" ({r['client_per_viewer']:.3f}%) | {r['client_rss']:.0f} MB |")
+    metrics = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    gso = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("rtd_udp_send_gso_total"))
+    print(f"\nGSO writes (rtd_udp_send_gso_total): {gso:.0f}")
 finally:
     stop([server])

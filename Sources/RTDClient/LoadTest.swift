@@ -219,12 +219,24 @@ public final class LoadTest: Sendable {
                     shard.value.all.append(viewer)
                     return NIOLoopBound(viewer, eventLoop: loop)
                 }.get()
-                channel = try await DatagramBootstrap(group: loop)
+                let gro = System.supportsUDPReceiveOffload
+                var bootstrap = DatagramBootstrap(group: loop)
+                if gro {
+                    // UDP GRO, as a viewer's host has it from its NIC: a run of datagrams the server
+                    // sent as one GSO write reaches this socket as one buffer (one pass through the
+                    // receive path, one read) with its segment size, and is split in `channelRead`.
+                    // Without it, loopback cuts every run up again and each datagram takes the
+                    // whole receive path, a cost that is the receiving machine's on a real network.
+                    bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
+                        .channelOption(.datagramReceiveSegmentSize, value: true)
+                }
+                channel = try await bootstrap
                     .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
-                    // Up to 8 datagrams per read (recvmmsg) when a frame's packets queue up: NIO splits
-                    // the buffer into that many slots, each room for a whole datagram (DTLS, RTP).
-                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 8 * 2048))
-                    .channelOption(.datagramVectorReadMessageCount, value: 8)
+                    // Several buffers per read (recvmmsg) when packets queue up: NIO splits the
+                    // buffer into that many slots, each room for a whole datagram (DTLS, RTP) or,
+                    // with GRO, a whole run (64 KiB, UDP's largest).
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: gro ? 4 << 16 : 8 * 2048))
+                    .channelOption(.datagramVectorReadMessageCount, value: gro ? 4 : 8)
                     // One recvmmsg per readable socket: epoll is level-triggered, so what is left
                     // is read on the next pass, and no read is spent finding the socket empty.
                     .channelOption(.maxMessagesPerRead, value: 1)
@@ -582,11 +594,22 @@ final class LoadViewer: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        let buffer = envelope.data
+        // UDP GRO: a run of datagrams from one address in one buffer, each `size` bytes but the last.
+        guard let size = envelope.metadata?.segmentSize, size > 0, envelope.data.readableBytes > size else {
+            return receive(envelope.data, from: envelope.remoteAddress)
+        }
+        var run = envelope.data
+        while !ended, let datagram = run.readSlice(length: min(size, run.readableBytes)), datagram.readableBytes > 0 {
+            receive(datagram, from: envelope.remoteAddress)
+        }
+    }
+
+    /// One datagram.
+    private func receive(_ buffer: ByteBuffer, from remoteAddress: SocketAddress) {
         guard !ended, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return }
         guard let peer else {
             // A check before the answer is in (a full-ICE server checks at once): kept for `start`.
-            if first <= 3, early.count < 16, let source = Self.stunAddress(envelope.remoteAddress) {
+            if first <= 3, early.count < 16, let source = Self.stunAddress(remoteAddress) {
                 early.append((Array(buffer.readableBytesView), source))
             }
             return
@@ -602,7 +625,7 @@ final class LoadViewer: ChannelInboundHandler {
             }
             guard peer.decrypting else {
                 // Only from where ICE connected to: nothing else on the socket is counted.
-                guard envelope.remoteAddress == media else { return }
+                guard remoteAddress == media else { return }
                 return buffer.withUnsafeReadableBytes { peer.countRTP($0, now: now) }
             }
             // Decrypted in the loop's scratch buffer: NIO's may be shared (its pool keeps it).
@@ -617,15 +640,15 @@ final class LoadViewer: ChannelInboundHandler {
             if !sawFirstFrame, peer.counter.firstFrameAt != nil {
                 sawFirstFrame = true
                 recordsAtFirstFrame = records
-                media = peer.transport.ice.selected.flatMap(socketAddress) ?? envelope.remoteAddress
+                media = peer.transport.ice.selected.flatMap(socketAddress) ?? remoteAddress
                 shard.counts.video.add(1, ordering: .relaxed)
             }
         case 0...3:
-            guard let source = Self.stunAddress(envelope.remoteAddress) else { return }
+            guard let source = Self.stunAddress(remoteAddress) else { return }
             send(peer.transport.receiveSTUN(Array(buffer.readableBytesView), from: source, now: now))
             settle(now: now)
         case 20...63:
-            guard let source = Self.stunAddress(envelope.remoteAddress) else { return }
+            guard let source = Self.stunAddress(remoteAddress) else { return }
             send(buffer.withUnsafeReadableBytes { peer.transport.receiveDTLS($0, from: source, now: now) })
             settle(now: now)
         default:

@@ -27,6 +27,8 @@ final class LoopLoad: @unchecked Sendable { // all but `saturatedFlag` confined 
     private let dropsCounter: Counter
     private let sendDropsCounter: Counter
     private let sendRefusedCounter: Counter
+    private let gsoCounter: Counter
+    private let gsoRefusedCounter: Counter
     private var lastSends = DatagramBatch.Counts()
     private var windowStart = SystemClock.monotonicMicros()
     private var busy: Int64 = 0
@@ -45,8 +47,9 @@ final class LoopLoad: @unchecked Sendable { // all but `saturatedFlag` confined 
         dropsCounter = Counter(label: "rtd_udp_receive_drops_total", dimensions: dims)
         sendDropsCounter = Counter(label: "rtd_udp_send_drops_total", dimensions: dims)
         sendRefusedCounter = Counter(label: "rtd_udp_send_refused_total", dimensions: dims)
-        sendDropsCounter.increment(by: 0)
-        sendRefusedCounter.increment(by: 0)
+        gsoCounter = Counter(label: "rtd_udp_send_gso_total", dimensions: dims)
+        gsoRefusedCounter = Counter(label: "rtd_udp_send_gso_refused_total", dimensions: dims)
+        for counter in [sendDropsCounter, sendRefusedCounter, gsoCounter, gsoRefusedCounter] { counter.increment(by: 0) }
         saturatedGauge.record(Int(0))
         dropsCounter.increment(by: 0)
     }
@@ -71,6 +74,8 @@ final class LoopLoad: @unchecked Sendable { // all but `saturatedFlag` confined 
     func closeWindow(now: Int64, channel: any Channel, sends: DatagramBatch.Counts) {
         if sends.dropped > lastSends.dropped { sendDropsCounter.increment(by: sends.dropped - lastSends.dropped) }
         if sends.refused > lastSends.refused { sendRefusedCounter.increment(by: sends.refused - lastSends.refused) }
+        if sends.gsoWrites > lastSends.gsoWrites { gsoCounter.increment(by: sends.gsoWrites - lastSends.gsoWrites) }
+        if sends.gsoRefused > lastSends.gsoRefused { gsoRefusedCounter.increment(by: sends.gsoRefused - lastSends.gsoRefused) }
         lastSends = sends
         let ratio = Double(busy) / Double(max(1, now - windowStart))
         let lag = Double(max(0, maxLag)) / 1e6

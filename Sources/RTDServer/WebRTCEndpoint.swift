@@ -34,6 +34,9 @@ public final class WebRTCEndpoint: Sendable {
         public var loops = System.coreCount
         /// The share of a second a loop may spend in its handlers before new offers are refused (503).
         public var saturationBusy = 0.85
+        /// Send each run of equal-sized datagrams to one viewer as one UDP GSO write where the
+        /// kernel and the path take it (`DatagramBatch`).
+        public var udpGSO = true
         public init() {}
     }
 
@@ -80,7 +83,11 @@ public final class WebRTCEndpoint: Sendable {
                     .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(ShardDatagramHandler(shard: shard)) } }
                     .withBoundSocket(fd).get()
                 // The loop's outbox writes to it, on the loop, until the channel closes.
-                try await loop.submit { shard.outbox.descriptor = fd }.get()
+                let gso = settings.udpGSO
+                try await loop.submit {
+                    shard.outbox.gsoAllowed = gso
+                    shard.outbox.descriptor = fd
+                }.get()
                 port = channel.localAddress?.port ?? port
                 shards.append(shard)
                 channels.append(channel)

@@ -277,6 +277,7 @@ struct ServeCommand: AsyncParsableCommand {
         rtc.maxPeersPerCamera = server.maxPeersPerCamera ?? rtc.maxPeers
         rtc.consentTimeout = server.consentTimeout ?? 30
         rtc.saturationBusy = server.saturationBusy ?? rtc.saturationBusy
+        rtc.udpGSO = server.udpGSO ?? rtc.udpGSO
         rtc.certificateFile = server.dtlsCert
         rtc.keyFile = server.dtlsKey
         let endpoint: WebRTCEndpoint

@@ -42,6 +42,7 @@ import Testing
           keyint: 2
           consent_timeout: 10
           saturation_busy: 0.7
+          udp_gso: false
           dtls_cert: dtls.pem
           dtls_key: dtls.key
         cameras:
@@ -69,7 +70,7 @@ import Testing
         #expect(c.server.webrtc == false && c.server.wsMaxFPS == 15 && c.server.keyframeInterval == 2 && c.server.consentTimeout == 10)
         #expect(c.server.minBitrateKbps == 200 && c.server.maxBitrateKbps == 4000)
         #expect(c.server.dtlsCert == "dtls.pem" && c.server.dtlsKey == "dtls.key")
-        #expect(c.server.saturationBusy == 0.7)
+        #expect(c.server.saturationBusy == 0.7 && c.server.udpGSO == false)
         #expect(c.cameras.map(\.name) == ["door", "lab"])
         let door = c.cameras[0]
         #expect(door.source == .url("rtsp://10.0.0.7/stream"))

@@ -134,7 +134,7 @@ public enum ConfigFile {
             let keys = ["host", "port", "udp_port", "tcp_port", "public_ip", "ice_servers", "allow_origin", "tls_cert", "tls_key",
                         "max_peers", "max_peers_per_camera", "signal_rate", "record", "segment", "retain", "max_size",
                         "webrtc", "ws_max_fps", "min_bitrate", "max_bitrate", "layers", "keyint", "consent_timeout",
-                        "dtls_cert", "dtls_key", "saturation_busy"]
+                        "dtls_cert", "dtls_key", "saturation_busy", "udp_gso"]
             for (key, v) in try mapping(node, "server", allowed: keys) {
                 let f = "server.\(key)"
                 switch key {
@@ -170,6 +170,7 @@ public enum ConfigFile {
                 case "consent_timeout": s.consentTimeout = try double(v, f, 1...3600)
                 case "dtls_cert": s.dtlsCert = try string(v, f, nonEmpty: true)
                 case "saturation_busy": s.saturationBusy = try double(v, f, 0...1)
+                case "udp_gso": s.udpGSO = try bool(v, f)
                 default: s.dtlsKey = try string(v, f, nonEmpty: true)
                 }
             }

@@ -84,6 +84,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var consentTimeout: Double?
     /// Busy share of a network loop beyond which new offers are refused (503).
     public var saturationBusy: Double?
+    /// false: no UDP GSO (each datagram its own write), e.g. to compare.
+    public var udpGSO: Bool?
     /// DTLS certificate and key (PEM) instead of a fresh self-signed pair.
     public var dtlsCert: String?
     public var dtlsKey: String?
