@@ -139,7 +139,7 @@ public final class CameraHub: Sendable {
     /// `encoder` is the default for cameras that set no bitrate of their own.
     /// `ladder`: the lower layers of cameras that name none of their own.
     public init(cameras: [CameraConfig], pacing: SourceOptions.Pacing = .auto, encoder: LiveEncoder.Settings,
-                bitrateRange: ClosedRange<Int>, ladder: LayerLadder = .standard, logger: Logger) throws {
+                bitrateRange: ClosedRange<Int>, ladder: LayerLadder = .off, logger: Logger) throws {
         var list: [Camera] = []
         for c in cameras {
             list.append(try Camera(config: c, pacing: pacing, encoder: encoder, bitrateRange: bitrateRange, ladder: ladder, logger: logger))

@@ -379,8 +379,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
 
     /// Tells the viewer (on its record channel) which layer of a camera it is sent, and why.
     private func tellLayer(_ entry: PeerEntry, stream: Int, decision: LayerSelector.Decision?) {
-        guard let channel = entry.recordChannel else { return }
         let watched = entry.streams[stream]
+        // A camera with one layer has nothing to tell (and clients that predate layers get only records).
+        guard let channel = entry.recordChannel, watched.camera.layers.count > 1 else { return }
         let layer = watched.track.layer
         let reason: String = switch (layer.index, decision) {
         case (0, _): "full size"
