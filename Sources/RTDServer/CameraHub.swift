@@ -27,6 +27,8 @@ public final class Camera: Sendable {
     /// Encoders and the JPEG feed, made when first asked for.
     private struct Outputs {
         var tracks: [TrackKey: VideoTrack] = [:]
+        /// The ladder at the capture size it was computed for (read on every viewer's move).
+        var layers: (size: VideoSize, layers: [Layer])?
         var jpeg: JPEGFeed?
     }
     private let outputs = Mutex(Outputs())
@@ -77,7 +79,15 @@ public final class Camera: Sendable {
     }
 
     /// The encodes it offers at its current size: index 0 the full layer, then smaller ones.
-    public var layers: [Layer] { ladder.layers(full: capture.size, fullKbps: encoder.bitrateKbps) }
+    public var layers: [Layer] {
+        let size = capture.size
+        return outputs.withLock { o in
+            if let cached = o.layers, cached.size == size { return cached.layers }
+            let layers = ladder.layers(full: size, fullKbps: encoder.bitrateKbps)
+            o.layers = (size, layers)
+            return layers
+        }
+    }
 
     /// The layer a new viewer starts on, before its path is known (`LayerSelector.startLayer`).
     public var startLayer: Int { LayerSelector.startLayer(rates: layers.map(\.kbps)) }

@@ -19,8 +19,6 @@ struct WatchedCamera {
     /// The layer it moves to at that layer's next keyframe (until then it keeps `track`, so the
     /// picture never stops), and why.
     var pending: (track: VideoTrack, decision: LayerSelector.Decision)?
-    /// The viewer's last bandwidth estimate, carried to the layer it moves to.
-    var estimateKbps: Int?
     var recordsSent = 0
     var recordsDropped = 0
     var reported = PeerConnection.Stats()
@@ -167,7 +165,6 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         peer.events.keyframeNeeded = { [unowned self] stream in self.bySession[sessionID]?.streams[stream].track.requestKeyframe() }
         peer.events.bitrateEstimate = { [unowned self] stream, kbps in
             guard let entry = self.bySession[sessionID] else { return }
-            entry.streams[stream].estimateKbps = kbps
             entry.streams[stream].track.updateEstimate(peer: sessionID, kbps: kbps)
         }
         peer.events.layerWanted = { [unowned self] stream, decision in self.moveLayer(sessionID, stream: stream, decision) }
@@ -350,7 +347,6 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             entry.streams[stream].pending = nil
         }
         guard target !== watched.track else { return }
-        logger.debug("\(id): layer \(decision.layer) wanted (link \(decision.linkKbps) kbit/s)")
         entry.streams[stream].pending = (target, decision)
         subscribeVideo(target, session: id)
         target.requestKeyframe(minInterval: decision.up ? VideoTrack.relaxedKeyframeInterval : VideoTrack.keyframeMinInterval)
@@ -363,10 +359,9 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         let id = entry.peer.sessionID
         let old = entry.streams[stream].track
         unsubscribeVideo(old, session: id)
-        old.removeEstimate(peer: id)
+        old.moveEstimate(peer: id, to: pending.track)
         entry.streams[stream].track = pending.track
         entry.streams[stream].pending = nil
-        if let kbps = entry.streams[stream].estimateKbps { pending.track.updateEstimate(peer: id, kbps: kbps) }
         entry.peer.restartVideo(track: pending.track.id, stream: stream)
         let camera = entry.streams[stream].camera.name
         Counter(label: "rtd_layer_switches_total", dimensions: [("camera", camera), ("direction", pending.decision.up ? "up" : "down")])

@@ -121,16 +121,22 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
 
     /// A viewer's bandwidth estimate (REMB, or loss-based from RTCP). One encoder serves every
     /// viewer of the layer, so it follows the lowest estimate, within the configured range; an
-    /// estimate below the layer's floor is a viewer on its way down, and is not counted.
+    /// estimate below the layer's floor is a viewer on its way down: kept (it goes with the viewer,
+    /// `moveEstimate`), not counted.
     public func updateEstimate(peer: String, kbps: Int) {
         lock.withLock {
-            if let estimateFloor, kbps < estimateFloor {
-                estimates.removeValue(forKey: peer)
-            } else {
-                estimates[peer] = kbps
-            }
+            estimates[peer] = kbps
             retarget()
         }
+    }
+
+    /// The viewer moved to `other` (another layer): its estimate goes with it.
+    public func moveEstimate(peer: String, to other: VideoTrack) {
+        let kbps = lock.withLock {
+            defer { retarget() }
+            return estimates.removeValue(forKey: peer)
+        }
+        if let kbps { other.updateEstimate(peer: peer, kbps: kbps) }
     }
 
     public func removeEstimate(peer: String) {
@@ -140,8 +146,12 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
         }
     }
 
+    /// The bitrate the encoder is asked for now.
+    var targetBitrate: Int { lock.withLock { targetKbps } }
+
     private func retarget() {
-        let lowest = estimates.values.min() ?? layer.kbps
+        let floor = estimateFloor ?? 0
+        let lowest = estimates.values.filter { $0 >= floor }.min() ?? layer.kbps
         targetKbps = min(bitrateRange.upperBound, max(bitrateRange.lowerBound, lowest))
     }
 

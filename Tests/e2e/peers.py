@@ -62,6 +62,8 @@ class Viewer:
         self.codec_seen = None
         self.sizes = set()
         self.stamped = []
+        # Called with each decoded frame instead of reading its stamp, when set.
+        self.on_frame = None
 
     async def start(self):
         self.pc.addTransceiver("video", direction="recvonly")
@@ -107,6 +109,9 @@ class Viewer:
             if self.first_frame_at is None:
                 self.first_frame_at = time.monotonic()
             self.frames += 1
+            if self.on_frame:
+                self.on_frame(frame)
+                continue
             if frame is LIGHT_FRAME:
                 continue
             self.sizes.add((frame.width, frame.height))

@@ -34,6 +34,7 @@ import time
 import urllib.request
 
 import pytest
+from test_viewer import BAR_JS
 
 FULL = (1280, 720)
 SERVE_ARGS = ["--camera", "cam0=testsrc:stamp", "--size", "1280x720", "--fps", "30", "--codec", "h264",
@@ -143,17 +144,8 @@ async def slow_viewer_main(base):
         sys.stdout.write(json.dumps(obj) + "\n")
         sys.stdout.flush()
 
-    class Slow(Viewer):
-        async def _consume(self, track):
-            while True:
-                try:
-                    frame = await track.recv()
-                except Exception:
-                    return
-                self.frames += 1
-                out({"f": [time.time() * 1000, frame.width, frame.height, frame.pts]})
-
-    v = Slow(base, codec="h264")
+    v = Viewer(base, codec="h264")
+    v.on_frame = lambda frame: out({"f": [time.time() * 1000, frame.width, frame.height, frame.pts]})
     await v.start()
 
     @v.dc.on("message")
@@ -505,13 +497,7 @@ CHECK_SMALL = """
 const done = arguments[arguments.length - 1];
 const v = document.getElementById('video'), ov = document.getElementById('overlay');
 const out = [];
-const tri = (u) => { const m = u % 2; return m < 1 ? m : 2 - m; };
-const even = (x) => Math.floor(x) & ~1;
-function bar(w, h, pts) {
-  const t = pts / 1e6, top = Math.min(Math.max(16, ((Math.floor(w / 64)) * 2 + 1) & ~1) + 4, Math.floor(h / 4));
-  const bw = even(w / 12), bh = even(h / 3);
-  return [even(tri(t * 0.11 + 1.4) * (w - bw)), even(top + tri(t * 0.4 + 1.2) * (h - top - bh)), bw, bh];
-}
+""" + BAR_JS + """
 const cb = (now, meta) => {
   const r = window.rtdStats.overlayRecord;
   if (r && r.rtp_timestamp === meta.rtpTimestamp && r.detections.length) {

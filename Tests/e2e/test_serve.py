@@ -354,6 +354,13 @@ def overlaps(a, b):
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
+def on_a_shape(box, w, h, pts_us):
+    """A motion box belongs to the frame at pts if it overlaps where a shape is, or was within the
+    last 0.3 s: background subtraction also marks the place a shape just left (most at its turning
+    points, where it lingers), which is real motion of that frame, not another frame's box."""
+    return any(overlaps(box, b) for k in range(10) for b in pattern_boxes(w, h, pts_us - k * 33_333))
+
+
 def test_detections_ping_and_subscribe_on_the_data_channel(server):
     base, _ = server
     from peers import wait_for
@@ -402,7 +409,7 @@ def test_detections_ping_and_subscribe_on_the_data_channel(server):
     # there is right too.
     def strip_height(w):
         return max(16, ((w // 64) * 2 + 1) & ~1)
-    on_shapes = [any(overlaps(d["box"], b) for b in pattern_boxes(r["width"], r["height"], r["pts_us"]))
+    on_shapes = [on_a_shape(d["box"], r["width"], r["height"], r["pts_us"])
                  or d["box"][1] + d["box"][3] <= strip_height(r["width"]) + 2 for r, d in found]
     assert sum(on_shapes) >= 0.9 * len(on_shapes), [d for (r, d), ok in zip(found, on_shapes) if not ok][:5]
     # After the switch the picture is cam1's (plain testsrc: no timestamp strip), and video went on.

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import websockets
 from conftest import free_port, stop
-from test_serve import chromium, overlaps, pattern_boxes, wait_stats
+from test_serve import chromium, on_a_shape, pattern_boxes, wait_stats
 
 
 def start(rtd, port, *args):
@@ -128,8 +128,7 @@ def test_ws_protocol(two_cameras):
     assert max(lag) < 1e6, lag
     assert len(records) >= 45 and all(r["camera"] == "a" and isinstance(r["frame"], int) for r in records)
     found = [(r, d) for r in records[20:] for d in r["detections"]]
-    assert found and sum(any(overlaps(d["box"], b) for b in pattern_boxes(640, 480, r["pts_us"]))
-                         for r, d in found) >= 0.9 * len(found)
+    assert found and sum(on_a_shape(d["box"], 640, 480, r["pts_us"]) for r, d in found) >= 0.9 * len(found)
     assert {"type": "pong", "id": {"n": 7}} in replies
     errors = [r["error"] for r in replies if r["type"] == "error"]
     assert any("invalid JSON" in e for e in errors) and any("unknown message type 'dance'" in e for e in errors)
@@ -193,10 +192,8 @@ def test_ws_slow_reader_gets_the_newest_pictures_not_a_backlog(rtd):
 # In the page's own requestVideoFrameCallback turn (the page paints its overlay first): the frame
 # on screen drawn to a canvas, the record the overlay was painted with, and the pixel at the
 # centre of testsrc's white bar at that record's pts. Proves the boxes belong to this very frame.
-CHECK_SYNC = """
-const done = arguments[arguments.length - 1];
-const v = document.getElementById('video');
-const out = [];
+# testsrc's white bar at a pts (TestPattern.objects in RTDKit), in JavaScript for the page checks.
+BAR_JS = """
 const tri = (u) => { const m = u % 2; return m < 1 ? m : 2 - m; };
 const even = (x) => Math.floor(x) & ~1;
 function bar(w, h, pts) {
@@ -204,6 +201,13 @@ function bar(w, h, pts) {
   const bw = even(w / 12), bh = even(h / 3);
   return [even(tri(t * 0.11 + 1.4) * (w - bw)), even(top + tri(t * 0.4 + 1.2) * (h - top - bh)), bw, bh];
 }
+"""
+
+CHECK_SYNC = """
+const done = arguments[arguments.length - 1];
+const v = document.getElementById('video');
+const out = [];
+""" + BAR_JS + """
 const cb = (now, meta) => {
   const r = window.rtdStats.overlayRecord;
   if (r && r.rtp_timestamp === meta.rtpTimestamp) {
@@ -226,7 +230,7 @@ def stats(drv):
 
 def boxes_on_shapes(samples, w=640, h=480):
     drawn = [(s["pts"], b) for s in samples for b in s["boxes"]]
-    on = [any(overlaps(b, p) for p in pattern_boxes(w, h, pts)) for pts, b in drawn]
+    on = [on_a_shape(b, w, h, pts) for pts, b in drawn]
     return drawn, on
 
 

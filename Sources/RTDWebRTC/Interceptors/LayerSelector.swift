@@ -15,7 +15,7 @@ public struct LayerSelector: Sendable {
         /// What the path was seen to carry: what got through before a move down, or the rate a
         /// probe proved before a move up.
         public let linkKbps: Int
-        public var up: Bool
+        public let up: Bool
     }
 
     /// Each layer's nominal bitrate, index 0 (the largest) first.

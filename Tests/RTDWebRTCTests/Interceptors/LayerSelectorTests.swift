@@ -62,7 +62,7 @@ import Testing
         link.run(seconds: 30)
         #expect(link.moves.isEmpty, "\(link.moves)")
         #expect(link.selector.layer == 2)
-        // Probes at 2, 4, 6 s then every 6 s: about 7 in 30 s, each losing for a few ticks.
+        // Probes at 2, 4, 6 s then every 5 s: about 7 in 30 s, each losing for a few ticks.
         #expect(link.lossyTicks > 0)
         #expect(link.lossyTicks < 60, "\(link.lossyTicks) lossy ticks of 1500")
     }
