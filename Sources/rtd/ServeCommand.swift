@@ -98,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         Smaller encodes beside the full size, for viewers whose link cannot carry it: 'off', or a \
         comma list of 1/N or WIDTHxHEIGHT, each optionally @KBPS (largest first). Each is encoded \
         once for all its viewers, only while one is on it; a viewer moves down on loss and back up \
-        by probing; a new viewer starts on the largest layer of at most 600 kbit/s. Default off \
+        by probing; a new viewer starts on the largest layer of at most 300 kbit/s. Default off \
         (one encode per camera); 1/2,1/4 is a good ladder (bitrates from the full layer's by pixel count).
         """, valueName: "layers"))
     var layers: String?

@@ -260,15 +260,20 @@ async def slow_viewer_scenario(base, net):
         await asyncio.gather(*(v.start() for v in clean))
         ok = await wait_until(lambda: all(v.frames >= 30 for v in clean), 20)
         assert ok, [v.frames for v in clean]
-        # The encoder's output settles in the first seconds: until two keyframe intervals in a row
-        # carry within 5 % of each other.
-        last, previous, deadline = await sample(clean), None, time.monotonic() + 20
+        # They start small (their paths are not known yet) and climb to the full layer.
+        told = lambda v: [m["index"] for _, m in v.replies if m.get("type") == "layer"]
+        ok = await wait_until(lambda: all(told(v) and told(v)[-1] == 0 for v in clean), 20)
+        assert ok, [told(v) for v in clean]
+        # The encoder's output settles after the climb (each viewer's move up forced a keyframe,
+        # which x264's rate control pays back over the next seconds): until two windows of two
+        # keyframe intervals in a row carry within 3 % of each other.
+        last, previous, deadline = await sample(clean), None, time.monotonic() + 30
         while time.monotonic() < deadline:
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(5)
             now = await sample(clean)
             kbps = sum(b for _, b in rates(last, now)) / len(clean)
             last = now
-            if previous and abs(kbps - previous) <= 0.05 * previous:
+            if previous and abs(kbps - previous) <= 0.03 * previous:
                 break
             previous = kbps
         # Baseline: the clean viewers alone (they started on a lower layer and climbed by now).
@@ -331,6 +336,25 @@ async def slow_viewer_scenario(base, net):
         await wait_until(lambda: full(), 15)
         f["climb_ms"] = full()[0][0] - freed if full() else None
         f["layer_after_climb"] = slow.layer_messages()[-1][1] if slow.layer_messages() else None
+        # Narrow again while it is on the full layer: down within 5 s, and how it plays after.
+        if full():
+            await wait_until(lambda: len(full()) >= 60, 5)
+            downs = layer_switches(base)["down"]
+            shape(net["s"], net["slow_if"])
+            narrowed = time.time() * 1000
+            await wait_until(lambda: layer_switches(base)["down"] > downs, 8)
+            f["server_down_ms"] = time.time() * 1000 - narrowed if layer_switches(base)["down"] > downs else None
+            small = lambda: [x for x in slow.frames if x[0] > narrowed and (x[1], x[2]) != FULL]
+            await wait_until(lambda: small(), 8)
+            f["down_ms"] = small()[0][0] - narrowed if small() else None
+            await asyncio.sleep(max(0, 5.0 - (time.time() * 1000 - narrowed) / 1000))
+            a = time.time() * 1000
+            await asyncio.sleep(WINDOW_S)
+            b = time.time() * 1000
+            after = [x[0] for x in slow.frames if a <= x[0] <= b]
+            f["after_down"] = (len(after) / ((b - a) / 1000), largest_gap([a] + after + [b]))
+        else:
+            f["server_down_ms"], f["down_ms"], f["after_down"] = None, None, None
         f["switches"] = layer_switches(base)
         # Records of the window's frames, whenever they came. A viewer whose data channel backs up
         # loses records, so only frames with a record within 1.5 frame intervals (4,500 ticks at
@@ -365,6 +389,8 @@ async def slow_viewer_scenario(base, net):
         "clean viewers' layer indexes": f["clean_layer_messages"],
         "slow viewer's layer messages (ms after its answer, index, link_kbps, reason)": f["slow_layer_messages"],
         "back to 1280x720 after ms": f["climb_ms"],
+        "narrowed again: the server moved it down after ms; a smaller frame after ms; then fps, largest gap ms": (
+            f["server_down_ms"], f["down_ms"], f["after_down"] and (round(f["after_down"][0], 1), round(f["after_down"][1]))),
         "rtd_layer_switches_total": f["switches"],
         "bytes through the tbf": f["shaped_bytes"],
         "slow viewer: answer, first frame after ms; frames until unshaped": (
@@ -411,13 +437,19 @@ def check_slow_viewer_scenario(f):
     assert f["climb_ms"] is not None and f["climb_ms"] <= 15000, f["climb_ms"]
     last = f["layer_after_climb"]
     assert last["index"] == 0 and (last["width"], last["height"]) == FULL, last
+    # Narrowed while on the full layer: the server moves it down within 5 s (what aiortc shows
+    # after that is a target checked last).
+    assert f["server_down_ms"] is not None and f["server_down_ms"] <= 5000, ("not moved down within 5 s of narrowing", f["server_down_ms"])
     assert f["switches"]["down"] >= 1 and f["switches"]["up"] >= 1, f["switches"]
     # Issue #17's smoothness target, checked last: not met reliably yet (a move down repairs what
     # the old layer lost, which aiortc waits for, and a probe for the layer above can hold a
     # picture back).
-    if not smooth:
+    fps, gap = f["after_down"]
+    down_shown = f["down_ms"] is not None and f["down_ms"] <= 5000
+    if not (smooth and down_shown and fps >= 15 and gap <= 500):
         pytest.xfail(f"#17 open: the slow viewer played {f['slow_fps']:.1f} fps with a largest gap of "
-                     f"{f['slow_gap_ms']:.0f} ms (targets 15 fps, 500 ms)")
+                     f"{f['slow_gap_ms']:.0f} ms; narrowed on the full layer, its first smaller frame came after "
+                     f"{f['down_ms']} ms and it then played {fps:.1f} fps / {gap:.0f} ms (targets 5 s, 15 fps, 500 ms)")
 
 
 # ---- b: --layers off, and the ladder's shape ------------------------------------------------------

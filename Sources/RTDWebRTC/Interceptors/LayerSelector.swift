@@ -88,7 +88,7 @@ public struct LayerSelector: Sendable {
         rates.firstIndex { $0 <= startKbps } ?? max(0, rates.count - 1)
     }
 
-    public static let startKbps = 600
+    public static let startKbps = 300
 
     /// Padding (kbit/s) the sender should add now: non-zero only while probing.
     public var probeKbps: Int {

@@ -24,6 +24,10 @@ public struct NACKResponder: Sendable {
     private static let never = Int64.min / 2
     /// The first packet of the stream sent now (see `restart`).
     private var currentFrom: UInt16?
+    /// Packets resent since the path was last quiet, for `followUp` (at most `followUpLimit`).
+    private var unconfirmed: [UInt16] = []
+    private var lastAsked: Int64 = 0
+    static let followUpLimit = 256
 
     public init(mediaSSRC: UInt32, capacity: Int = 1024) {
         self.mediaSSRC = mediaSSRC
@@ -56,6 +60,7 @@ public struct NACKResponder: Sendable {
     /// number would otherwise turn each small RTCP packet into hundreds of resends.
     public mutating func respond(to nack: RTCPGenericNACK, now: Int64) -> Response? {
         guard nack.mediaSSRC == mediaSSRC else { return nil }
+        lastAsked = now
         var response = Response()
         var seen = Set<UInt16>()
         for sequence in nack.lostSequenceNumbers where seen.insert(sequence).inserted {
@@ -67,7 +72,20 @@ public struct NACKResponder: Sendable {
             guard now - resentAt[slot] >= minResendInterval else { continue }
             resentAt[slot] = now
             response.resend.append(entry)
+            if unconfirmed.count < Self.followUpLimit { unconfirmed.append(sequence) }
         }
         return response
+    }
+
+    /// A receiver that asks for a packet once (aiortc asks only when it sees a new gap) never
+    /// learns that the resend was lost as well, and holds its picture for it (aiortc for up to 512
+    /// packets: seconds on a narrow path). Resends made while the path was losing are the likeliest
+    /// to be lost, so once nothing has been asked for two resend intervals (the path looks clean
+    /// again) each is sent once more. A second copy of one that did arrive is dropped by the
+    /// receiver's SRTP replay check.
+    public mutating func followUp(now: Int64) -> [RetransmissionHistory.Entry] {
+        guard !unconfirmed.isEmpty, now - lastAsked >= 2 * minResendInterval else { return [] }
+        defer { unconfirmed.removeAll(keepingCapacity: true) }
+        return unconfirmed.compactMap { history.entry(sequence: $0) }
     }
 }

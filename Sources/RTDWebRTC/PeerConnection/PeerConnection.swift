@@ -516,6 +516,14 @@ public final class PeerConnection {
                     out.append(bytes)
                 }
                 if senders[i].layers != nil { judgeLayers(stream: i, now: now, srtp: srtp.outbound, into: &out) }
+                let again = senders[i].nacks.followUp(now: now)
+                if !again.isEmpty {
+                    var resent = DatagramList()
+                    for entry in again where protect(entry, stream: i, with: srtp.outbound, to: &resent) != nil {
+                        senders[i].stats.retransmissions += 1
+                    }
+                    out += resent.datagrams
+                }
             }
         }
         return out

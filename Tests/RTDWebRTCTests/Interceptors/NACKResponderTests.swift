@@ -63,6 +63,20 @@ import Testing
         #expect(r.isCurrent(41) && !r.isCurrent(40) && !r.isCurrent(3))
     }
 
+    /// A receiver that asks once (aiortc) is sent each resend once more when the asking stops,
+    /// and only then: a resend made while the path lost packets is likely lost too.
+    @Test func resendsOnceMoreWhenThePathGoesQuiet() throws {
+        var r = responder(sending: Array(0...20))
+        r.minResendInterval = 100_000
+        #expect(try #require(answer(&r, nack([5, 6]), now: 1_000_000)).resend.map(\.sequence) == [5, 6])
+        #expect(r.followUp(now: 1_150_000).isEmpty)
+        // Still losing: the quiet period starts again.
+        #expect(try #require(answer(&r, nack([9]), now: 1_150_000)).resend.map(\.sequence) == [9])
+        #expect(r.followUp(now: 1_300_000).isEmpty)
+        #expect(r.followUp(now: 1_350_000).map(\.sequence) == [5, 6, 9])
+        #expect(r.followUp(now: 2_000_000).isEmpty)
+    }
+
     @Test func answersAcrossTheSequenceWrap() throws {
         var r = responder(sending: [65_533, 65_534, 65_535, 0, 1, 2])
         // As parsed from the wire: PID 65534 with BLP bits for the next three.
