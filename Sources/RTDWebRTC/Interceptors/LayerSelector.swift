@@ -38,10 +38,12 @@ public struct LayerSelector: Sendable {
     /// After a move, before the next judgement (the new layer's keyframe, the old one's stragglers).
     static let settle: Int64 = 1_200_000
     public static let firstProbe: Int64 = 2_000_000
-    /// The first probe of a receiver that started below the top layer: as soon as a window or
-    /// two of its packets came through clean.
+    /// The first probe of a receiver that started below the top layer, and the next after a move
+    /// up: as soon as a window or two of its packets came through clean.
     public static let joinProbe: Int64 = 600_000
     static let maxBackoff: Int64 = 5_000_000
+    /// Each step of a probe. Larger steps (×2) reached the goal before a link's buffer (a token
+    /// bucket's burst, a queue) had filled, so a 300 kbit/s link "passed" a 385 kbit/s probe.
     static let probeGrowth = 1.3
     /// A probe aims this far above the next layer's nominal rate.
     static let probeMargin = 1.1
@@ -151,8 +153,9 @@ public struct LayerSelector: Sendable {
             probe = nil
             return move(to: layer - 1, linkKbps: step.total, up: true, now: now)
         }
-        guard now - lastMove >= Self.settle else { return nil }
-        if loss >= Self.downLoss, let down = moveDown(window: window, elapsed: elapsed, now: now) { return down }
+        if now - lastMove >= Self.settle, loss >= Self.downLoss, let down = moveDown(window: window, elapsed: elapsed, now: now) {
+            return down
+        }
         if layer > 0, now >= nextProbe, loss < 0.02, kbps > 0 {
             let goal = Int(Double(rates[layer - 1]) * Self.probeMargin)
             probe = Probe(total: min(goal, max(kbps + 50, Int(Double(kbps) * Self.probeGrowth))), goal: goal, media: kbps)
@@ -183,7 +186,8 @@ public struct LayerSelector: Sendable {
         layer = target
         lastMove = now
         current = Window(start: now)
-        nextProbe = now + (up ? Self.settle : backoff)
+        // Up: the path just carried this layer and more, so the next climb may start soon.
+        nextProbe = now + (up ? Self.joinProbe : backoff)
         if up { backoff = Self.firstProbe }
         return Decision(layer: target, linkKbps: linkKbps, up: up)
     }

@@ -15,9 +15,9 @@ import Testing
         private var packetsOwed = 0.0
         private var lossOwed = 0.0
 
-        init(capacity: Int, rates: [Int], layer: Int = 0) {
+        init(capacity: Int, rates: [Int], layer: Int = 0, probeIn: Int64 = LayerSelector.firstProbe) {
             self.capacity = capacity
-            selector = LayerSelector(rates: rates, layer: layer, now: 0)
+            selector = LayerSelector(rates: rates, layer: layer, now: 0, probeIn: probeIn)
         }
 
         mutating func run(seconds: Double) {
@@ -81,6 +81,19 @@ import Testing
         #expect(link.moves.map(\.layer) == [1, 0])
         #expect(link.moves.allSatisfy { $0.up })
         #expect((climbed ?? .max) <= 15_000_000, "\(String(describing: climbed))")
+    }
+
+    /// A viewer that joined on the smallest layer of a fast path (a LAN) is on the full layer
+    /// within seconds: two climbs of about 3 s of probing each, the next starting soon after a move up.
+    @Test func aJoinerOnAFastPathClimbsQuickly() {
+        var link = Link(capacity: 10_000, rates: Self.rates, layer: 2, probeIn: LayerSelector.joinProbe)
+        var climbed: Int64?
+        for _ in 0..<100 where climbed == nil {
+            link.run(seconds: 0.1)
+            if link.selector.layer == 0 { climbed = link.now }
+        }
+        #expect(link.moves.map(\.layer) == [1, 0])
+        #expect((climbed ?? .max) <= 9_000_000, "\(String(describing: climbed))")
     }
 
     /// A clean path never moves a viewer on the full layer, and a loss of a few percent does not either.
