@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import numpy as np
-from aiortc.rtcp import RtcpSrPacket
+from aiortc.rtp import RtcpSrPacket
 from conftest import free_port, stop
 from peers import Viewer, decode_stamp, post_json
 
@@ -186,6 +186,9 @@ def test_testsrc_audio_is_440hz_with_clicks_in_sync_with_the_stamped_video(rtd):
     print(f"A/V offset at arrival in aiortc: {arrival_offset:+.1f} ms (audio latency p50 "
           f"{statistics.median(audio_latency):.1f} ms, video {statistics.median(video_latency):.1f} ms)")
     assert abs(sr_offset) <= 40, f"audio is {sr_offset:+.1f} ms from the video by the sender reports"
+    # At arrival aiortc's audio jitter buffer (it waits for 4 packets) adds its own delay: reported
+    # above, checked only for being live.
+    assert statistics.median(audio_latency) < 500, audio_latency
 
 
 def test_camera_without_audio_rejects_the_audio_section_and_video_plays(rtd):

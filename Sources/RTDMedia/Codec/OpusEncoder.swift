@@ -22,7 +22,7 @@ public final class OpusEncoder {
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     public let channels: Int
-    /// Capture time of sample 0 of the stream: pts count samples from it.
+    /// Capture time of sample 0 of the stream: the pts libav is given count samples from it.
     private var origin: Int64?
 
     public init(channels: Int, bitrate: Int = 32_000) throws(MediaError) {
@@ -64,7 +64,9 @@ public final class OpusEncoder {
     }
 
     /// Encodes one 20 ms frame (960 samples per channel at 48 kHz); the packets it completes (one,
-    /// in practice). A gap in capture times (frames skipped) is kept in the timestamps.
+    /// in practice). Each is stamped from the frame just given, less the look-ahead, not from
+    /// libav's pts: the encoder sees one contiguous stream, so after frames were skipped its pts
+    /// would lag the capture clock by the gap, and the sound would drift from the video.
     public func encode(_ input: AudioFrame) throws(MediaError) -> [EncodedAudio] {
         guard input.sampleRate == Self.sampleRate, input.channels == channels, input.frameCount == Self.frameSamples else {
             throw MediaError(.unsupported, "Opus encoder takes \(Self.frameSamples) samples × \(channels) at \(Self.sampleRate) Hz, "
@@ -78,14 +80,16 @@ public final class OpusEncoder {
         frame.pointee.pts = (input.capturedAt - origin) * Int64(Self.sampleRate) / 1_000_000
         let sent = avcodec_send_frame(context, frame)
         guard sent >= 0 else { throw MediaError(.codec, "libopus rejected a frame: \(avErrorString(sent))") }
+        let lookahead = Int64(context.pointee.initial_padding) * 1_000_000 / Int64(Self.sampleRate)
         var out: [EncodedAudio] = []
         while true {
             let r = avcodec_receive_packet(context, packet)
             if r == rtd_averror_eagain() { break }
             guard r >= 0 else { throw MediaError(.codec, "libopus failed: \(avErrorString(r))") }
             let data = Array(UnsafeBufferPointer(start: packet.pointee.data, count: Int(packet.pointee.size)))
+            let before = out.reduce(0) { $0 + Int64($1.duration) } * 1_000_000 / Int64(Self.sampleRate)
             out.append(EncodedAudio(data: data, duration: Int(packet.pointee.duration),
-                                    capturedAt: origin + packet.pointee.pts * 1_000_000 / Int64(Self.sampleRate)))
+                                    capturedAt: input.capturedAt - lookahead + before))
             av_packet_unref(packet)
         }
         return out

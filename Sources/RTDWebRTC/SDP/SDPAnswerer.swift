@@ -278,13 +278,14 @@ public enum SDPAnswerer {
     }
 
     /// JSEP §5.3.1: a rejected section keeps media and proto, gets port 0 and mirrors the mid.
-    /// It still carries our ICE credentials and fingerprint: some peers (aiortc) refuse an answer
-    /// with any section lacking them, and browsers ignore them on a rejected section.
+    /// It still carries our ICE credentials and fingerprint, and an RTP one a=rtcp-mux: some peers
+    /// (aiortc) refuse an answer with any section lacking them, and browsers ignore them on a
+    /// rejected section.
     private static func rejected(_ offered: MediaDescription, config: SDPAnswerConfig) -> MediaDescription {
         var attributes: [SDPAttribute] = [.iceUfrag(config.iceUfrag), .icePwd(config.icePwd),
                                           .fingerprint(config.fingerprint), .setup(.passive)]
         if let mid = offered.mid { attributes.append(.mid(mid)) }
-        if offered.proto.uppercased().contains("RTP") { attributes.append(.direction(.inactive)) }
+        if offered.proto.uppercased().contains("RTP") { attributes += [.direction(.inactive), .rtcpMux] }
         return MediaDescription(media: offered.media, port: 0, proto: offered.proto,
                                 formats: Array(offered.formats.prefix(1)),
                                 connection: SDPConnection(), attributes: attributes)

@@ -224,6 +224,7 @@ import Testing
         }
         let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: Self.audioConfig())
         #expect(answer.media[0].port == 0 && answer.media[0].mid == "0" && answer.media[0].direction == .inactive)
+        #expect(answer.media[0].hasRTCPMux, "aiortc refuses an answer with an RTP section without it, even a rejected one")
         #expect(negotiated.audio == nil && negotiated.rejectedMids == ["0"])
         #expect(answer.media[1].direction == .sendonly && negotiated.video?.mid == "1")
         #expect(answer.bundleGroup?.mids == ["1", "2"])
