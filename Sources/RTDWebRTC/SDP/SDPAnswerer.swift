@@ -43,8 +43,9 @@ public struct SDPAnswerConfig: Sendable {
     /// The streams to send: the offer's video sections that want to receive get them in order
     /// (one each); further such sections are rejected.
     public var videoSenders: [SDPVideoSender]
-    /// The sound to send on the offer's first audio section that receives Opus; nil: every audio
-    /// section is rejected.
+    /// The sound to send on the offer's first audio section that receives Opus; nil: no sound, and
+    /// that section is answered inactive (kept in the bundle, so peers that cannot take a rejected
+    /// section, such as aiortc, play the video as before).
     public var audioSender: SDPAudioSender?
     public var cname: String
     /// Codecs we can send, most preferred first.
@@ -95,8 +96,8 @@ public enum SDPAnswerer {
             if !offered.isRejected {
                 if offered.isRTPVideo {
                     accepted = try answerVideo(offered, offer: offer, config: config, codecOrder: codecOrder, videos: &videos)
-                } else if offered.isRTPAudio, audio == nil, let sender = config.audioSender {
-                    accepted = try answerAudio(offered, offer: offer, config: config, sender: sender, audio: &audio)
+                } else if offered.isRTPAudio, audio == nil {
+                    accepted = try answerAudio(offered, offer: offer, config: config, audio: &audio)
                 } else if offered.isWebRTCDataChannel, config.dataChannelsSupported, dataChannel == nil {
                     try checkTransport(offered, offer: offer)
                     dataChannel = NegotiatedDataChannel(mid: offered.mid, remoteSCTPPort: offered.sctpPort ?? 5000,
@@ -216,30 +217,31 @@ public enum SDPAnswerer {
                                 attributes: attributes)
     }
 
-    /// An audio section: sendonly Opus if the offer wants to receive it (set as `audio`), inactive
-    /// if it does not; nil (rejected, RFC 8829 5.3.1) when it offers no Opus at 48 kHz, 2 channels
-    /// (RFC 7587 §7). No RTCP feedback and no header extensions: the sound is 20 ms packets with
+    /// An audio section (set as `audio`): sendonly Opus if the offer wants to receive it and there
+    /// is sound (`config.audioSender`), inactive otherwise; nil (rejected, RFC 8829 5.3.1) when it
+    /// offers no Opus at 48 kHz, 2 channels (RFC 7587 §7). No RTCP feedback and no header extensions: the sound is 20 ms packets with
     /// in-band FEC, nothing is resent.
     private static func answerAudio(_ offered: MediaDescription, offer: SessionDescription, config: SDPAnswerConfig,
-                                    sender: SDPAudioSender, audio: inout NegotiatedAudio?) throws(SDPNegotiationError) -> MediaDescription? {
+                                    audio: inout NegotiatedAudio?) throws(SDPNegotiationError) -> MediaDescription? {
         guard let pt = offered.payloadTypes.first(where: { pt in
             offered.rtpMaps.contains {
                 $0.payloadType == pt && $0.encodingName.uppercased() == "OPUS" && $0.clockRate == 48_000 && $0.encodingParameters == "2"
             }
         }) else { return nil }
+        // Sound is extra: an audio section we cannot take is rejected, the video still answered.
+        guard offered.hasRTCPMux else { return nil }
         try checkTransport(offered, offer: offer)
-        guard offered.hasRTCPMux else { throw SDPNegotiationError.rtcpMuxRequired(mid: offered.mid) }
-        let sending = offer.direction(for: offered).receives
-        let direction: SDPDirection = sending ? .sendonly : .inactive
+        let sender = offer.direction(for: offered).receives ? config.audioSender : nil
+        let direction: SDPDirection = sender != nil ? .sendonly : .inactive
         var attributes: [SDPAttribute] = [.direction(direction)]
-        if sending { attributes.append(.msid(SDPMediaStreamID(streamID: sender.streamID, trackID: sender.trackID))) }
+        if let sender { attributes.append(.msid(SDPMediaStreamID(streamID: sender.streamID, trackID: sender.trackID))) }
         attributes.append(.rtcpMux)
         if offered.hasRTCPReducedSize { attributes.append(.rtcpReducedSize) }
         attributes.append(.rtpmap(SDPRTPMap(payloadType: pt, encodingName: "opus", clockRate: 48_000, encodingParameters: "2")))
         // What we send: 20 ms frames (so minptime 10 holds), FEC in every packet, stereo only from a stereo source.
-        let fmtp = "minptime=10;useinbandfec=1" + (sender.stereo ? ";stereo=1;sprop-stereo=1" : "")
+        let fmtp = "minptime=10;useinbandfec=1" + (sender?.stereo == true ? ";stereo=1;sprop-stereo=1" : "")
         attributes.append(.fmtp(SDPFormatParameters(format: String(pt), parameters: fmtp)))
-        if sending {
+        if let sender {
             attributes.append(.ssrc(SDPSSRCAttribute(ssrc: sender.ssrc, name: "cname", value: config.cname)))
             attributes.append(.ssrc(SDPSSRCAttribute(ssrc: sender.ssrc, name: "msid", value: "\(sender.streamID) \(sender.trackID)")))
         }
@@ -278,14 +280,13 @@ public enum SDPAnswerer {
     }
 
     /// JSEP §5.3.1: a rejected section keeps media and proto, gets port 0 and mirrors the mid.
-    /// It still carries our ICE credentials and fingerprint, and an RTP one a=rtcp-mux: some peers
-    /// (aiortc) refuse an answer with any section lacking them, and browsers ignore them on a
-    /// rejected section.
+    /// It still carries our ICE credentials and fingerprint: some peers (aiortc) refuse an answer
+    /// with any section lacking them, and browsers ignore them on a rejected section.
     private static func rejected(_ offered: MediaDescription, config: SDPAnswerConfig) -> MediaDescription {
         var attributes: [SDPAttribute] = [.iceUfrag(config.iceUfrag), .icePwd(config.icePwd),
                                           .fingerprint(config.fingerprint), .setup(.passive)]
         if let mid = offered.mid { attributes.append(.mid(mid)) }
-        if offered.proto.uppercased().contains("RTP") { attributes += [.direction(.inactive), .rtcpMux] }
+        if offered.proto.uppercased().contains("RTP") { attributes.append(.direction(.inactive)) }
         return MediaDescription(media: offered.media, port: 0, proto: offered.proto,
                                 formats: Array(offered.formats.prefix(1)),
                                 connection: SDPConnection(), attributes: attributes)

@@ -153,19 +153,21 @@ import Testing
         }
     }
 
-    @Test func rejectsAudioButKeepsItsMid() throws {
+    /// No sound to send (the camera has none): the audio section is answered inactive, in the
+    /// bundle, with no stream of ours; the video is answered as before.
+    @Test func audioWithoutSoundToSendIsInactive() throws {
         let (offer, answer, negotiated) = try answer(SDPFixtures.chromiumAudioVideoDataChannel)
         #expect(offer.media.map(\.media) == ["audio", "video", "application"])
         let audio = answer.media[0]
-        #expect(audio.media == "audio")
-        #expect(audio.port == 0)
-        #expect(audio.mid == "0")
-        #expect(answer.media[1].port != 0)
-        #expect(answer.bundleGroup?.mids == ["1", "2"])
-        #expect(negotiated.rejectedMids == ["0"])
+        #expect(audio.media == "audio" && audio.mid == "0" && audio.port == 40000)
+        #expect(audio.direction == .inactive && audio.msid == nil && audio.ssrcAttributes.isEmpty)
+        #expect(audio.formats == ["111"] && audio.hasRTCPMux)
+        #expect(answer.media[1].port != 0 && answer.media[1].direction == .sendonly)
+        #expect(answer.bundleGroup?.mids == ["0", "1", "2"])
+        #expect(negotiated.rejectedMids.isEmpty && negotiated.bundleMids == ["0", "1", "2"])
+        #expect(negotiated.audio?.localDirection == .inactive)
         #expect(negotiated.video?.mid == "1")
         #expect(negotiated.dataChannel?.mid == "2")
-        #expect(negotiated.bundleMids == ["1", "2"])
     }
 
     static func audioConfig() -> SDPAnswerConfig {
@@ -224,10 +226,18 @@ import Testing
         }
         let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: Self.audioConfig())
         #expect(answer.media[0].port == 0 && answer.media[0].mid == "0" && answer.media[0].direction == .inactive)
-        #expect(answer.media[0].hasRTCPMux, "aiortc refuses an answer with an RTP section without it, even a rejected one")
         #expect(negotiated.audio == nil && negotiated.rejectedMids == ["0"])
         #expect(answer.media[1].direction == .sendonly && negotiated.video?.mid == "1")
         #expect(answer.bundleGroup?.mids == ["1", "2"])
+    }
+
+    /// Sound is extra: an audio section without a=rtcp-mux is rejected, not the whole offer.
+    @Test func audioWithoutRTCPMuxIsRejected() throws {
+        var offer = try SessionDescription.parse(SDPFixtures.aiortcAudioVideoDataChannel)
+        offer.media[0].attributes.removeAll { $0 == .rtcpMux }
+        let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: Self.audioConfig())
+        #expect(answer.media[0].port == 0 && negotiated.audio == nil && negotiated.rejectedMids == ["0"])
+        #expect(answer.media[1].direction == .sendonly && negotiated.video?.mid == "1")
     }
 
     /// An offer that sends audio but does not want to receive any gets an inactive section (and
