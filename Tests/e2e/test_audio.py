@@ -2,6 +2,7 @@
 whole second of capture time, Opus to an aiortc viewer beside the stamped video, and how far the
 two are apart. A camera without audio answers the audio section inactive and its video plays."""
 import asyncio
+import json
 import statistics
 import subprocess
 import time
@@ -9,7 +10,7 @@ import time
 import numpy as np
 from aiortc.rtp import RtcpSrPacket
 from conftest import free_port, stop
-from peers import Viewer, decode_stamp, post_json
+from peers import Viewer, decode_stamp, wait_for
 
 RATE = 48_000
 NTP_UNIX_OFFSET = 2_208_988_800
@@ -214,3 +215,48 @@ def test_camera_without_audio_answers_the_audio_section_inactive_and_video_plays
     audio_section = answer["sdp"].split("m=audio")[1].split("m=video")[0]
     assert "a=inactive" in audio_section and "a=ssrc:" not in audio_section, audio_section
     assert got >= 30 and not v.audio
+
+
+def test_the_sound_follows_a_camera_switch_and_stops_where_there_is_none(rtd):
+    capture = subprocess.Popen([rtd, "capture", "testsrc", "--size", "320x240", "-q"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    try:
+        server, base = start_server(rtd, "--camera", "cam0=testsrc", "--camera", "cam1=testsrc", "--camera", "pipe=-",
+                                    "--size", "320x240", stdin=capture.stdout)
+        capture.stdout.close()
+        try:
+            async def go():
+                v = AVViewer(base, camera="cam0", codec="vp8")
+                await v.start()
+                assert await wait_for(lambda: len(v.audio) >= 25 and v.dc.readyState == "open", timeout=20)
+
+                async def switch(camera):
+                    v.dc.send(json.dumps({"type": "subscribe", "camera": camera}))
+                    assert await wait_for(lambda: any(m.get("camera") == camera for _, m in v.replies), timeout=10)
+                    return next(m for _, m in v.replies if m.get("camera") == camera)
+
+                to_cam1 = await switch("cam1")
+                at_switch = len(v.audio)
+                assert await wait_for(lambda: len(v.audio) >= at_switch + 50, timeout=20), "the sound stopped"
+                to_pipe = await switch("pipe")
+                at_pipe, frames = len(v.audio), v.frames
+                # The video goes on for a second; the sound does not (a few packets may be on their way).
+                assert await wait_for(lambda: v.frames >= frames + 30, timeout=20)
+                after = len(v.audio) - at_pipe
+                await v.bye()
+                await v.close()
+                return v, to_cam1, to_pipe, at_switch, after
+
+            v, to_cam1, to_pipe, at_switch, after = asyncio.run(go())
+        finally:
+            stop(server)
+    finally:
+        stop(capture)
+    assert to_cam1 == {"type": "subscribed", "camera": "cam1", "audio": True}, to_cam1
+    assert to_pipe == {"type": "subscribed", "camera": "pipe", "audio": False, "audio_note": "camera 'pipe' has no audio"}, to_pipe
+    # One timeline for the viewer across the switch: RTP timestamps go on increasing, 20 ms a packet.
+    steps = [signed32(b[0] - a[0]) for a, b in zip(v.audio, v.audio[1:])]
+    print(f"audio frames: {at_switch} on cam0, {len(v.audio) - at_switch - after} on cam1, {after} after the switch to a "
+          f"camera without sound; timestamp steps across the switch: {sorted(set(steps))}")
+    assert all(s > 0 for s in steps), sorted(set(steps))
+    assert after <= 10, after
