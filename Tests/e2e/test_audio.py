@@ -260,3 +260,64 @@ def test_the_sound_follows_a_camera_switch_and_stops_where_there_is_none(rtd):
           f"camera without sound; timestamp steps across the switch: {sorted(set(steps))}")
     assert all(s > 0 for s in steps), sorted(set(steps))
     assert after <= 10, after
+
+
+CHROMIUM_OFFER = """
+  window.pc = new RTCPeerConnection();
+  pc.addTransceiver('audio', {direction: 'recvonly'});
+  pc.addTransceiver('video', {direction: 'recvonly'});
+  pc.createDataChannel('rtd');
+  window.streams = [];
+  pc.ontrack = e => {
+    window.streams.push(e.track.kind + ' ' + e.streams.map(s => s.id).join(','));
+    const el = document.createElement(e.track.kind);
+    el.srcObject = e.streams[0];
+    el.autoplay = true;
+    document.body.appendChild(el);
+  };
+  (async () => {
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await fetch('/api/webrtc/signal', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({type: 'offer', sdp: pc.localDescription.sdp, camera: 'cam0'})});
+    await pc.setRemoteDescription({type: 'answer', sdp: (await r.json()).sdp});
+  })();
+"""
+
+CHROMIUM_STATS = """
+  const done = arguments[0];
+  pc.getStats().then(r => {
+    const out = {codecs: []};
+    r.forEach(s => {
+      if (s.type == 'inbound-rtp') out[s.kind] = s;
+      if (s.type == 'codec') out.codecs.push(s.mimeType);
+    });
+    done(JSON.stringify(out));
+  });
+"""
+
+
+def test_chromium_plays_the_sound_in_the_videos_stream(rtd):
+    from test_serve import chromium
+    server, base = start_server(rtd, "--camera", "cam0=testsrc:stamp", "--size", "640x480")
+    drv = chromium()
+    try:
+        drv.get(base + "/healthz")  # the server's origin, without the viewer page's own connection
+        drv.execute_script(CHROMIUM_OFFER)
+        deadline = time.monotonic() + 30
+        stats = {}
+        while time.monotonic() < deadline and stats.get("audio", {}).get("packetsReceived", 0) < 150:
+            time.sleep(0.2)
+            stats = json.loads(drv.execute_async_script(CHROMIUM_STATS))
+        streams = drv.execute_script("return window.streams")
+    finally:
+        drv.quit()
+        stop(server)
+    audio, video = stats.get("audio", {}), stats.get("video", {})
+    print(f"Chromium: {audio.get('packetsReceived')} Opus packets, {audio.get('packetsLost')} lost, "
+          f"{audio.get('totalSamplesReceived')} samples, {audio.get('concealedSamples')} concealed, level {audio.get('audioLevel')}, "
+          f"{video.get('framesDecoded')} video frames")
+    assert "audio/opus" in stats["codecs"] and audio.get("packetsReceived", 0) >= 150, stats
+    assert audio["concealedSamples"] <= 0.05 * audio["totalSamplesReceived"], audio
+    assert audio["audioLevel"] > 0.05, "the tone is heard"
+    assert video.get("framesDecoded", 0) > 30, video
+    assert sorted(streams) == ["audio rtd-cam0", "video rtd-cam0"], streams
