@@ -10,13 +10,17 @@ public protocol AudioSource: AnyObject {
 
 /// `testsrc`'s audio in real time, like a sound card: frame k holds the 20 ms from the start plus
 /// k × 20 ms and is released once its last sample is due. A consumer that falls behind skips to
-/// the frame due now, as a capture device overruns.
+/// the frame due now, as a capture device overruns. Frames are paced by the monotonic clock but
+/// stamped on the wall clock (video's): when the two part by more than `maxSkew` (NTP slewing or
+/// stepping the wall clock) the stamps are moved back onto the wall clock, a jump in the sound's
+/// timeline rather than a slow drift away from the video.
 public final class TestToneSource: AudioSource {
     public let sampleRate = TestTone.sampleRate
     public let channels = 1
     public private(set) var droppedFrames = 0
     private var start: (monotonic: Int64, wall: Int64)?
     private var next: Int64 = 0
+    static let maxSkew: Int64 = 2_000
 
     public init() {}
 
@@ -30,8 +34,14 @@ public final class TestToneSource: AudioSource {
             droppedFrames += Int(complete - next)
             next = complete
         }
-        SystemClock.sleep(untilMonotonic: origin.monotonic + (next + 1) * TestTone.frameMicros)
-        let frame = TestTone.frame(capturedAt: origin.wall + next * TestTone.frameMicros)
+        let due = origin.monotonic + (next + 1) * TestTone.frameMicros
+        SystemClock.sleep(untilMonotonic: due)
+        // The wall-clock time the frame ended, against the time the stamps say; not judged when the
+        // thread was preempted between the clock reads (a busy machine), which would fake a skew.
+        let before = SystemClock.monotonicMicros(), wall = SystemClock.nowMicros(), after = SystemClock.monotonicMicros()
+        let skew = wall - (before - due) - (origin.wall + (next + 1) * TestTone.frameMicros)
+        if after - before < 200, abs(skew) > Self.maxSkew { start = (origin.monotonic, origin.wall + skew) }
+        let frame = TestTone.frame(capturedAt: start!.wall + next * TestTone.frameMicros)
         next += 1
         return frame
     }
