@@ -19,7 +19,7 @@ func fuzzSDP(_ bytes: [UInt8]) {
         fingerprint: SDPFingerprint(digest: Array(repeating: 0xAB, count: 32)),
         candidates: [ICECandidate(foundation: "1", priority: 2_130_706_431, address: "192.0.2.1", port: 8443, type: .host)],
         videoSenders: [SDPVideoSender(ssrc: 0x1234_5678, streamID: "a"), SDPVideoSender(ssrc: 0x1234_5679, streamID: "b")],
-        cname: "fuzz", sessionID: 1)
+        audioSender: SDPAudioSender(ssrc: 0x1234_567A, streamID: "a"), cname: "fuzz", sessionID: 1)
     guard let (answer, _) = try? SDPAnswerer.makeAnswer(offer: offer, config: config) else { return }
     checkReparses(answer, answer.serialized(), "answer")
 }

@@ -14,6 +14,9 @@ public final class Camera: Sendable {
     /// What encoders and snapshots see: the capture itself, or with `annotate` the frames with
     /// the detections drawn in.
     public let video: FrameBroadcast
+    /// Its sound, encoded once for every listener; nil for a source without audio (only
+    /// `testsrc` has sound so far).
+    public let audio: AudioTrack?
     private let burnIn: BurnIn?
     private let encoder: LiveEncoder.Settings
     private let bitrateRange: ClosedRange<Int>
@@ -50,6 +53,11 @@ public final class Camera: Sendable {
         capture = try LiveCapture(spec: config.source, options: SourceOptions(size: config.size, frameRate: config.frameRate, pacing: pacing,
                                                                          consumer: config.name),
                                   factory: .all, logger: logger, retryFirstOpen: true)
+        if case .testPattern = config.source {
+            audio = AudioTrack(camera: config.name, logger: logger) { TestToneSource() }
+        } else {
+            audio = nil
+        }
         if case .replay(let path) = config.source {
             // A replayed recording shows the detections recorded with it, not a new detector's.
             detector = CameraDetector(camera: config.name, broadcast: capture.frames, detector: RecordedDetector(recording: path, consumer: config.name),
@@ -138,6 +146,7 @@ public final class Camera: Sendable {
         capture.stop()
         detector.stop()
         for t in activeTracks { t.stop() }
+        audio?.stop()
         outputs.withLock { $0.jpeg }?.stop()
     }
 }

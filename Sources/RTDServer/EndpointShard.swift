@@ -48,6 +48,8 @@ final class PeerEntry {
     var streams: [WatchedCamera]
     /// The channel detection records go on (those of every camera watched): the first one the viewer opens.
     var recordChannel: DataChannel?
+    /// The sound it is sent (its camera's), when its offer asked for audio and the camera has some.
+    var audio: AudioTrack?
     /// Where media goes: the path the viewer's ICE agent nominated (see PeerConnection.remoteAddress).
     var path: PeerPath? {
         didSet { if path != oldValue { route = path.map(PeerRoute.init) } }
@@ -120,6 +122,8 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private var bySession: [String: PeerEntry] = [:]
     /// The tracks this loop's peers watch, by `VideoTrack.id`: each subscribed once, whatever its viewers.
     private var videoFeeds: [UInt64: VideoFeed] = [:]
+    /// The audio tracks this loop's peers listen to, by `AudioTrack.id`: each subscribed once.
+    private var audioFeeds: [UInt64: AudioFeed] = [:]
     /// Per camera name: the sessions with a record channel, and the detector subscription for them.
     private var recordViewers: [String: Set<String>] = [:]
     private var recordFeeds: [String: RecordFeed] = [:]
@@ -131,6 +135,13 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private struct RecordFeed {
         let handoff: RecordHandoff
         let subscription: UInt64
+    }
+
+    /// One audio track's packets on their way to this loop, and the sessions that listen.
+    private struct AudioFeed {
+        let handoff: AudioHandoff
+        let subscription: UInt64
+        var sessions: Set<String>
     }
 
     /// One track's pictures on their way to this loop, and the sessions that watch it.
@@ -207,6 +218,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             peer.setLayers(stream: i, rates: watched.camera.layers.map(\.kbps), current: watched.track.layer.index,
                            probeIn: LayerSelector.joinProbe)
         }
+        if let audio = entry.audio { subscribeAudio(audio, session: sessionID) }
         byUfrag[peer.localUfrag] = entry
         bySession[sessionID] = entry
     }
@@ -249,6 +261,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             watched.track.removeEstimate(peer: entry.peer.sessionID)
             if let pending = watched.pending { unsubscribeVideo(pending.track, session: entry.peer.sessionID) }
         }
+        if let audio = entry.audio { unsubscribeAudio(audio, session: entry.peer.sessionID) }
         removeRecordViewer(entry)
         scheduleTrim()
     }
@@ -326,6 +339,58 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
                     // One buffer of frames per picture and viewer, dropped whole when its link is backed up.
                     var writer = TCPFrameWriter(buffer: link.channel.allocator.buffer(capacity: batch.packets.count * 1300))
                     entry.peer.send(batch, to: &writer)
+                    link.enqueue(writer.buffer, video: true)
+                }
+            }
+        }
+        outbox.flush()
+    }
+
+    // MARK: Audio
+
+    /// Like video: the first listener of a track on this loop subscribes the loop, and each
+    /// packet costs one task here for all of them (fewer when packets wait together).
+    private func subscribeAudio(_ track: AudioTrack, session id: String) {
+        if audioFeeds[track.id] != nil {
+            audioFeeds[track.id]!.sessions.insert(id)
+            return
+        }
+        let handoff = AudioHandoff(camera: track.camera)
+        let loop = self.loop
+        let subscription = track.subscribe { [weak self] batch in
+            guard handoff.offer(batch), let self else { return }
+            loop.execute { self.drain(handoff, audio: batch.track) }
+        }
+        audioFeeds[track.id] = AudioFeed(handoff: handoff, subscription: subscription, sessions: [id])
+    }
+
+    private func unsubscribeAudio(_ track: AudioTrack, session id: String) {
+        guard var feed = audioFeeds[track.id] else { return }
+        feed.sessions.remove(id)
+        if feed.sessions.isEmpty {
+            track.unsubscribe(feed.subscription)
+            audioFeeds[track.id] = nil
+        } else {
+            audioFeeds[track.id] = feed
+        }
+    }
+
+    private func drain(_ handoff: AudioHandoff, audio track: UInt64) {
+        let started = load.begin()
+        defer { load.end(started) }
+        let batches = handoff.take()
+        guard let feed = audioFeeds[track], feed.handoff === handoff else { return }
+        for batch in batches {
+            for id in feed.sessions {
+                guard let entry = bySession[id], let route = entry.route else { continue }
+                switch route {
+                case .udp(let address):
+                    var writer = BatchDatagramWriter(batch: outbox, address: address)
+                    entry.peer.send(batch, to: &writer)
+                case .tcp(let link):
+                    var writer = TCPFrameWriter(buffer: link.channel.allocator.buffer(capacity: 400))
+                    entry.peer.send(batch, to: &writer)
+                    // Like video: late sound is worth nothing, so a backed-up link drops it.
                     link.enqueue(writer.buffer, video: true)
                 }
             }
@@ -490,7 +555,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
         guard let entry = bySession[id] else { return }
         let reply = ViewerControl.respond(to: text, hub: hub, canSwitch: entry.streams.count == 1) { camera in
             let old = entry.streams[0]
-            guard camera !== old.camera else { return }
+            guard camera !== old.camera else { return [:] }
             unsubscribeVideo(old.track, session: id)
             old.track.removeEstimate(peer: id)
             if let pending = old.pending { unsubscribeVideo(pending.track, session: id) }
@@ -506,8 +571,24 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             subscribeVideo(watched.track, session: id)
             if entry.recordChannel != nil { addRecordViewer(id, camera: camera.name) }
             startVideo(id)
+            return switchAudio(entry, to: camera)
         }
         entry.peer.send(text: reply, on: channel)
+    }
+
+    /// The sound follows a camera switch when the new camera has some; otherwise it stops, and
+    /// the `subscribed` reply says so (`audio: false`). A viewer without an audio stream hears of none.
+    private func switchAudio(_ entry: PeerEntry, to camera: Camera) -> [String: Any] {
+        guard entry.peer.sendsAudio else { return [:] }
+        let id = entry.peer.sessionID
+        if let old = entry.audio { unsubscribeAudio(old, session: id) }
+        entry.audio = camera.audio
+        guard let audio = camera.audio else {
+            return ["audio": false, "audio_note": "camera '\(camera.name)' has no audio"]
+        }
+        entry.peer.restartAudio(track: audio.id)
+        subscribeAudio(audio, session: id)
+        return ["audio": true]
     }
 
     // MARK: Timers and metrics

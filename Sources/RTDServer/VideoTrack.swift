@@ -6,8 +6,8 @@ import RTDCore
 import RTDWebRTC
 import RTDMedia
 
-/// Distinct for every track the process makes (never reused, unlike an object address).
-private let nextTrackID = Atomic<UInt64>(0)
+/// Distinct for every track the process makes, video or audio (never reused, unlike an object address).
+let nextTrackID = Atomic<UInt64>(0)
 
 /// The encoder of one camera for one codec and layer: a `FrameWorker` takes the newest frame,
 /// makes it the layer's size, encodes and packetizes it once, and hands the same packets to every
@@ -239,7 +239,7 @@ public final class VideoTrack: @unchecked Sendable { // mutable state below is g
                 RTPOutboundPacket(payloadType: 0, timestamp: ts, fragment: $0)
             }
             let batch = RTPPacketBatch(packets: packets, rtpTimestamp: ts, isKeyframe: encoded.isKeyframe, picture: state.picture,
-                                      track: id)
+                                      track: id, capturedAt: encoded.capturedAt)
             state.picture += 1
             lock.withLock {
                 if encoded.isKeyframe {

@@ -38,9 +38,10 @@ enum ViewerControl: Equatable {
     }
 
     /// The reply to one control message, the same for WebRTC and WebSocket viewers; a subscribe
-    /// to a known camera calls `switchTo` first. A viewer of several cameras at once (a grid on
-    /// one connection) cannot switch: `canSwitch` false answers a subscribe with an error.
-    static func respond(to text: String, hub: CameraHub, canSwitch: Bool = true, switchTo: (Camera) -> Void) -> String {
+    /// to a known camera calls `switchTo` first, whose fields (what became of the sound) join the
+    /// reply. A viewer of several cameras at once (a grid on one connection) cannot switch:
+    /// `canSwitch` false answers a subscribe with an error.
+    static func respond(to text: String, hub: CameraHub, canSwitch: Bool = true, switchTo: (Camera) -> [String: Any]) -> String {
         switch parse(text) {
         case .ping(let id):
             return pong(id: id)
@@ -50,8 +51,9 @@ enum ViewerControl: Equatable {
             guard let camera = hub.camera(named: name) else {
                 return message(["type": "error", "error": "no camera '\(name)' (cameras: \(hub.names.joined(separator: ", ")))"])
             }
-            switchTo(camera)
-            return message(["type": "subscribed", "camera": name])
+            var reply: [String: Any] = ["type": "subscribed", "camera": name]
+            reply.merge(switchTo(camera)) { kept, _ in kept }
+            return message(reply)
         case .invalid(let error):
             return message(["type": "error", "error": error])
         }

@@ -237,11 +237,16 @@ public final class WebRTCEndpoint: Sendable {
     /// takes it. The offer's video sections that receive get `cameras` in order, one each.
     private func createSession(offer: SessionDescription, cameras: [Camera], codec: VideoCodec?) throws(SignalingHTTPError) -> (String, String) {
         let ufrag = Self.randomICEString(8), pwd = Self.randomICEString(24)
+        // One per camera, and one for the sound.
         var ssrcs: [UInt32] = []
-        while ssrcs.count < cameras.count {
+        while ssrcs.count < cameras.count + 1 {
             let ssrc = UInt32.random(in: 1...UInt32.max)
             if !ssrcs.contains(ssrc) { ssrcs.append(ssrc) }
         }
+        let audioSSRC = ssrcs.removeLast()
+        // Sound for a single camera's view (a grid's audio sections are rejected for now), in the
+        // same media stream as its video so a browser plays them in sync.
+        let audioTrack = cameras.count == 1 ? cameras[0].audio : nil
         let sessionID = UUID().uuidString.lowercased()
         let fp = certificate.fingerprint
         let senders = zip(cameras, ssrcs).map { camera, ssrc in
@@ -250,7 +255,9 @@ public final class WebRTCEndpoint: Sendable {
         let config = SDPAnswerConfig(
             iceUfrag: ufrag, icePwd: pwd,
             fingerprint: SDPFingerprint(hashFunction: fp.algorithm.rawValue, value: fp.hex),
-            candidates: candidates, videoSenders: senders, cname: "rtd-\(cameras[0].name)",
+            candidates: candidates, videoSenders: senders,
+            audioSender: audioTrack.map { _ in SDPAudioSender(ssrc: audioSSRC, streamID: "rtd-\(cameras[0].name)") },
+            cname: "rtd-\(cameras[0].name)",
             codecs: settings.codecs, forcedCodec: codec ?? settings.forcedCodec, dataChannelsSupported: true)
         let answer: SessionDescription
         let negotiated: NegotiatedSession
@@ -266,7 +273,7 @@ public final class WebRTCEndpoint: Sendable {
         let peer: PeerConnection
         do {
             peer = try PeerConnection(sessionID: sessionID, negotiated: negotiated, localUfrag: ufrag, localPassword: pwd,
-                                      certificate: certificate, ssrcs: ssrcs, cname: config.cname,
+                                      certificate: certificate, ssrcs: ssrcs, audioSSRC: audioSSRC, cname: config.cname,
                                       consentTimeout: Int64(settings.consentTimeout * 1_000_000),
                                       dataChannelSendBuffer: Self.recordSendBuffer, logger: logger)
         } catch {
@@ -278,6 +285,10 @@ public final class WebRTCEndpoint: Sendable {
             return watched
         }
         let entry = PeerEntry(peer: peer, streams: streams)
+        if peer.sendsAudio, let audioTrack {
+            peer.restartAudio(track: audioTrack.id)
+            entry.audio = audioTrack
+        }
         try directory.admit(entry)
         // A peer no loop ever took (no ICE check came) is dropped like one whose consent expired.
         let directory = self.directory, logger = self.logger
@@ -288,7 +299,8 @@ public final class WebRTCEndpoint: Sendable {
             logger.info("peer gone", metadata: ["session": "\(sessionID)", "camera": "\(names)", "packets_sent": "0", "nacks": "0"])
         }
         logger.info("new peer", metadata: ["session": "\(sessionID)", "camera": "\(names)",
-                                           "codec": "\(peer.video.codec.rawValue)", "payload_type": "\(peer.video.payloadType)"])
+                                           "codec": "\(peer.video.codec.rawValue)", "payload_type": "\(peer.video.payloadType)",
+                                           "audio": "\(peer.sendsAudio)"])
         return (answer.serialized(), sessionID)
     }
 

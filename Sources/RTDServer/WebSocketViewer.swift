@@ -79,7 +79,10 @@ final class WebSocketViewer: @unchecked Sendable { // mutable state guarded by `
     }
 
     private func control(_ text: String) {
-        reply(ViewerControl.respond(to: text, hub: hub) { camera in watch(camera) })
+        reply(ViewerControl.respond(to: text, hub: hub) { camera in
+            watch(camera)
+            return [:]
+        })
     }
 
     /// Switches to `camera`: its hello goes out before any of its pictures.

@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
         channel; the answer's TCP candidates rank below the UDP ones, so UDP wins when it works). Each
         camera is captured once, detected once and encoded once per codec, however many viewers
         watch. With no config and no --camera: the first V4L2 camera, else the test pattern (cam0).
+        A viewer whose offer has an audio section gets the camera's sound as Opus, encoded once per
+        camera (only testsrc has sound so far: a 440 Hz tone, a 1 kHz click at each whole second).
 
         Routes: GET / (viewer), POST /api/webrtc/signal, POST /whep/CAMERA (WHEP),
         GET /api/cameras, GET /api/config, GET /healthz, GET /metrics (Prometheus),

@@ -1,4 +1,4 @@
-"""Regenerate Tests/RTDKitTests/WebRTC/SDP/SDPFixtures.swift from tools/webrtc-fixtures/captures/*.sdp.
+"""Regenerate Tests/RTDWebRTCTests/SDP/SDPFixtures.swift from tools/webrtc-fixtures/captures/*.sdp.
 
 Run from the package root: python3 tools/webrtc-fixtures/make_sdp_fixtures.py
 """
@@ -9,6 +9,8 @@ CAPTURES = [
      "Chromium 156 (headless), tools/webrtc-fixtures/capture_chromium.py --audio"),
     ("aiortcRecvonlyWithDataChannel", "aiortc_recvonly_dc.sdp",
      "aiortc 1.16.0, tools/webrtc-fixtures/capture_aiortc.py"),
+    ("aiortcAudioVideoDataChannel", "aiortc_audio_video_dc.sdp",
+     "aiortc 1.16.0, tools/webrtc-fixtures/capture_aiortc.py --audio"),
     ("firefoxRecvonlyWithDataChannel", "firefox_recvonly_dc.sdp",
      "Firefox ESR (headless, no OpenH264 plugin so VP8 only), tools/webrtc-fixtures/capture_firefox.py"),
 ]
@@ -28,5 +30,5 @@ for name, filename, origin in CAPTURES:
     lines.append('        """')
     lines.append("")
 lines[-1] = "}"
-with open("Tests/RTDKitTests/WebRTC/SDP/SDPFixtures.swift", "w") as out:
+with open("Tests/RTDWebRTCTests/SDP/SDPFixtures.swift", "w") as out:
     out.write("\n".join(lines) + "\n")

@@ -71,6 +71,8 @@ public final class PeerConnection {
     /// usrsctp's send buffer for this peer's association.
     private let dataChannelSendBuffer: Int
     private var senders: [VideoSender]
+    /// The Opus stream, when the viewer's offer asked for sound and the server has some.
+    private var audioSender: AudioSender?
     /// transport-cc's sequence (draft-holmer-rmcat-transport-wide-cc-extensions): one over every stream.
     private var transportSequence: UInt16 = 0
     private var lastConsent: Int64
@@ -99,9 +101,10 @@ public final class PeerConnection {
     public static let defaultConsentTimeout: Int64 = 30_000_000
     private let consentTimeout: Int64
 
-    /// `ssrcs`: one per negotiated video section, in order.
+    /// `ssrcs`: one per negotiated video section, in order; `audioSSRC`: the audio stream's, needed
+    /// when the negotiation sends audio.
     public init(sessionID: String, negotiated: NegotiatedSession, localUfrag: String, localPassword: String,
-                certificate: DTLSCertificate, ssrcs: [UInt32], cname: String,
+                certificate: DTLSCertificate, ssrcs: [UInt32], audioSSRC: UInt32? = nil, cname: String,
                 consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, dataChannelSendBuffer: Int = 256 * 1024,
                 logger: Logger) throws(PeerConnectionError) {
         self.consentTimeout = consentTimeout
@@ -109,6 +112,12 @@ public final class PeerConnection {
         guard !negotiated.videos.isEmpty else { throw .unusableOffer("the offer has no video section rtd can send to") }
         guard ssrcs.count == negotiated.videos.count, Set(ssrcs).count == ssrcs.count else {
             throw .unusableOffer("\(negotiated.videos.count) video sections need as many distinct SSRCs, not \(ssrcs)")
+        }
+        if let audio = negotiated.audio, audio.localDirection == .sendonly {
+            guard let audioSSRC, !ssrcs.contains(audioSSRC) else {
+                throw .unusableOffer("the audio section needs an SSRC of its own, not \(audioSSRC.map(String.init) ?? "none")")
+            }
+            audioSender = AudioSender(audio: audio, ssrc: audioSSRC, cname: cname)
         }
         guard let fp = negotiated.remoteFingerprints.lazy.compactMap({ DTLSFingerprint(sdpValue: "\($0.hashFunction) \($0.value)") }).first else {
             throw .unusableOffer("the offer's a=fingerprint is not a valid certificate fingerprint")
@@ -242,6 +251,18 @@ public final class PeerConnection {
         senders[stream].restart(track: track)
     }
 
+    /// Whether the peer sends audio (its offer asked for it and the answer gave it).
+    public var sendsAudio: Bool { audioSender != nil }
+
+    /// The audio track sent from now on (at the start, and when the viewer switches camera): its
+    /// first packet starts a talkspurt, its clock going on from the last packet of the one before.
+    public func restartAudio(track: UInt64) {
+        audioSender?.restart(track: track)
+    }
+
+    /// Packets and bytes of audio sent.
+    public var audioStats: (packets: Int, bytes: Int) { (audioSender?.packetsSent ?? 0, audioSender?.bytesSent ?? 0) }
+
     /// The nominal bitrates of the layers `stream`'s source is encoded at (largest first), and the
     /// one it is sent now: from now on the peer judges which its path carries (`events.layerWanted`)
     /// and probes for the next one up. Fewer than two: no judging.
@@ -322,6 +343,7 @@ public final class PeerConnection {
     /// keyframe (a decoder cannot start on a delta frame), and nothing from a track none of its
     /// streams was given with `restartVideo(track:stream:)`.
     public func send(_ batch: RTPPacketBatch, to writer: inout some DatagramWriter) {
+        if let track = audioSender?.track, track == batch.track { return sendAudio(batch, to: &writer) }
         guard state == .connected, let srtp, let i = senders.firstIndex(where: { $0.track == batch.track }) else { return }
         // A frame may come twice: once in a join burst, once live. Send it once.
         guard batch.picture > senders[i].lastBatch else { return }
@@ -360,7 +382,42 @@ public final class PeerConnection {
         senders[i].layers?.sent(packets: packets, bytes: octets)
         senders[i].stats.framesSent += 1
         senders[i].lastBatch = batch.picture
-        senders[i].senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now)
+        senders[i].senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now, capturedAt: batch.capturedAt)
+    }
+
+    /// One Opus packet (a batch of one) for this peer, once connected.
+    private func sendAudio(_ batch: RTPPacketBatch, to writer: inout some DatagramWriter) {
+        guard state == .connected, let srtp, var sender = audioSender else { return }
+        let now = SystemClock.monotonicMicros()
+        if sender.starting { sender.rebase(timestamp: batch.rtpTimestamp, capturedAt: batch.capturedAt, now: now) }
+        let timestamp = batch.rtpTimestamp &+ sender.timestampOffset
+        var packets = 0, octets = 0
+        for packet in batch.packets {
+            var protected: Int?
+            let (pt, ssrc, sequence, marker) = (sender.audio.payloadType, sender.ssrc, sender.sequence, sender.starting)
+            writer.write(capacity: packet.bytes.count + SRTPContext.maxTrailerLength) { buffer in
+                let length = packet.write(into: buffer, payloadType: pt, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc,
+                                          absSendTimeID: nil, absSendTime: 0, transportSequenceID: nil, transportSequence: 0)
+                if marker { buffer[1] |= 0x80 }
+                do {
+                    protected = try srtp.outbound.protect(buffer, length: length)
+                } catch {
+                    logger.warning("\(sessionID): SRTP protect failed: \(error)")
+                }
+                return protected ?? 0
+            }
+            guard let length = protected else { continue }
+            sender.starting = false
+            sender.sequence &+= 1
+            packets += 1
+            octets += length
+        }
+        sender.packetsSent += packets
+        sender.bytesSent += octets
+        if packets > 0 {
+            sender.senderReports.sent(timestamp: timestamp, packets: packets, octets: octets, now: now, capturedAt: batch.capturedAt)
+        }
+        audioSender = sender
     }
 
     /// The RTP timestamp the viewer sees on video section `stream` for a picture its track
@@ -524,6 +581,9 @@ public final class PeerConnection {
                     }
                     out += resent.datagrams
                 }
+            }
+            if let report = audioSender?.senderReports.report(now: now, wallClock: wallClock), let bytes = srtp.protect(rtcp: report) {
+                out.append(bytes)
             }
         }
         return out

@@ -11,12 +11,17 @@ public struct RTPPacketBatch: Sendable {
     /// pictures of the previous stream may still be on their way to a peer, and must not reach
     /// its decoder.
     public let track: UInt64
+    /// When what it carries was captured (unix µs), if known: sender reports then map the wall
+    /// clock to RTP time by capture, so a receiver lines up streams of one source (lip sync).
+    public let capturedAt: Int64?
 
-    public init(packets: [RTPOutboundPacket], rtpTimestamp: UInt32, isKeyframe: Bool, picture: Int, track: UInt64) {
+    public init(packets: [RTPOutboundPacket], rtpTimestamp: UInt32, isKeyframe: Bool, picture: Int, track: UInt64,
+                capturedAt: Int64? = nil) {
         self.packets = packets
         self.rtpTimestamp = rtpTimestamp
         self.isKeyframe = isKeyframe
         self.picture = picture
         self.track = track
+        self.capturedAt = capturedAt
     }
 }

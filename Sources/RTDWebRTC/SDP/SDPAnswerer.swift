@@ -17,6 +17,23 @@ public struct SDPVideoSender: Sendable, Hashable {
     }
 }
 
+/// The audio stream the answerer sends, if its source has sound: Opus, in the same media stream
+/// (`streamID`) as the video it belongs with, so a browser plays the two in sync.
+public struct SDPAudioSender: Sendable, Hashable {
+    public var ssrc: UInt32
+    public var streamID: String
+    public var trackID: String
+    /// Whether the source is stereo (the answer's `stereo=1`); Opus on RTP is always `opus/48000/2`.
+    public var stereo: Bool
+
+    public init(ssrc: UInt32, streamID: String, trackID: String = "audio", stereo: Bool = false) {
+        self.ssrc = ssrc
+        self.streamID = streamID
+        self.trackID = trackID
+        self.stereo = stereo
+    }
+}
+
 public struct SDPAnswerConfig: Sendable {
     public var iceUfrag: String
     public var icePwd: String
@@ -26,6 +43,10 @@ public struct SDPAnswerConfig: Sendable {
     /// The streams to send: the offer's video sections that want to receive get them in order
     /// (one each); further such sections are rejected.
     public var videoSenders: [SDPVideoSender]
+    /// The sound to send on the offer's first audio section that receives Opus; nil: no sound, and
+    /// that section is answered inactive (kept in the bundle, so peers that cannot take a rejected
+    /// section, such as aiortc, play the video as before).
+    public var audioSender: SDPAudioSender?
     public var cname: String
     /// Codecs we can send, most preferred first.
     public var codecs: [VideoCodec]
@@ -38,7 +59,7 @@ public struct SDPAnswerConfig: Sendable {
     public var sessionID: UInt64
 
     public init(iceUfrag: String, icePwd: String, fingerprint: SDPFingerprint, candidates: [ICECandidate],
-                videoSenders: [SDPVideoSender], cname: String,
+                videoSenders: [SDPVideoSender], audioSender: SDPAudioSender? = nil, cname: String,
                 codecs: [VideoCodec] = [.h264, .vp8], forcedCodec: VideoCodec? = nil,
                 dataChannelsSupported: Bool = true, sctpPort: Int = 5000, maxMessageSize: Int = 262_144,
                 sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) {
@@ -47,6 +68,7 @@ public struct SDPAnswerConfig: Sendable {
         self.fingerprint = fingerprint
         self.candidates = candidates
         self.videoSenders = videoSenders
+        self.audioSender = audioSender
         self.cname = cname
         self.codecs = codecs
         self.forcedCodec = forcedCodec
@@ -63,6 +85,7 @@ public enum SDPAnswerer {
         -> (answer: SessionDescription, negotiated: NegotiatedSession) {
         var sections: [MediaDescription] = []
         var videos: [NegotiatedVideo] = []
+        var audio: NegotiatedAudio?
         var dataChannel: NegotiatedDataChannel?
         var acceptedIndices: [Int] = []
         var rejectedMids: [String] = []
@@ -73,6 +96,8 @@ public enum SDPAnswerer {
             if !offered.isRejected {
                 if offered.isRTPVideo {
                     accepted = try answerVideo(offered, offer: offer, config: config, codecOrder: codecOrder, videos: &videos)
+                } else if offered.isRTPAudio, audio == nil {
+                    accepted = try answerAudio(offered, offer: offer, config: config, audio: &audio)
                 } else if offered.isWebRTCDataChannel, config.dataChannelsSupported, dataChannel == nil {
                     try checkTransport(offered, offer: offer)
                     dataChannel = NegotiatedDataChannel(mid: offered.mid, remoteSCTPPort: offered.sctpPort ?? 5000,
@@ -100,7 +125,10 @@ public enum SDPAnswerer {
             bundleMids = group.mids.filter { acceptedMids.contains($0) }
             if !bundleMids.isEmpty { sessionAttributes.append(.group(SDPGroup(semantics: "BUNDLE", mids: bundleMids))) }
         }
-        let streamIDs = videos.indices.map { config.videoSenders[$0].streamID }
+        var streamIDs = videos.indices.map { config.videoSenders[$0].streamID }
+        if let sender = config.audioSender, audio?.localDirection == .sendonly, !streamIDs.contains(sender.streamID) {
+            streamIDs.append(sender.streamID)
+        }
         sessionAttributes.append(.other(name: "msid-semantic", value: " WMS" + streamIDs.map { " " + $0 }.joined()))
 
         // The transport in use is the one of the first bundled section (or the first accepted one).
@@ -112,7 +140,7 @@ public enum SDPAnswerer {
         let transport = offer.media[transportIndex]
         // checkTransport already guaranteed these for every accepted section.
         let negotiated = NegotiatedSession(
-            videos: videos, dataChannel: dataChannel,
+            videos: videos, audio: audio, dataChannel: dataChannel,
             remoteICEUfrag: offer.iceUfrag(for: transport) ?? "",
             remoteICEPwd: offer.icePwd(for: transport) ?? "",
             remoteICELite: offer.isICELite,
@@ -187,6 +215,39 @@ public enum SDPAnswerer {
         }
         return MediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: [String(pt)],
                                 attributes: attributes)
+    }
+
+    /// An audio section (set as `audio`): sendonly Opus if the offer wants to receive it and there
+    /// is sound (`config.audioSender`), inactive otherwise; nil (rejected, RFC 8829 5.3.1) when it
+    /// offers no Opus at 48 kHz, 2 channels (RFC 7587 §7). No RTCP feedback and no header extensions: the sound is 20 ms packets with
+    /// in-band FEC, nothing is resent.
+    private static func answerAudio(_ offered: MediaDescription, offer: SessionDescription, config: SDPAnswerConfig,
+                                    audio: inout NegotiatedAudio?) throws(SDPNegotiationError) -> MediaDescription? {
+        guard let pt = offered.payloadTypes.first(where: { pt in
+            offered.rtpMaps.contains {
+                $0.payloadType == pt && $0.encodingName.uppercased() == "OPUS" && $0.clockRate == 48_000 && $0.encodingParameters == "2"
+            }
+        }) else { return nil }
+        // Sound is extra: an audio section we cannot take is rejected, the video still answered.
+        guard offered.hasRTCPMux else { return nil }
+        try checkTransport(offered, offer: offer)
+        let sender = offer.direction(for: offered).receives ? config.audioSender : nil
+        let direction: SDPDirection = sender != nil ? .sendonly : .inactive
+        var attributes: [SDPAttribute] = [.direction(direction)]
+        if let sender { attributes.append(.msid(SDPMediaStreamID(streamID: sender.streamID, trackID: sender.trackID))) }
+        attributes.append(.rtcpMux)
+        if offered.hasRTCPReducedSize { attributes.append(.rtcpReducedSize) }
+        attributes.append(.rtpmap(SDPRTPMap(payloadType: pt, encodingName: "opus", clockRate: 48_000, encodingParameters: "2")))
+        // What we send: 20 ms frames (so minptime 10 holds), FEC in every packet, stereo only from a stereo source.
+        let fmtp = "minptime=10;useinbandfec=1" + (sender?.stereo == true ? ";stereo=1;sprop-stereo=1" : "")
+        attributes.append(.fmtp(SDPFormatParameters(format: String(pt), parameters: fmtp)))
+        if let sender {
+            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: sender.ssrc, name: "cname", value: config.cname)))
+            attributes.append(.ssrc(SDPSSRCAttribute(ssrc: sender.ssrc, name: "msid", value: "\(sender.streamID) \(sender.trackID)")))
+        }
+        audio = NegotiatedAudio(mid: offered.mid, payloadType: UInt8(pt), localDirection: direction,
+                                remoteFormatParameters: offered.formatParameters(for: pt)?.parameters)
+        return MediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: [String(pt)], attributes: attributes)
     }
 
     /// ICE credentials, a fingerprint and a compatible DTLS role are needed for every section we accept.

@@ -59,6 +59,16 @@ public struct NegotiatedVideo: Sendable, Hashable {
     public var remoteSSRCs: [UInt32]
 }
 
+/// The Opus stream a server sends (RFC 7587).
+public struct NegotiatedAudio: Sendable, Hashable {
+    public var mid: String?
+    public var payloadType: UInt8
+    /// sendonly, or inactive when the offer did not want to receive it.
+    public var localDirection: SDPDirection
+    /// The receiver's a=fmtp for the payload type, verbatim (what it would like to receive).
+    public var remoteFormatParameters: String?
+}
+
 public struct NegotiatedDataChannel: Sendable, Hashable {
     public var mid: String?
     public var remoteSCTPPort: Int
@@ -71,6 +81,8 @@ public struct NegotiatedSession: Sendable, Hashable {
     /// The video sections that carry media, in SDP order (a server may send several streams).
     public var videos: [NegotiatedVideo]
     public var video: NegotiatedVideo? { videos.first }
+    /// The audio section the server sends Opus on (sendonly or inactive), if the offer had one it accepted.
+    public var audio: NegotiatedAudio?
     public var dataChannel: NegotiatedDataChannel?
     public var remoteICEUfrag: String
     public var remoteICEPwd: String
@@ -166,6 +178,8 @@ extension MediaDescription {
     }
 
     var isRTPVideo: Bool { media == "video" && proto.uppercased().contains("RTP") }
+
+    var isRTPAudio: Bool { media == "audio" && proto.uppercased().contains("RTP") }
 
     var isWebRTCDataChannel: Bool {
         media == "application" && proto.uppercased().hasSuffix("DTLS/SCTP") && formats == ["webrtc-datachannel"]

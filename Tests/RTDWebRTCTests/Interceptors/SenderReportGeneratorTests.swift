@@ -36,4 +36,25 @@ import Testing
         g.sent(timestamp: UInt32.max - 10, packets: 1, octets: 100, now: 0)
         #expect(g.rtpTimestamp(at: 1_000) == 79, "90 ticks on from 2^32 - 11")
     }
+
+    /// With capture times, the report maps the wall clock by capture: the RTP time of media
+    /// captured at the report's wall-clock time, whatever each stream's sending delay. Audio
+    /// (48 kHz) and video (90 kHz) of one source then agree on what was captured when.
+    @Test func mapsByCaptureTimeWhenKnown() throws {
+        let wallMicros: Int64 = 1_700_000_000_000_000
+        let wall = NTPTimestamp(ntpSeconds: Double(wallMicros) / 1e6 + NTPTimestamp.unixToNTPOffset)
+        var video = SenderReportGenerator(ssrc: 1, cname: "c")
+        var audio = SenderReportGenerator(ssrc: 2, cname: "c", clockRate: 48_000)
+        // Video captured 100 ms before the report, sent 60 ms later; audio captured 40 ms before, sent at once.
+        video.sent(timestamp: 90_000, packets: 3, octets: 3000, now: 5_000_000, capturedAt: wallMicros - 100_000)
+        audio.sent(timestamp: 48_000, packets: 1, octets: 80, now: 5_050_000, capturedAt: wallMicros - 40_000)
+        guard case .senderReport(let v)? = video.report(now: 5_060_000, wallClock: wall)?.first,
+              case .senderReport(let a)? = audio.report(now: 5_060_000, wallClock: wall)?.first else {
+            Issue.record("no reports"); return
+        }
+        #expect(v.ntpTimestamp == wall && a.ntpTimestamp == wall)
+        // Within the NTP fraction's rounding (a tick at most).
+        #expect(abs(Int(v.rtpTimestamp) - (90_000 + 9_000)) <= 1, "100 ms at 90 kHz after the picture: \(v.rtpTimestamp)")
+        #expect(abs(Int(a.rtpTimestamp) - (48_000 + 1_920)) <= 1, "40 ms at 48 kHz after the packet: \(a.rtpTimestamp)")
+    }
 }

@@ -29,7 +29,8 @@ import RTDCore
 
     /// A connected peer; with `ssrcs` of more than one, it sends that many streams (a grid on
     /// one connection: the offer gets a copy of its video section for each), stream i from track i + 1.
-    func makeRig(consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, ssrcs: [UInt32] = [1234]) throws -> Rig {
+    /// With `audioSSRC`, the offer also has an Opus section (mid "a", payload type 111) and the peer sends audio on it.
+    func makeRig(consentTimeout: Int64 = PeerConnection.defaultConsentTimeout, ssrcs: [UInt32] = [1234], audioSSRC: UInt32? = nil) throws -> Rig {
         let serverCert = try DTLSCertificate.generate(commonName: "server")
         let clientCert = try DTLSCertificate.generate(commonName: "client")
         var offer = SDPOfferer.makeOffer(config: SDPOfferConfig(
@@ -40,14 +41,28 @@ import RTDCore
             copy.attributes = copy.attributes.map { if case .mid = $0 { .mid("v\(k)") } else { $0 } }
             offer.media.append(copy)
         }
+        if audioSSRC != nil {
+            var audio = offer.media[0]
+            audio.media = "audio"
+            audio.formats = ["111"]
+            audio.attributes = audio.attributes.compactMap {
+                switch $0 {
+                case .mid: .mid("a")
+                case .rtpmap, .fmtp, .rtcpFeedback, .extmap: nil
+                default: $0
+                }
+            } + [.rtpmap(SDPRTPMap(payloadType: 111, encodingName: "opus", clockRate: 48_000, encodingParameters: "2"))]
+            offer.media.append(audio)
+        }
         let (_, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: SDPAnswerConfig(
             iceUfrag: "srvU", icePwd: "serverpassword0123456789",
             fingerprint: SDPFingerprint(hashFunction: "sha-256", value: serverCert.fingerprint.hex),
-            candidates: [], videoSenders: ssrcs.map { SDPVideoSender(ssrc: $0, streamID: "rtd-\($0)") }, cname: "test",
+            candidates: [], videoSenders: ssrcs.map { SDPVideoSender(ssrc: $0, streamID: "rtd-\($0)") },
+            audioSender: audioSSRC.map { SDPAudioSender(ssrc: $0, streamID: "rtd-\(ssrcs[0])") }, cname: "test",
             forcedCodec: .vp8, dataChannelsSupported: false))
         let peer = try PeerConnection(sessionID: "s1", negotiated: negotiated, localUfrag: "srvU",
                                       localPassword: "serverpassword0123456789", certificate: serverCert, ssrcs: ssrcs,
-                                      cname: "test", consentTimeout: consentTimeout, logger: Logger(label: "test"))
+                                      audioSSRC: audioSSRC, cname: "test", consentTimeout: consentTimeout, logger: Logger(label: "test"))
         let counter = Counter()
         peer.events.keyframeNeeded = { stream in
             counter.keyframes += 1
@@ -287,6 +302,56 @@ import RTDCore
 
     /// Once a picture went out, a tick sends a protected sender report with the stream's counts
     /// and CNAME, and then not again within the interval.
+    /// One Opus packet of `track`, the `k`-th 20 ms of it, captured at `base` + k × 20 ms.
+    func audioBatch(_ k: Int, track: UInt64, timestampBase: UInt32 = 0, capturedBase: Int64 = 1_700_000_000_000_000) -> RTPPacketBatch {
+        let ts = timestampBase &+ UInt32(k * 960)
+        return RTPPacketBatch(packets: [RTPOutboundPacket(payloadType: 0, timestamp: ts, marker: false, payload: [0x78, UInt8(k)],
+                                                          reserveAbsSendTime: false, reserveTransportSequence: false)],
+                              rtpTimestamp: ts, isKeyframe: true, picture: k, track: track, capturedAt: capturedBase + Int64(k) * 20_000)
+    }
+
+    /// Audio goes on its own SSRC and payload type, one packet per batch, the marker on the first
+    /// packet of a talkspurt only (RFC 7587); a new source's packets go on from the last timestamp
+    /// sent, as much later as they were captured; the old source's no longer go out. Its sender
+    /// report maps the wall clock by capture time, like the video's.
+    @Test func audioHasItsOwnStreamAndFollowsASwitchOfSource() throws {
+        let rig = try makeRig(audioSSRC: 777)
+        #expect(rig.peer.sendsAudio)
+        rig.peer.restartAudio(track: 50)
+        func parsed(_ packets: [[UInt8]]) throws -> [RTPPacket] {
+            try packets.map { p in
+                var p = p
+                try rig.srtpIn.unprotect(&p)
+                return try RTPPacket.parse(p)
+            }
+        }
+        let first = try parsed((0..<3).flatMap { rig.peer.send(audioBatch($0, track: 50)) })
+        #expect(first.map(\.ssrc) == [777, 777, 777] && first.map(\.payloadType) == [111, 111, 111])
+        #expect(first.map(\.marker) == [true, false, false])
+        #expect(first.map(\.timestamp) == [0, 960, 1920])
+        #expect(first[1].sequenceNumber == first[0].sequenceNumber &+ 1 && first[2].sequenceNumber == first[1].sequenceNumber &+ 1)
+        #expect(first.allSatisfy { $0.headerExtension == nil && $0.payload.count == 2 })
+
+        // Another camera: its clock started elsewhere, its next packet was captured 20 ms after the last one sent.
+        rig.peer.restartAudio(track: 51)
+        #expect(rig.peer.send(audioBatch(3, track: 50)).isEmpty, "the old source's packets stop")
+        let next = try parsed(rig.peer.send(audioBatch(3, track: 51, timestampBase: 123_456)))
+        #expect(next.map(\.timestamp) == [2880] && next.map(\.marker) == [true])
+        #expect(next[0].sequenceNumber == first[2].sequenceNumber &+ 1)
+        #expect(rig.peer.audioStats.packets == 4)
+
+        // The last packet (viewer timestamp 2880) was captured at base + 60 ms; a report at base + 100 ms says 2880 + 40 ms × 48.
+        let wall = NTPTimestamp(ntpSeconds: 1_700_000_000.1 + NTPTimestamp.unixToNTPOffset)
+        let reports = rig.peer.tick(now: SystemClock.monotonicMicros(), wallClock: wall).flatMap { datagram -> [RTCPPacket] in
+            var d = datagram
+            guard (try? rig.srtpIn.unprotectRTCP(&d)) != nil else { return [] }
+            return (try? RTCPPacket.parseCompound(d)) ?? []
+        }
+        let sr = try #require(reports.compactMap { if case .senderReport(let sr) = $0, sr.ssrc == 777 { sr } else { nil } }.first)
+        #expect(abs(Int(sr.rtpTimestamp) - (2880 + 1920)) <= 1, "\(sr.rtpTimestamp)")
+        #expect(sr.packetCount == 4)
+    }
+
     @Test func tickSendsSenderReports() throws {
         let rig = try makeRig()
         #expect(rig.peer.tick().isEmpty, "nothing sent, nothing to report")

@@ -153,19 +153,101 @@ import Testing
         }
     }
 
-    @Test func rejectsAudioButKeepsItsMid() throws {
+    /// No sound to send (the camera has none): the audio section is answered inactive, in the
+    /// bundle, with no stream of ours; the video is answered as before.
+    @Test func audioWithoutSoundToSendIsInactive() throws {
         let (offer, answer, negotiated) = try answer(SDPFixtures.chromiumAudioVideoDataChannel)
         #expect(offer.media.map(\.media) == ["audio", "video", "application"])
         let audio = answer.media[0]
-        #expect(audio.media == "audio")
-        #expect(audio.port == 0)
-        #expect(audio.mid == "0")
-        #expect(answer.media[1].port != 0)
-        #expect(answer.bundleGroup?.mids == ["1", "2"])
-        #expect(negotiated.rejectedMids == ["0"])
+        #expect(audio.media == "audio" && audio.mid == "0" && audio.port == 40000)
+        #expect(audio.direction == .inactive && audio.msid == nil && audio.ssrcAttributes.isEmpty)
+        #expect(audio.formats == ["111"] && audio.hasRTCPMux)
+        #expect(answer.media[1].port != 0 && answer.media[1].direction == .sendonly)
+        #expect(answer.bundleGroup?.mids == ["0", "1", "2"])
+        #expect(negotiated.rejectedMids.isEmpty && negotiated.bundleMids == ["0", "1", "2"])
+        #expect(negotiated.audio?.localDirection == .inactive)
         #expect(negotiated.video?.mid == "1")
         #expect(negotiated.dataChannel?.mid == "2")
-        #expect(negotiated.bundleMids == ["1", "2"])
+    }
+
+    static func audioConfig() -> SDPAnswerConfig {
+        var config = serverConfig()
+        config.audioSender = SDPAudioSender(ssrc: 0x0A0D_10, streamID: "rtd-stream")
+        return config
+    }
+
+    /// The audio section of an answer that sends Opus: sendonly, the offer's Opus payload type,
+    /// RFC 7587 fmtp, its own SSRC in the video's media stream, no feedback and no extensions.
+    private func expectOpus(_ audio: MediaDescription, pt: Int) {
+        #expect(audio.media == "audio" && audio.port == 40000)
+        #expect(audio.formats == [String(pt)])
+        #expect(audio.rtpMap(for: pt) == SDPRTPMap(payloadType: pt, encodingName: "opus", clockRate: 48_000, encodingParameters: "2"))
+        #expect(audio.formatParameters(for: pt)?.parameters == "minptime=10;useinbandfec=1")
+        #expect(audio.direction == .sendonly && audio.setup == .passive && audio.hasRTCPMux)
+        #expect(audio.msid == SDPMediaStreamID(streamID: "rtd-stream", trackID: "audio"))
+        #expect(audio.ssrcAttributes.contains(SDPSSRCAttribute(ssrc: 0x0A0D_10, name: "cname", value: "rtd-cname")))
+        #expect(audio.ssrcAttributes.contains(SDPSSRCAttribute(ssrc: 0x0A0D_10, name: "msid", value: "rtd-stream audio")))
+        #expect(audio.extmaps.isEmpty && audio.rtcpFeedback(for: pt).isEmpty)
+    }
+
+    @Test func answersChromiumAudioWithOpus() throws {
+        let (_, answer, negotiated) = try answer(SDPFixtures.chromiumAudioVideoDataChannel, Self.audioConfig())
+        #expect(answer.media.map(\.mid) == ["0", "1", "2"])
+        expectOpus(answer.media[0], pt: 111)
+        #expect(answer.media[0].hasRTCPReducedSize)
+        #expect(answer.media[1].direction == .sendonly && answer.media[2].sctpPort == 5000)
+        #expect(answer.bundleGroup?.mids == ["0", "1", "2"])
+        #expect(negotiated.audio == NegotiatedAudio(mid: "0", payloadType: 111, localDirection: .sendonly,
+                                                    remoteFormatParameters: "minptime=10;useinbandfec=1"))
+        #expect(negotiated.video?.mid == "1" && negotiated.dataChannel?.mid == "2" && negotiated.rejectedMids.isEmpty)
+        #expect(answer.serialized().contains("a=msid-semantic: WMS rtd-stream\r\n"), "one stream for audio and video")
+    }
+
+    @Test func answersAiortcAudioWithOpus() throws {
+        let (_, answer, negotiated) = try answer(SDPFixtures.aiortcAudioVideoDataChannel, Self.audioConfig())
+        expectOpus(answer.media[0], pt: 96)
+        #expect(!answer.media[0].hasRTCPReducedSize)
+        #expect(negotiated.audio?.payloadType == 96 && negotiated.audio?.remoteFormatParameters == nil)
+        #expect(answer.media[1].direction == .sendonly && negotiated.video?.codec == .h264)
+        #expect(negotiated.dataChannel?.mid == "2" && answer.bundleGroup?.mids == ["0", "1", "2"])
+    }
+
+    /// An audio section without Opus at 48 kHz stereo is rejected (port 0, its mid kept, out of
+    /// the bundle), and the video is answered as before.
+    @Test func rejectsAudioWithoutOpus() throws {
+        var offer = try SessionDescription.parse(SDPFixtures.chromiumAudioVideoDataChannel)
+        offer.media[0].formats.removeAll { $0 == "111" || $0 == "63" }
+        offer.media[0].attributes.removeAll {
+            switch $0 {
+            case .rtpmap(let map): map.payloadType == 111 || map.payloadType == 63
+            case .fmtp(let fmtp): fmtp.format == "111" || fmtp.format == "63"
+            default: false
+            }
+        }
+        let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: Self.audioConfig())
+        #expect(answer.media[0].port == 0 && answer.media[0].mid == "0" && answer.media[0].direction == .inactive)
+        #expect(negotiated.audio == nil && negotiated.rejectedMids == ["0"])
+        #expect(answer.media[1].direction == .sendonly && negotiated.video?.mid == "1")
+        #expect(answer.bundleGroup?.mids == ["1", "2"])
+    }
+
+    /// Sound is extra: an audio section without a=rtcp-mux is rejected, not the whole offer.
+    @Test func audioWithoutRTCPMuxIsRejected() throws {
+        var offer = try SessionDescription.parse(SDPFixtures.aiortcAudioVideoDataChannel)
+        offer.media[0].attributes.removeAll { $0 == .rtcpMux }
+        let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: Self.audioConfig())
+        #expect(answer.media[0].port == 0 && negotiated.audio == nil && negotiated.rejectedMids == ["0"])
+        #expect(answer.media[1].direction == .sendonly && negotiated.video?.mid == "1")
+    }
+
+    /// An offer that sends audio but does not want to receive any gets an inactive section (and
+    /// nothing sent on it).
+    @Test func audioTheOfferDoesNotReceiveIsInactive() throws {
+        var offer = try SessionDescription.parse(SDPFixtures.aiortcAudioVideoDataChannel)
+        offer.media[0].attributes = offer.media[0].attributes.map { if case .direction = $0 { .direction(.sendonly) } else { $0 } }
+        let (answer, negotiated) = try SDPAnswerer.makeAnswer(offer: offer, config: Self.audioConfig())
+        #expect(answer.media[0].port != 0 && answer.media[0].direction == .inactive && answer.media[0].msid == nil)
+        #expect(negotiated.audio?.localDirection == .inactive)
     }
 
     /// A grid on one connection: Chromium's offer with three recvonly video sections (one per

@@ -1,8 +1,8 @@
-/// Offers captured from real peers by the scripts in tools/ (raw copies in tools/captures/,
-/// regenerate this file with tools/make_sdp_fixtures.py). Line endings are LF here; the
+/// Offers captured from real peers by the scripts in tools/ (raw copies in tools/webrtc-fixtures/captures/,
+/// regenerate this file with tools/webrtc-fixtures/make_sdp_fixtures.py). Line endings are LF here; the
 /// parser accepts both.
 enum SDPFixtures {
-    /// Chromium 156 (headless), tools/capture_chromium.py
+    /// Chromium 156 (headless), tools/webrtc-fixtures/capture_chromium.py
     static let chromiumRecvonlyWithDataChannel = """
         v=0
         o=- 2832702918810880045 2 IN IP4 127.0.0.1
@@ -193,7 +193,7 @@ enum SDPFixtures {
         a=max-message-size:262144
         """
 
-    /// Chromium 156 (headless), tools/capture_chromium.py --audio
+    /// Chromium 156 (headless), tools/webrtc-fixtures/capture_chromium.py --audio
     static let chromiumAudioVideoDataChannel = """
         v=0
         o=- 3763955172759142553 2 IN IP4 127.0.0.1
@@ -417,7 +417,7 @@ enum SDPFixtures {
         a=max-message-size:262144
         """
 
-    /// aiortc 1.16.0, tools/capture_aiortc.py
+    /// aiortc 1.16.0, tools/webrtc-fixtures/capture_aiortc.py
     static let aiortcRecvonlyWithDataChannel = """
         v=0
         o=- 4004604797 4004604797 IN IP4 0.0.0.0
@@ -482,7 +482,98 @@ enum SDPFixtures {
         a=setup:actpass
         """
 
-    /// Firefox ESR (headless, no OpenH264 plugin so VP8 only), tools/capture_firefox.py
+    /// aiortc 1.16.0, tools/webrtc-fixtures/capture_aiortc.py --audio
+    static let aiortcAudioVideoDataChannel = """
+        v=0
+        o=- 4005313992 4005313992 IN IP4 0.0.0.0
+        s=-
+        t=0 0
+        a=group:BUNDLE 0 1 2
+        a=msid-semantic:WMS *
+        m=audio 59798 UDP/TLS/RTP/SAVPF 96 9 0 8
+        c=IN IP4 192.0.2.2
+        a=recvonly
+        a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid
+        a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level
+        a=mid:0
+        a=msid:89cd6656-7d5b-4e73-a289-e546fc3f8587 7e72deef-29ef-449a-8ce9-ac4472f49782
+        a=rtcp:9 IN IP4 0.0.0.0
+        a=rtcp-mux
+        a=ssrc:3602488688 cname:b41c7f7e-d3d9-4812-a914-2bc19ec448b4
+        a=rtpmap:96 opus/48000/2
+        a=rtpmap:9 G722/8000
+        a=rtpmap:0 PCMU/8000
+        a=rtpmap:8 PCMA/8000
+        a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 59798 typ host
+        a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 46702 typ host
+        a=candidate:515ae63a77a753b18d358b2f26d91543 1 udp 2130706431 10.118.145.1 34689 typ host
+        a=end-of-candidates
+        a=ice-ufrag:x6Kp
+        a=ice-pwd:nSihkyqQFBawekUgrBBrvW
+        a=fingerprint:sha-256 D6:5E:F1:16:BC:DB:B2:C4:0D:34:5F:33:F3:FE:51:CD:E5:79:19:D3:B4:9B:13:26:30:EB:95:EB:D0:EC:9D:75
+        a=fingerprint:sha-384 B0:10:40:B6:F1:7F:77:D8:95:FB:25:E1:15:1D:9E:1B:C7:4A:78:7D:33:B4:52:82:1D:A5:CF:5A:12:32:6F:9D:2C:0F:8C:73:E8:41:BA:B8:3F:D0:30:EB:F1:48:ED:6D
+        a=fingerprint:sha-512 F2:D4:A9:65:6C:47:42:CC:B2:E6:8B:1E:8D:2D:04:96:E0:7B:DB:29:6D:4E:91:BF:F2:DF:E6:35:83:D6:68:14:80:19:95:7D:F8:9B:EE:1B:08:5E:DC:82:44:0E:6E:09:C0:FB:72:C7:4B:A7:F5:48:C0:64:69:47:39:CE:A3:C5
+        a=setup:actpass
+        m=video 35436 UDP/TLS/RTP/SAVPF 97 98 99 100 101 102
+        c=IN IP4 192.0.2.2
+        a=recvonly
+        a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid
+        a=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time
+        a=mid:1
+        a=msid:89cd6656-7d5b-4e73-a289-e546fc3f8587 add1685b-5eeb-422e-a911-277b55fd69f4
+        a=rtcp:9 IN IP4 0.0.0.0
+        a=rtcp-mux
+        a=ssrc-group:FID 2218161276 3341041460
+        a=ssrc:2218161276 cname:b41c7f7e-d3d9-4812-a914-2bc19ec448b4
+        a=ssrc:3341041460 cname:b41c7f7e-d3d9-4812-a914-2bc19ec448b4
+        a=rtpmap:97 VP8/90000
+        a=rtcp-fb:97 nack
+        a=rtcp-fb:97 nack pli
+        a=rtcp-fb:97 goog-remb
+        a=rtpmap:98 rtx/90000
+        a=fmtp:98 apt=97
+        a=rtpmap:99 H264/90000
+        a=rtcp-fb:99 nack
+        a=rtcp-fb:99 nack pli
+        a=rtcp-fb:99 goog-remb
+        a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f
+        a=rtpmap:100 rtx/90000
+        a=fmtp:100 apt=99
+        a=rtpmap:101 H264/90000
+        a=rtcp-fb:101 nack
+        a=rtcp-fb:101 nack pli
+        a=rtcp-fb:101 goog-remb
+        a=fmtp:101 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f
+        a=rtpmap:102 rtx/90000
+        a=fmtp:102 apt=101
+        a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 35436 typ host
+        a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 58753 typ host
+        a=candidate:515ae63a77a753b18d358b2f26d91543 1 udp 2130706431 10.118.145.1 32967 typ host
+        a=end-of-candidates
+        a=ice-ufrag:x6Kp
+        a=ice-pwd:nSihkyqQFBawekUgrBBrvW
+        a=fingerprint:sha-256 D6:5E:F1:16:BC:DB:B2:C4:0D:34:5F:33:F3:FE:51:CD:E5:79:19:D3:B4:9B:13:26:30:EB:95:EB:D0:EC:9D:75
+        a=fingerprint:sha-384 B0:10:40:B6:F1:7F:77:D8:95:FB:25:E1:15:1D:9E:1B:C7:4A:78:7D:33:B4:52:82:1D:A5:CF:5A:12:32:6F:9D:2C:0F:8C:73:E8:41:BA:B8:3F:D0:30:EB:F1:48:ED:6D
+        a=fingerprint:sha-512 F2:D4:A9:65:6C:47:42:CC:B2:E6:8B:1E:8D:2D:04:96:E0:7B:DB:29:6D:4E:91:BF:F2:DF:E6:35:83:D6:68:14:80:19:95:7D:F8:9B:EE:1B:08:5E:DC:82:44:0E:6E:09:C0:FB:72:C7:4B:A7:F5:48:C0:64:69:47:39:CE:A3:C5
+        a=setup:actpass
+        m=application 43860 UDP/DTLS/SCTP webrtc-datachannel
+        c=IN IP4 192.0.2.2
+        a=mid:2
+        a=sctp-port:5000
+        a=max-message-size:262144
+        a=candidate:f957a2332b1715da3b0ef8ba684454eb 1 udp 2130706431 192.0.2.2 43860 typ host
+        a=candidate:d0bcf3d9c29a2bc887618212a1623bfa 1 udp 2130706431 fd00::2 45070 typ host
+        a=candidate:515ae63a77a753b18d358b2f26d91543 1 udp 2130706431 10.118.145.1 36054 typ host
+        a=end-of-candidates
+        a=ice-ufrag:x6Kp
+        a=ice-pwd:nSihkyqQFBawekUgrBBrvW
+        a=fingerprint:sha-256 D6:5E:F1:16:BC:DB:B2:C4:0D:34:5F:33:F3:FE:51:CD:E5:79:19:D3:B4:9B:13:26:30:EB:95:EB:D0:EC:9D:75
+        a=fingerprint:sha-384 B0:10:40:B6:F1:7F:77:D8:95:FB:25:E1:15:1D:9E:1B:C7:4A:78:7D:33:B4:52:82:1D:A5:CF:5A:12:32:6F:9D:2C:0F:8C:73:E8:41:BA:B8:3F:D0:30:EB:F1:48:ED:6D
+        a=fingerprint:sha-512 F2:D4:A9:65:6C:47:42:CC:B2:E6:8B:1E:8D:2D:04:96:E0:7B:DB:29:6D:4E:91:BF:F2:DF:E6:35:83:D6:68:14:80:19:95:7D:F8:9B:EE:1B:08:5E:DC:82:44:0E:6E:09:C0:FB:72:C7:4B:A7:F5:48:C0:64:69:47:39:CE:A3:C5
+        a=setup:actpass
+        """
+
+    /// Firefox ESR (headless, no OpenH264 plugin so VP8 only), tools/webrtc-fixtures/capture_firefox.py
     static let firefoxRecvonlyWithDataChannel = """
         v=0
         o=mozilla...THIS_IS_SDPARTA-99.0 2069801068289822744 0 IN IP4 0.0.0.0
