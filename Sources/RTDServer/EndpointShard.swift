@@ -355,7 +355,7 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
             audioFeeds[track.id]!.sessions.insert(id)
             return
         }
-        let handoff = AudioHandoff(camera: track.camera)
+        let handoff = AudioHandoff(dropped: Counter(label: "rtd_audio_frames_dropped_total", dimensions: [("camera", track.camera)]))
         let loop = self.loop
         let subscription = track.subscribe { [weak self] batch in
             guard handoff.offer(batch), let self else { return }
@@ -482,10 +482,10 @@ final class EndpointShard: @unchecked Sendable { // mutable state confined to `l
     private func addRecordViewer(_ session: String, camera name: String) {
         recordViewers[name, default: []].insert(session)
         guard recordFeeds[name] == nil, let camera = hub.camera(named: name) else { return }
-        let handoff = RecordHandoff(camera: name)
+        let handoff = RecordHandoff(dropped: Counter(label: "rtd_records_dropped_total", dimensions: [("camera", name)]))
         let loop = self.loop
         let subscription = camera.detector.subscribe { [weak self] record in
-            guard let self, handoff.offer(RecordHandoff.Item(record: record, line: record.jsonLineHalves())) else { return }
+            guard let self, handoff.offer(RecordItem(record: record, line: record.jsonLineHalves())) else { return }
             loop.execute { self.drain(handoff, camera: name) }
         }
         recordFeeds[name] = RecordFeed(handoff: handoff, subscription: subscription)

@@ -72,39 +72,41 @@ final class VideoHandoff: Sendable {
     }
 }
 
-/// The bounded hand-off of one camera's detection records from its detector thread to the
-/// endpoint's loop: at most one drain task queued, at most `limit` records waiting (the oldest go
-/// first: a viewer wants the boxes of the picture it is showing, not a backlog).
-final class RecordHandoff: Sendable {
-    static let limit = 8
+/// A detection record with its JSON line made once, split where each viewer's `rtp_timestamp` goes.
+struct RecordItem: Sendable {
+    let record: DetectionRecord
+    let line: (head: String, tail: String)
+}
 
-    /// A record with its JSON line made once, split where each viewer's `rtp_timestamp` goes.
-    struct Item: Sendable {
-        let record: DetectionRecord
-        let line: (head: String, tail: String)
-    }
+/// The bounded hand-off of items (a camera's detection records, an audio track's packets) from
+/// their thread to an endpoint's loop: at most one drain task queued, at most `limit` items
+/// waiting; a loop further behind loses the oldest (a viewer wants the boxes of the picture it is
+/// showing and the sound of now, not a backlog; Opus's FEC and concealment cover a gap).
+final class LatestHandoff<Item: Sendable>: Sendable {
+    static var limit: Int { 8 }
 
     private struct Pending {
-        var records: [Item] = []
+        var items: [Item] = []
         var drainQueued = false
     }
 
     private let pending = Mutex(Pending())
+    /// Counts the items lost to a loop that fell behind.
     private let dropped: Counter
 
-    init(camera: String) {
-        dropped = Counter(label: "rtd_records_dropped_total", dimensions: [("camera", camera)])
+    init(dropped: Counter) {
+        self.dropped = dropped
     }
 
-    /// From the detector thread; true when the caller must queue a drain task.
-    func offer(_ record: Item) -> Bool {
+    /// From the producer's thread; true when the caller must queue a drain task.
+    func offer(_ item: Item) -> Bool {
         let (schedule, lost): (Bool, Bool) = pending.withLock { p in
             var lost = false
-            if p.records.count >= Self.limit {
-                p.records.removeFirst()
+            if p.items.count >= Self.limit {
+                p.items.removeFirst()
                 lost = true
             }
-            p.records.append(record)
+            p.items.append(item)
             defer { p.drainQueued = true }
             return (!p.drainQueued, lost)
         }
@@ -112,12 +114,15 @@ final class RecordHandoff: Sendable {
         return schedule
     }
 
-    /// On the loop: what waits, oldest first; the next record queues a new drain.
+    /// On the loop: what waits, oldest first; the next item queues a new drain.
     func take() -> [Item] {
         pending.withLock { p in
             p.drainQueued = false
-            defer { p.records.removeAll(keepingCapacity: true) }
-            return p.records
+            defer { p.items.removeAll(keepingCapacity: true) }
+            return p.items
         }
     }
 }
+
+typealias RecordHandoff = LatestHandoff<RecordItem>
+typealias AudioHandoff = LatestHandoff<RTPPacketBatch>

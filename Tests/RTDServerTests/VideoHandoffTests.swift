@@ -1,4 +1,5 @@
 import Testing
+import Metrics
 @testable import RTDServer
 @testable import RTDWebRTC
 @testable import RTDDetection
@@ -46,14 +47,14 @@ import Testing
 }
 
 @Suite struct RecordHandoffTests {
-    private func record(_ n: Int) -> RecordHandoff.Item {
+    private func record(_ n: Int) -> RecordItem {
         let record = DetectionRecord(frame: n, ptsUs: Int64(n) * 33_000, width: 64, height: 48, detector: "motion", inferenceUs: 5,
                                      detections: [])
-        return RecordHandoff.Item(record: record, line: record.jsonLineHalves())
+        return RecordItem(record: record, line: record.jsonLineHalves())
     }
 
     @Test func oneDrainTaskAndAtMostTheLimitWaiting() {
-        let handoff = RecordHandoff(camera: "cam")
+        let handoff = RecordHandoff(dropped: Counter(label: "test_dropped"))
         #expect(handoff.offer(record(0)))
         for n in 1..<20 { #expect(!handoff.offer(record(n))) }
         // The oldest went: the newest `limit` remain, in order.
